@@ -1,0 +1,103 @@
+"""The design matrix as the solvers see it: centred and weighted, without ever densifying or
+centring a sparse matrix.
+
+For sample weights ``s`` (rescaled to sum to n) and, with an intercept, weighted column means
+``x̄``, the solvers work with ``A = diag(√s) (X − 1 x̄ᵀ)`` and ``b = √s ⊙ (y − ȳ)``; the
+objective ``1/(2n) Σ s_i (y_i − x_iᵀβ − b0)²`` minimised over b0 is ``1/(2n) ‖b − Aβ‖²``.
+Dense X is centred and scaled explicitly (on a copy). Sparse X is only row-scaled; its
+centring is applied implicitly in every product.
+"""
+
+import numpy as np
+from scipy import sparse
+
+
+class Design:
+    """Linear operator ``A`` with the products and Gram blocks a working-set solver needs."""
+
+    def __init__(self, X, x_mean=None, sqrt_sw=None):
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        self.is_sparse = sparse.issparse(X)
+        # only sparse designs carry an implicit centring
+        self.x_mean = x_mean if (self.is_sparse and x_mean is not None) else None
+        if self.x_mean is not None:
+            self.sqrt_sw = np.ones(self.n_samples) if sqrt_sw is None else sqrt_sw
+        self._col_sq_norms = None
+
+    def dot(self, beta):
+        out = self.X @ beta
+        if self.x_mean is not None:
+            out -= self.sqrt_sw * (self.x_mean @ beta)
+        return out
+
+    def rdot(self, r):
+        out = self.X.T @ r
+        if self.x_mean is not None:
+            out -= self.x_mean * (self.sqrt_sw @ r)
+        return np.asarray(out).ravel()
+
+    def gram(self, rows, cols):
+        """``A[:, rows]ᵀ A[:, cols] / n`` as a dense array."""
+        n = self.n_samples
+        Xr = self.X[:, rows]
+        Xc = self.X[:, cols]
+        if self.is_sparse:
+            G = (Xr.T @ Xc).toarray() / n
+            if self.x_mean is not None:
+                # (X_r - 1 x̄_rᵀ)ᵀ S (X_c - 1 x̄_cᵀ) = X_rᵀ S X_c - n x̄_r x̄_cᵀ as Σ s = n
+                G -= np.outer(self.x_mean[rows], self.x_mean[cols])
+            return G
+        return (Xr.T @ Xc) / n
+
+    def col_sq_norms(self):
+        """``‖A_j‖² / n`` for every column (the diagonal of the Gram matrix)."""
+        if self._col_sq_norms is None:
+            n = self.n_samples
+            if self.is_sparse:
+                sq = np.asarray(self.X.multiply(self.X).sum(axis=0)).ravel() / n
+                if self.x_mean is not None:
+                    sq -= self.x_mean**2
+                self._col_sq_norms = np.maximum(sq, 0.0)
+            else:
+                self._col_sq_norms = np.einsum("ij,ij->j", self.X, self.X) / n
+        return self._col_sq_norms
+
+
+def preprocess(X, y, sample_weight, fit_intercept, copy=True):
+    """Centre and weight ``X`` (n, p) and ``y`` (n,) or (n, k) as described in the module docstring.
+
+    Returns ``(design, b, x_offset, y_offset)``: ``b`` is the transformed target, the offsets are
+    the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``.
+    """
+    n, p = X.shape
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = sw * (n / sw.sum())
+    if fit_intercept:
+        if sw is None:
+            x_offset = np.asarray(X.mean(axis=0)).ravel()
+            y_offset = y.mean(axis=0)
+        else:
+            x_offset = np.asarray(sw @ X).ravel() / n
+            y_offset = sw @ y / n
+    else:
+        x_offset = np.zeros(p)
+        y_offset = np.zeros(y.shape[1:]) if y.ndim > 1 else 0.0
+    b = y - y_offset
+    sqrt_sw = None if sw is None else np.sqrt(sw)
+    if sqrt_sw is not None:
+        b = b * (sqrt_sw if b.ndim == 1 else sqrt_sw[:, None])
+    if sparse.issparse(X):
+        Xs = X if sqrt_sw is None else sparse.csc_matrix(sparse.diags(sqrt_sw) @ X)
+        design = Design(sparse.csc_matrix(Xs), x_offset if fit_intercept else None, sqrt_sw)
+    else:
+        A = np.array(X, dtype=np.float64, copy=copy or fit_intercept or sqrt_sw is not None,
+                     order="F")
+        if fit_intercept:
+            A -= x_offset
+        if sqrt_sw is not None:
+            A *= sqrt_sw[:, None]
+        design = Design(A)
+    return design, np.ascontiguousarray(b, dtype=np.float64), x_offset, y_offset

@@ -1,0 +1,424 @@
+"""Numba kernels of the Hadamard lasso solver.
+
+Everything here works on plain float64 arrays in *Gram form*: on a working set W of k
+features the smooth part of the objective is ``1/2 βᵀGβ − cᵀβ`` with ``G = X_Wᵀ X_W / n`` and
+``c = X_Wᵀ y / n``. The kernels never see an estimator, a sparse matrix or a Python object.
+
+The factor vector ``x`` stacks the Hadamard factors: ``x = [u, v]`` with ``β = u ⊙ v`` (length
+2k) for the signed lasso, and ``x = u`` with ``β = u ⊙ u`` (length k) for the positive lasso,
+whose surrogate penalty is then ``α ‖u‖²`` (= α Σ β_j).
+"""
+
+import numpy as np
+from numba import njit
+
+# Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
+# quartic, so L-BFGS only keeps pairs that carry positive curvature).
+_CURVATURE_EPS = 1e-10
+
+
+@njit(cache=True)
+def factors_to_beta(x, k, positive):
+    if positive:
+        return x[:k] * x[:k]
+    return x[:k] * x[k:]
+
+
+@njit(cache=True)
+def surrogate_value_grad(G, c, alpha, x, k, positive, grad):
+    """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
+    beta = factors_to_beta(x, k, positive)
+    Gb = G @ beta
+    resid = Gb - c  # gradient of the quadratic part with respect to beta
+    value = 0.5 * (beta @ Gb) - c @ beta
+    if positive:
+        u = x[:k]
+        value += alpha * (u @ u)
+        for j in range(k):
+            grad[j] = 2.0 * u[j] * (resid[j] + alpha)
+    else:
+        u = x[:k]
+        v = x[k:]
+        value += 0.5 * alpha * (u @ u + v @ v)
+        for j in range(k):
+            grad[j] = resid[j] * v[j] + alpha * u[j]
+            grad[k + j] = resid[j] * u[j] + alpha * v[j]
+    return value
+
+
+@njit(cache=True)
+def balanced_factors(beta, grad_beta, alpha, diag, positive):
+    """Factors with ``u ⊙ v = beta`` and ``|u_j| = |v_j|`` (the minimiser of the ridge over all
+    factorisations of ``beta``).
+
+    A zero coefficient sits at a saddle of the surrogate when it violates KKT
+    (``|∇_j L| > α``): it is started along the escape direction ``(1, -sign ∇_j L)`` at the
+    size of the one-coordinate lasso step, and otherwise just off the origin so that it can still
+    leave if other coordinates make it a violator later.
+    """
+    k = beta.shape[0]
+    x = np.zeros(k if positive else 2 * k)
+    for j in range(k):
+        b = beta[j]
+        if b == 0.0:
+            g = grad_beta[j]
+            d = diag[j] if diag[j] > 0.0 else 1.0
+            if positive:
+                if -g > alpha:
+                    x[j] = np.sqrt((-g - alpha) / d)
+                else:
+                    x[j] = 1e-4 * np.sqrt(alpha / d)
+            else:
+                if abs(g) > alpha:
+                    m = np.sqrt((abs(g) - alpha) / d)
+                    x[j] = m
+                    x[k + j] = -m if g > 0 else m
+                else:
+                    x[j] = 1e-4 * np.sqrt(alpha / d)
+        else:
+            m = np.sqrt(abs(b))
+            x[j] = m
+            if not positive:
+                x[k + j] = m if b > 0 else -m
+    return x
+
+
+@njit(cache=True)
+def escape_saddles(x, beta, grad_beta, alpha, diag, positive):
+    """Move coordinates stuck near the saddle at the origin onto their escape direction.
+
+    Gradient steps leave a coordinate whose factors have decayed to ~0 there even when KKT
+    says it should be active (``|∇_j L| > α``): the gradient is proportional to the factors.
+    Such a coordinate is restarted along ``(1, -sign ∇_j L)`` at the size of its one-coordinate
+    lasso step. Returns the number of coordinates moved.
+    """
+    k = beta.shape[0]
+    n_moved = 0
+    for j in range(k):
+        g = -grad_beta[j] if positive else abs(grad_beta[j])
+        if g <= alpha:
+            continue
+        d = diag[j] if diag[j] > 0.0 else 1.0
+        step = (g - alpha) / d
+        if abs(beta[j]) >= 1e-3 * step:
+            continue
+        m = np.sqrt(step)
+        x[j] = m
+        if not positive:
+            x[k + j] = -m if grad_beta[j] > 0 else m
+        n_moved += 1
+    return n_moved
+
+
+@njit(cache=True)
+def lbfgs_factors(G, c, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
+    """L-BFGS with Armijo backtracking on the surrogate; ``x`` is updated in place.
+
+    The curvature pairs ``S``, ``Y``, ``rho`` and ``state = [head, n_stored]`` persist between
+    calls, so the solve can be interrupted for snaps without losing its memory.
+    Returns the number of iterations done.
+    """
+    memory = S.shape[0]
+    nx = x.shape[0]
+    head = state[0]
+    n_stored = state[1]
+    alph = np.zeros(memory)
+    grad = np.empty(nx)
+    grad_new = np.empty(nx)
+    f = surrogate_value_grad(G, c, alpha, x, k, positive, grad)
+    it = 0
+    while it < max_iter:
+        if np.max(np.abs(grad)) <= gtol:
+            break
+        # two-loop recursion
+        q = grad.copy()
+        for ii in range(n_stored):
+            i = (head - 1 - ii) % memory
+            alph[i] = rho[i] * (S[i] @ q)
+            q -= alph[i] * Y[i]
+        # initial inverse Hessian: the diagonal of the surrogate's Hessian without the
+        # residual cross term (d²S/du_j² = G_jj v_j² + α), which follows each coordinate's own
+        # scale |β_j| -- a scalar multiple of the identity cannot, and stalls at small α
+        if positive:
+            for j in range(k):
+                q[j] /= 2.0 * (2.0 * diag[j] * x[j] * x[j] + alpha)
+        else:
+            for j in range(k):
+                q[j] /= diag[j] * x[k + j] * x[k + j] + alpha
+                q[k + j] /= diag[j] * x[j] * x[j] + alpha
+        for ii in range(n_stored - 1, -1, -1):
+            i = (head - 1 - ii) % memory
+            b = rho[i] * (Y[i] @ q)
+            q += (alph[i] - b) * S[i]
+        d = -q
+        slope = grad @ d
+        if slope >= 0.0:
+            d = -grad
+            slope = -(grad @ grad)
+            n_stored = 0
+        step = 1.0
+        accepted = False
+        for _ in range(40):
+            x_new = x + step * d
+            f_new = surrogate_value_grad(G, c, alpha, x_new, k, positive, grad_new)
+            if f_new <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        it += 1
+        if not accepted:
+            break
+        s = x_new - x
+        yv = grad_new - grad
+        sy = s @ yv
+        if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
+            S[head] = s
+            Y[head] = yv
+            rho[head] = 1.0 / sy
+            head = (head + 1) % memory
+            n_stored = min(n_stored + 1, memory)
+        x[:] = x_new
+        grad[:] = grad_new
+        f = f_new
+    state[0] = head
+    state[1] = n_stored
+    return it
+
+
+@njit(cache=True)
+def lasso_value(G, c, alpha, beta):
+    return 0.5 * (beta @ (G @ beta)) - c @ beta + alpha * np.sum(np.abs(beta))
+
+
+@njit(cache=True)
+def snap(G, c, alpha, beta, positive):
+    """One diagonally scaled proximal-gradient step of the *original* problem from ``beta``:
+    soft-thresholding gives exact zeros where the smooth iterate only has small ones."""
+    k = beta.shape[0]
+    grad = G @ beta - c
+    out = np.zeros(k)
+    for j in range(k):
+        d = G[j, j]
+        if d <= 0.0:
+            continue
+        z = beta[j] - grad[j] / d
+        t = alpha / d
+        if z > t:
+            out[j] = z - t
+        elif z < -t and not positive:
+            out[j] = z + t
+    return out
+
+
+@njit(cache=True)
+def _solve_spd(M, rhs):
+    """Solve ``M z = rhs`` for a symmetric positive semi-definite ``M`` (Cholesky, with a tiny
+    ridge when ``M`` is singular, e.g. duplicated columns: the ridge picks the minimum-norm
+    split, which the balanced surrogate also prefers)."""
+    m = M.shape[0]
+    if m == 0:
+        return np.zeros(0)
+    scale = 0.0
+    for i in range(m):
+        scale = max(scale, M[i, i])
+    if scale <= 0.0:
+        scale = 1.0
+    ridge = 0.0
+    for _ in range(3):
+        A = M.copy()
+        for i in range(m):
+            A[i, i] += ridge
+        ok = True
+        try:
+            L = np.linalg.cholesky(A)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if ok:
+            # forward and back substitution
+            z = np.empty(m)
+            for i in range(m):
+                s = rhs[i]
+                for l in range(i):
+                    s -= L[i, l] * z[l]
+                z[i] = s / L[i, i]
+            for i in range(m - 1, -1, -1):
+                s = z[i]
+                for l in range(i + 1, m):
+                    s -= L[l, i] * z[l]
+                z[i] = s / L[i, i]
+            return z
+        ridge = scale * 1e-12 if ridge == 0.0 else ridge * 1e3
+    return np.zeros(m)
+
+
+@njit(cache=True)
+def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps):
+    """Active-set finish from a snapped point: solve the KKT system on the current support with
+    the current signs, move along the segment to it by an exact line search of the (convex,
+    piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
+
+    ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
+    KKT conditions hold on all k coordinates to within ``kkt_eps``.
+    """
+    k = beta.shape[0]
+    theta = np.sign(beta)
+    for rounds in range(1, max_rounds + 1):
+        active = np.flatnonzero(theta != 0.0)
+        m = active.shape[0]
+        x_a = beta[active]
+        if m > 0:
+            G_aa = np.empty((m, m))
+            for a in range(m):
+                for b in range(m):
+                    G_aa[a, b] = G[active[a], active[b]]
+            rhs = c[active] - alpha * theta[active]
+            z = _solve_spd(G_aa, rhs)
+            d = z - x_a
+            # exact minimisation of t -> F(x + t d), t in [0, 1]
+            grad_a = G_aa @ x_a - c[active]
+            curv = d @ (G_aa @ d)
+            # slope at t = 0+ of the quadratic part and the l1 part
+            lin = grad_a @ d
+            l1slope = 0.0
+            n_bp = 0
+            bp_t = np.empty(m)
+            bp_jump = np.empty(m)
+            for a in range(m):
+                xa = x_a[a]
+                da = d[a]
+                if da == 0.0:
+                    continue
+                if xa == 0.0:
+                    l1slope += abs(da)
+                elif xa * da > 0.0:
+                    l1slope += abs(da)
+                else:
+                    l1slope -= abs(da)
+                    tb = -xa / da
+                    if tb < 1.0:
+                        bp_t[n_bp] = tb
+                        bp_jump[n_bp] = 2.0 * abs(da)
+                        n_bp += 1
+            # with no kink on the segment and every new coordinate moving in its KKT
+            # direction, the segment lies in one quadratic piece whose minimiser is z itself
+            straight = n_bp == 0
+            if straight:
+                for a in range(m):
+                    if x_a[a] == 0.0 and d[a] != 0.0 and np.sign(d[a]) != theta[active[a]]:
+                        straight = False
+                        break
+            order = np.argsort(bp_t[:n_bp])
+            t_lo = 0.0
+            t_star = 1.0
+            slope_l1 = l1slope
+            done = False
+            for ii in range(n_bp):
+                tb = bp_t[order[ii]]
+                # on (t_lo, tb) the derivative is lin + t*curv + alpha*slope_l1
+                if curv > 0.0:
+                    t_root = -(lin + alpha * slope_l1) / curv
+                else:
+                    t_root = np.inf if lin + alpha * slope_l1 < 0.0 else -np.inf
+                if t_root <= tb:
+                    t_star = max(t_root, t_lo)
+                    done = True
+                    break
+                t_lo = tb
+                slope_l1 += bp_jump[order[ii]]
+            if straight:
+                t_star = 1.0
+            elif not done:
+                if curv > 0.0:
+                    t_root = -(lin + alpha * slope_l1) / curv
+                    t_star = min(max(t_root, t_lo), 1.0)
+                else:
+                    t_star = 1.0 if lin + alpha * slope_l1 < 0.0 else t_lo
+            x_new = x_a + t_star * d
+            if t_star >= 1.0:
+                x_new = z.copy()
+            for a in range(m):
+                xa = x_a[a]
+                # coordinates whose zero crossing is where the line search stopped
+                if xa != 0.0 and d[a] != 0.0 and xa * d[a] < 0.0:
+                    if abs(-xa / d[a] - t_star) <= 1e-14 * max(1.0, t_star):
+                        x_new[a] = 0.0
+                if positive and x_new[a] < 0.0:
+                    x_new[a] = 0.0
+                beta[active[a]] = x_new[a]
+            reached = t_star >= 1.0
+            consistent = True
+            for a in range(m):
+                s = np.sign(x_new[a])
+                if s != theta[active[a]]:
+                    consistent = False
+                theta[active[a]] = s
+            if not (reached and consistent):
+                continue
+        # optimal on the active set: look for violators among the zeros
+        grad = G @ beta - c
+        n_viol = 0
+        for j in range(k):
+            if theta[j] != 0.0:
+                continue
+            g = grad[j]
+            if positive:
+                if -g > alpha + kkt_eps:
+                    theta[j] = 1.0
+                    n_viol += 1
+            elif abs(g) > alpha + kkt_eps:
+                theta[j] = -np.sign(g)
+                n_viol += 1
+        if n_viol == 0:
+            return True, rounds
+    return False, max_rounds
+
+
+@njit(cache=True)
+def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_polish, kkt_eps,
+                     memory, max_support):
+    """Solve the lasso on one working set in Gram form through its Hadamard surrogate.
+
+    Runs L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the
+    iterate is snapped to exact zeros, and once the snapped signs stop changing the active-set
+    polish finishes the solve exactly. Returns as soon as the polished point satisfies KKT on
+    the working set. ``beta`` (the warm start) is overwritten with the solution.
+    Returns ``(converged, inner_iterations)``.
+    """
+    k = beta.shape[0]
+    diag = np.empty(k)
+    for j in range(k):
+        diag[j] = G[j, j]
+    grad_beta = G @ beta - c
+    x = balanced_factors(beta, grad_beta, alpha, diag, positive)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    prev_signs = np.zeros(k)
+    n_inner = 0
+    while n_inner < max_inner:
+        n_inner += lbfgs_factors(G, c, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho, state)
+        smooth_beta = factors_to_beta(x, k, positive)
+        grad_beta = G @ smooth_beta - c
+        if escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive):
+            state[:] = 0  # the factors jumped: old curvature pairs no longer apply
+            continue
+        candidate = snap(G, c, alpha, smooth_beta, positive)
+        signs = np.sign(candidate)
+        n_changed = np.sum(signs != prev_signs)
+        prev_signs = signs
+        nnz = np.sum(signs != 0.0)
+        if nnz <= max_support and n_changed <= max(2, nnz // 50):
+            converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps)
+            if converged:
+                beta[:] = candidate
+                return True, n_inner
+    # out of iterations: keep the better of the smooth point and its snap (exact zeros)
+    smooth_beta = factors_to_beta(x, k, positive)
+    candidate = snap(G, c, alpha, smooth_beta, positive)
+    if lasso_value(G, c, alpha, candidate) <= lasso_value(G, c, alpha, smooth_beta):
+        beta[:] = candidate
+    else:
+        beta[:] = smooth_beta
+    return False, n_inner

@@ -1,0 +1,5 @@
+"""Estimators."""
+
+from ._lasso import HadamardLasso
+
+__all__ = ["HadamardLasso"]

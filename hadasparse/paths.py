@@ -1,0 +1,142 @@
+"""Regularisation paths, warm-started from one α to the next."""
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import check_array
+
+from ._design import Design
+from ._solver import solve_lasso, warn_not_converged
+from ._validation import check_scalar_param
+
+
+def lasso_alpha_max(design, b, positive=False):
+    """Smallest α for which the lasso solution is 0: ``‖Aᵀb‖∞ / n`` (``max(Aᵀb)⁺/n`` if positive)."""
+    corr = design.rdot(b) / design.n_samples
+    return max(0.0, corr.max()) if positive else np.abs(corr).max()
+
+
+def alpha_grid(alpha_max, eps, n_alphas):
+    """sklearn's grid: ``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``,
+    evenly spaced on a log scale."""
+    resolution = np.finfo(np.float64).resolution
+    if alpha_max <= resolution:
+        return np.full(n_alphas, resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=None,
+                        copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
+                        positive=False, **params):
+    """Lasso path by the Hadamard solver, mirroring :func:`sklearn.linear_model.lasso_path`.
+
+    Minimises ``1/(2n) ||y - Xw||^2_2 + alpha ||w||_1`` for each alpha, from the largest to the
+    smallest, each fit warm-started from the previous solution. Like sklearn's, the path fits no
+    intercept: centre X and y first if you need one.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` when the grid is built here.
+    alphas : int or array-like, default=None
+        Number of alphas on the grid (None: 100), or the alphas themselves (sorted decreasing).
+    precompute : 'auto', bool or array-like of shape (n_features, n_features), default='auto'
+        Whether to use a precomputed Gram matrix (``'auto'``: when ``n_samples > n_features``).
+    Xy : array-like of shape (n_features,), default=None
+        ``Xᵀy``, used only to build the grid.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Start of the first fit.
+    verbose : bool or int, default=False
+    return_n_iter : bool, default=False
+    positive : bool, default=False
+    **params
+        ``tol`` (default 1e-4, sklearn's meaning) and ``max_iter`` (default 1000, working-set
+        iterations per alpha).
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        The duality gap certified at each alpha.
+    n_iters : list of int
+        Only when ``return_n_iter``.
+    """
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 1000)
+    for ignored in ("random_state", "selection", "check_input"):
+        params.pop(ignored, None)
+    if params:
+        raise TypeError(f"Unexpected parameters: {sorted(params)}")
+    check_scalar_param(eps, "eps", low=0.0, low_inclusive=False)
+    check_scalar_param(tol, "tol", low=0.0)
+    check_scalar_param(max_iter, "max_iter", kind="int", low=1)
+
+    X = check_array(X, accept_sparse="csc", dtype=np.float64)
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    if y.ndim != 1:
+        raise ValueError(
+            "hadamard_lasso_path fits one target; got y of shape "
+            f"{y.shape}. Fit each column separately."
+        )
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {X.shape[0]} and {y.shape[0]}."
+        )
+    n, p = X.shape
+    design = Design(sparse.csc_matrix(X) if sparse.issparse(X) else np.asfortranarray(X))
+
+    if alphas is None or isinstance(alphas, numbers.Integral):
+        n_alphas = 100 if alphas is None else int(alphas)
+        if n_alphas < 1:
+            raise ValueError(f"alphas must be a positive int or an array; got {alphas!r}.")
+        if Xy is not None:
+            Xy = np.asarray(Xy, dtype=np.float64).ravel()
+            a_max = (max(0.0, Xy.max()) if positive else np.abs(Xy).max()) / n
+        else:
+            a_max = lasso_alpha_max(design, y, positive)
+        alphas = alpha_grid(a_max, eps, n_alphas)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise ValueError("alphas must be finite and non-negative.")
+
+    if isinstance(precompute, str):
+        if precompute != "auto":
+            raise ValueError(f"precompute must be 'auto', a bool or an array; got {precompute!r}.")
+        precompute = n > p
+    gram = None
+    if isinstance(precompute, (bool, np.bool_)):
+        if precompute:
+            idx = np.arange(p)
+            gram = design.gram(idx, idx)
+    else:
+        gram = check_array(precompute, dtype=np.float64) / n
+        if gram.shape != (p, p):
+            raise ValueError(f"The Gram matrix has shape {gram.shape}, expected ({p}, {p}).")
+
+    beta = np.zeros(p) if coef_init is None else np.asarray(coef_init, dtype=np.float64).copy()
+    coefs = np.empty((p, alphas.size))
+    dual_gaps = np.empty(alphas.size)
+    n_iters = []
+    for i, alpha in enumerate(alphas):
+        beta, gap, n_iter, converged = solve_lasso(
+            design, y, float(alpha), beta, tol=tol, max_iter=max_iter, positive=positive,
+            gram=gram,
+        )
+        if not converged:
+            warn_not_converged(gap, tol * (y @ y) / n, max_iter)
+        if verbose:
+            print(f"alpha {alpha:.4e}: gap {gap:.3e}, {np.count_nonzero(beta)} nonzero, "
+                  f"{n_iter} working-set iterations")
+        coefs[:, i] = beta
+        dual_gaps[i] = gap
+        n_iters.append(n_iter)
+    if return_n_iter:
+        return alphas, coefs, dual_gaps, n_iters
+    return alphas, coefs, dual_gaps
