@@ -211,74 +211,168 @@ def snap(G, c, alpha, beta, positive):
 
 
 @njit(cache=True)
-def _solve_spd(M, rhs):
-    """Solve ``M z = rhs`` for a symmetric positive semi-definite ``M`` (Cholesky, with a tiny
-    ridge when ``M`` is singular, e.g. duplicated columns: the ridge picks the minimum-norm
-    split, which the balanced surrogate also prefers)."""
-    m = M.shape[0]
-    if m == 0:
-        return np.zeros(0)
-    scale = 0.0
+def _chol_append(L, m, G, act, j, dep_tol):
+    """Append feature ``j`` to the Cholesky factor ``L[:m, :m]`` of ``G[act][:, act]``.
+
+    Returns False (and leaves ``L`` unchanged) when column ``j`` is, to ``dep_tol``, a linear
+    combination of the active ones (duplicated columns, or more actives than samples): the
+    solution then needs no coefficient on it.
+    """
+    w = np.empty(m)
     for i in range(m):
-        scale = max(scale, M[i, i])
-    if scale <= 0.0:
-        scale = 1.0
-    ridge = 0.0
-    for _ in range(3):
-        A = M.copy()
-        for i in range(m):
-            A[i, i] += ridge
-        ok = True
-        try:
-            L = np.linalg.cholesky(A)
-        except Exception:  # noqa: BLE001 -- numba only catches the base class
-            ok = False
-        if ok:
-            # forward and back substitution
-            z = np.empty(m)
-            for i in range(m):
-                s = rhs[i]
-                for l in range(i):
-                    s -= L[i, l] * z[l]
-                z[i] = s / L[i, i]
-            for i in range(m - 1, -1, -1):
-                s = z[i]
-                for l in range(i + 1, m):
-                    s -= L[l, i] * z[l]
-                z[i] = s / L[i, i]
-            return z
-        ridge = scale * 1e-12 if ridge == 0.0 else ridge * 1e3
-    return np.zeros(m)
+        s = G[act[i], j]
+        for l in range(i):
+            s -= L[i, l] * w[l]
+        w[i] = s / L[i, i]
+    d2 = G[j, j] - w @ w
+    if d2 <= dep_tol * G[j, j] or d2 <= 0.0:
+        return False
+    for i in range(m):
+        L[m, i] = w[i]
+    L[m, m] = np.sqrt(d2)
+    for i in range(m):
+        L[i, m] = 0.0
+    return True
 
 
 @njit(cache=True)
-def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps):
+def _chol_delete(L, m, pos):
+    """Remove row and column ``pos`` from the factor ``L[:m, :m]`` (Givens rotations)."""
+    for i in range(pos, m - 1):
+        for l in range(m):
+            L[i, l] = L[i + 1, l]
+    for l in range(m):
+        L[m - 1, l] = 0.0
+    # rows pos..m-2 now carry one entry right of the diagonal: rotate columns to remove it
+    for i in range(pos, m - 1):
+        a = L[i, i]
+        b = L[i, i + 1]
+        r = np.hypot(a, b)
+        if r == 0.0:
+            continue
+        cs = a / r
+        sn = b / r
+        for l in range(i, m - 1):
+            x1 = L[l, i]
+            x2 = L[l, i + 1]
+            L[l, i] = cs * x1 + sn * x2
+            L[l, i + 1] = -sn * x1 + cs * x2
+        if L[i, i] < 0.0:
+            for l in range(i, m - 1):
+                L[l, i] = -L[l, i]
+    for l in range(m):
+        L[l, m - 1] = 0.0
+
+
+@njit(cache=True)
+def _chol_solve(L, m, rhs):
+    z = np.empty(m)
+    for i in range(m):
+        s = rhs[i]
+        for l in range(i):
+            s -= L[i, l] * z[l]
+        z[i] = s / L[i, i]
+    for i in range(m - 1, -1, -1):
+        s = z[i]
+        for l in range(i + 1, m):
+            s -= L[l, i] * z[l]
+        z[i] = s / L[i, i]
+    return z
+
+
+@njit(cache=True)
+def _initial_factor(L, G, act, theta, beta, dep_tol):
+    """Cholesky factor of the Gram block of the nonzeros of ``theta`` into ``L``: one LAPACK
+    call when the block is well conditioned, else column by column, leaving out (and zeroing
+    in ``beta``) the columns that depend on earlier ones. Returns the number of columns."""
+    k = theta.shape[0]
+    cap = act.shape[0]
+    idx = np.flatnonzero(theta != 0.0)
+    m = idx.shape[0]
+    if 0 < m <= cap:
+        G_aa = np.empty((m, m))
+        for a in range(m):
+            for b in range(m):
+                G_aa[a, b] = G[idx[a], idx[b]]
+        ok = True
+        try:
+            F = np.linalg.cholesky(G_aa)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if ok:
+            well_conditioned = True
+            for a in range(m):
+                if F[a, a] * F[a, a] <= dep_tol * G_aa[a, a]:
+                    well_conditioned = False
+            if well_conditioned:
+                for a in range(m):
+                    act[a] = idx[a]
+                    for b in range(a + 1):
+                        L[a, b] = F[a, b]
+                return m
+    m = 0
+    for j in range(k):
+        if theta[j] != 0.0:
+            if m < cap and _chol_append(L, m, G, act, j, dep_tol):
+                act[m] = j
+                m += 1
+            else:
+                theta[j] = 0.0
+                beta[j] = 0.0
+    return m
+
+
+@njit(cache=True)
+def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
     piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
+    The Cholesky factor of the active Gram block is updated, not recomputed, as the active
+    set changes.
 
     ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
     KKT conditions hold on all k coordinates to within ``kkt_eps``.
     """
     k = beta.shape[0]
+    dep_tol = 1e-10
     theta = np.sign(beta)
+    if positive:
+        for j in range(k):
+            if theta[j] < 0.0:
+                theta[j] = 0.0
+                beta[j] = 0.0
+    # at most min(k, n_samples) columns can be linearly independent
+    cap = min(k, max_support)
+    act = np.empty(cap, dtype=np.int64)
+    L = np.zeros((cap, cap))
+    m = _initial_factor(L, G, act, theta, beta, dep_tol)
     for rounds in range(1, max_rounds + 1):
-        active = np.flatnonzero(theta != 0.0)
-        m = active.shape[0]
-        x_a = beta[active]
         if m > 0:
-            G_aa = np.empty((m, m))
+            x_a = np.empty(m)
+            rhs = np.empty(m)
             for a in range(m):
-                for b in range(m):
-                    G_aa[a, b] = G[active[a], active[b]]
-            rhs = c[active] - alpha * theta[active]
-            z = _solve_spd(G_aa, rhs)
+                x_a[a] = beta[act[a]]
+                rhs[a] = c[act[a]] - alpha * theta[act[a]]
+            z = _chol_solve(L, m, rhs)
             d = z - x_a
-            # exact minimisation of t -> F(x + t d), t in [0, 1]
-            grad_a = G_aa @ x_a - c[active]
-            curv = d @ (G_aa @ d)
-            # slope at t = 0+ of the quadratic part and the l1 part
-            lin = grad_a @ d
+            # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
+            # quadratic, with kinks where coordinates cross zero
+            Gd = np.zeros(m)
+            Gx = np.zeros(m)
+            for a in range(m):
+                ja = act[a]
+                s1 = 0.0
+                s2 = 0.0
+                for b in range(m):
+                    g_ab = G[ja, act[b]]
+                    s1 += g_ab * d[b]
+                    s2 += g_ab * x_a[b]
+                Gd[a] = s1
+                Gx[a] = s2
+            curv = d @ Gd
+            lin = 0.0
+            for a in range(m):
+                lin += (Gx[a] - c[act[a]]) * d[a]
             l1slope = 0.0
             n_bp = 0
             bp_t = np.empty(m)
@@ -288,9 +382,7 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps):
                 da = d[a]
                 if da == 0.0:
                     continue
-                if xa == 0.0:
-                    l1slope += abs(da)
-                elif xa * da > 0.0:
+                if xa == 0.0 or xa * da > 0.0:
                     l1slope += abs(da)
                 else:
                     l1slope -= abs(da)
@@ -304,72 +396,87 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps):
             straight = n_bp == 0
             if straight:
                 for a in range(m):
-                    if x_a[a] == 0.0 and d[a] != 0.0 and np.sign(d[a]) != theta[active[a]]:
+                    if x_a[a] == 0.0 and d[a] != 0.0 and np.sign(d[a]) != theta[act[a]]:
                         straight = False
                         break
-            order = np.argsort(bp_t[:n_bp])
-            t_lo = 0.0
             t_star = 1.0
-            slope_l1 = l1slope
-            done = False
-            for ii in range(n_bp):
-                tb = bp_t[order[ii]]
-                # on (t_lo, tb) the derivative is lin + t*curv + alpha*slope_l1
-                if curv > 0.0:
-                    t_root = -(lin + alpha * slope_l1) / curv
-                else:
-                    t_root = np.inf if lin + alpha * slope_l1 < 0.0 else -np.inf
-                if t_root <= tb:
-                    t_star = max(t_root, t_lo)
-                    done = True
-                    break
-                t_lo = tb
-                slope_l1 += bp_jump[order[ii]]
-            if straight:
-                t_star = 1.0
-            elif not done:
-                if curv > 0.0:
-                    t_root = -(lin + alpha * slope_l1) / curv
-                    t_star = min(max(t_root, t_lo), 1.0)
-                else:
-                    t_star = 1.0 if lin + alpha * slope_l1 < 0.0 else t_lo
-            x_new = x_a + t_star * d
-            if t_star >= 1.0:
-                x_new = z.copy()
-            for a in range(m):
-                xa = x_a[a]
-                # coordinates whose zero crossing is where the line search stopped
-                if xa != 0.0 and d[a] != 0.0 and xa * d[a] < 0.0:
-                    if abs(-xa / d[a] - t_star) <= 1e-14 * max(1.0, t_star):
-                        x_new[a] = 0.0
-                if positive and x_new[a] < 0.0:
-                    x_new[a] = 0.0
-                beta[active[a]] = x_new[a]
+            if not straight:
+                order = np.argsort(bp_t[:n_bp])
+                t_lo = 0.0
+                slope_l1 = l1slope
+                done = False
+                for ii in range(n_bp):
+                    tb = bp_t[order[ii]]
+                    # on (t_lo, tb) the derivative is lin + t * curv + alpha * slope_l1
+                    if curv > 0.0:
+                        t_root = -(lin + alpha * slope_l1) / curv
+                    else:
+                        t_root = np.inf if lin + alpha * slope_l1 < 0.0 else -np.inf
+                    if t_root <= tb:
+                        t_star = max(t_root, t_lo)
+                        done = True
+                        break
+                    t_lo = tb
+                    slope_l1 += bp_jump[order[ii]]
+                if not done:
+                    if curv > 0.0:
+                        t_root = -(lin + alpha * slope_l1) / curv
+                        t_star = min(max(t_root, t_lo), 1.0)
+                    else:
+                        t_star = 1.0 if lin + alpha * slope_l1 < 0.0 else t_lo
             reached = t_star >= 1.0
             consistent = True
             for a in range(m):
-                s = np.sign(x_new[a])
-                if s != theta[active[a]]:
+                if reached:
+                    xn = z[a]
+                else:
+                    xn = x_a[a] + t_star * d[a]
+                    xa = x_a[a]
+                    # the coordinate whose zero crossing is where the line search stopped
+                    if xa != 0.0 and xa * d[a] < 0.0:
+                        if abs(-xa / d[a] - t_star) <= 1e-14 * max(1.0, t_star):
+                            xn = 0.0
+                if positive and xn < 0.0:
+                    xn = 0.0
+                beta[act[a]] = xn
+                sgn = np.sign(xn)
+                if sgn != theta[act[a]]:
                     consistent = False
-                theta[active[a]] = s
+                theta[act[a]] = sgn
+            # drop the coordinates that reached zero from the factor
+            a = m - 1
+            while a >= 0:
+                if theta[act[a]] == 0.0:
+                    _chol_delete(L, m, a)
+                    for b in range(a, m - 1):
+                        act[b] = act[b + 1]
+                    m -= 1
+                a -= 1
             if not (reached and consistent):
                 continue
-        # optimal on the active set: look for violators among the zeros
+        # optimal on the active set: add the violators among the zeros
         grad = G @ beta - c
         n_viol = 0
+        n_rejected = 0
         for j in range(k):
             if theta[j] != 0.0:
                 continue
             g = grad[j]
             if positive:
-                if -g > alpha + kkt_eps:
-                    theta[j] = 1.0
-                    n_viol += 1
-            elif abs(g) > alpha + kkt_eps:
-                theta[j] = -np.sign(g)
+                viol = -g > alpha + kkt_eps
+            else:
+                viol = abs(g) > alpha + kkt_eps
+            if not viol:
+                continue
+            if m < cap and _chol_append(L, m, G, act, j, dep_tol):
+                act[m] = j
+                m += 1
+                theta[j] = 1.0 if positive else -np.sign(g)
                 n_viol += 1
+            else:
+                n_rejected += 1
         if n_viol == 0:
-            return True, rounds
+            return n_rejected == 0, rounds
     return False, max_rounds
 
 
@@ -395,14 +502,28 @@ def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_pol
     Y = np.zeros((memory, nx))
     rho = np.zeros(memory)
     state = np.zeros(2, dtype=np.int64)
-    prev_signs = np.zeros(k)
+    # A warm start (the previous working set's solution, or a previous alpha's) often has
+    # the right support already, but for a few new coordinates: try the polish first.
+    prev_signs = np.sign(beta)
+    nnz = 0
+    n_viol = 0
+    for j in range(k):
+        if beta[j] != 0.0:
+            nnz += 1
+        elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
+            n_viol += 1
+    if nnz > 0 and n_viol <= max(4, nnz // 10):
+        candidate = beta.copy()
+        converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps, max_support)
+        if converged:
+            beta[:] = candidate
+            return True, 0
     n_inner = 0
     while n_inner < max_inner:
         n_inner += lbfgs_factors(G, c, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho, state)
         smooth_beta = factors_to_beta(x, k, positive)
         grad_beta = G @ smooth_beta - c
         if escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive):
-            state[:] = 0  # the factors jumped: old curvature pairs no longer apply
             continue
         candidate = snap(G, c, alpha, smooth_beta, positive)
         signs = np.sign(candidate)
@@ -410,7 +531,7 @@ def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_pol
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 50):
-            converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps)
+            converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps, max_support)
             if converged:
                 beta[:] = candidate
                 return True, n_inner

@@ -17,16 +17,17 @@ from ._kernels import solve_lasso_gram
 # Smallest working set, and how many L-BFGS steps run between two snaps.
 _WS_START = 10
 _SNAP_EVERY = 25
-_MAX_POLISH = 30
+_MAX_POLISH = 10
 _LBFGS_MEMORY = 10
 
 _threadpools = None
 
 
-def _single_threaded_blas():
-    """numba calls the BLAS bundled with scipy while numpy's has its own thread pool: on a
-    small machine the two pools' spinning threads fight and a k×k mat-vec gets ~10× slower.
-    The kernels run on one thread; numpy's Gram products outside them keep all threads."""
+def single_threaded_blas():
+    """The solver runs on one thread, like coordinate descent. numba calls the BLAS bundled
+    with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
+    mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
+    a core, which on a shared machine is the common case."""
     global _threadpools
     if _threadpools is None:
         _threadpools = ThreadpoolController()
@@ -67,6 +68,13 @@ def _kkt_scores(grad, alpha, col_norms, positive):
 
 def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, positive=False,
                 gram=None, max_inner=20000, verbose=False):
+    with single_threaded_blas():
+        return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
+                            max_inner, verbose)
+
+
+def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
+                 verbose):
     """Minimise ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (optionally ``β ≥ 0``) to duality gap
     ``≤ tol · ‖b‖²/n``.
 
@@ -112,8 +120,11 @@ def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, po
         in_ws[ws] = True
         in_ws[support] = True
         score[in_ws] = np.inf
+        # only violators enter (they are the saddles to escape), at most as many as the
+        # support has, so the set roughly doubles while the support grows and stops growing
+        # once it has settled
         n_add = max(_WS_START, support.size)
-        candidates = np.flatnonzero(np.isfinite(score))
+        candidates = np.flatnonzero(score < 0)
         if candidates.size > n_add:
             candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
         new = np.union1d(np.setdiff1d(support, ws), candidates)
@@ -123,10 +134,9 @@ def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, po
         elif new.size:
             G_ws = _grow_gram(design, gram, G_ws, ws, new)
             ws = np.concatenate([ws, new])
-        with _single_threaded_blas():
-            beta_ws = beta[ws].copy()
-            solve_lasso_gram(G_ws, c_full[ws], alpha, beta_ws, positive, max_inner, _SNAP_EVERY,
-                             _MAX_POLISH, kkt_eps, _LBFGS_MEMORY, n)
+        beta_ws = beta[ws].copy()
+        solve_lasso_gram(G_ws, c_full[ws], alpha, beta_ws, positive, max_inner, _SNAP_EVERY,
+                         _MAX_POLISH, kkt_eps, _LBFGS_MEMORY, n)
         beta[:] = 0.0
         beta[ws] = beta_ws
     else:
