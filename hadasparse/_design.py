@@ -50,6 +50,21 @@ class Design:
             return G
         return (Xr.T @ Xc) / n
 
+    def columns_csc_csr(self, cols):
+        """The columns ``cols`` of the row-scaled sparse X as int64-indexed CSC and CSR
+        arrays (CSR column indices are positions in ``cols``), with the centring vectors."""
+        sub = self.X[:, cols]
+        csc = sparse.csc_matrix(sub)
+        csr = csc.tocsr()
+        n = self.n_samples
+        x_mean = (np.zeros(len(cols)) if self.x_mean is None
+                  else np.ascontiguousarray(self.x_mean[cols]))
+        sqrt_sw = self.sqrt_sw if self.x_mean is not None else np.ones(n)
+        return (csc.data.astype(np.float64), csc.indices.astype(np.int64),
+                csc.indptr.astype(np.int64), csr.data.astype(np.float64),
+                csr.indices.astype(np.int64), csr.indptr.astype(np.int64), x_mean,
+                np.ascontiguousarray(sqrt_sw, dtype=np.float64))
+
     def col_sq_norms(self):
         """``‖A_j‖² / n`` for every column (the diagonal of the Gram matrix)."""
         if self._col_sq_norms is None:

@@ -17,6 +17,220 @@ from numba import njit
 _CURVATURE_EPS = 1e-10
 
 
+# The quadratic part ``1/2 βᵀGβ − cᵀβ`` on a working set is reached through ``op``, a tuple
+# ``(gram_form, G, c, b, data, indices, indptr, rdata, rindices, rindptr, x_mean, sqrt_sw)``:
+# in Gram form ``G`` (k×k) and ``c`` are given; otherwise the working-set columns of the design
+# are given as CSC (``data, indices, indptr``) and CSR (``rdata, rindices, rindptr``; column
+# indices are positions in the working set) with the implicit centring
+# ``A = X − sqrt_sw x_meanᵀ`` and target ``b`` -- a sparse design is never densified, and a
+# mat-vec costs O(nnz) instead of O(k²).
+
+
+@njit(cache=True)
+def op_matvec(op, beta):
+    """``A β`` (operator form only)."""
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    out = np.zeros(n)
+    for j in range(beta.shape[0]):
+        bj = beta[j]
+        if bj != 0.0:
+            for ii in range(indptr[j], indptr[j + 1]):
+                out[indices[ii]] += data[ii] * bj
+    shift = x_mean @ beta
+    if shift != 0.0:
+        out -= shift * sqrt_sw
+    return out
+
+
+@njit(cache=True)
+def op_grad(op, beta):
+    """``(1/2 βᵀGβ − cᵀβ, Gβ − c)``."""
+    if op[0]:
+        G, c = op[1], op[2]
+        Gb = G @ beta
+        return 0.5 * (beta @ Gb) - c @ beta, Gb - c
+    b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
+    n = b.shape[0]
+    resid = b - op_matvec(op, beta)
+    k = beta.shape[0]
+    grad = np.empty(k)
+    s_r = sqrt_sw @ resid
+    for j in range(k):
+        acc = 0.0
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * resid[indices[ii]]
+        grad[j] = -(acc - x_mean[j] * s_r) / n
+    value = 0.5 * ((resid @ resid) - (b @ b)) / n
+    return value, grad
+
+
+@njit(cache=True)
+def op_diag(op, k):
+    if op[0]:
+        G = op[1]
+        out = np.empty(k)
+        for j in range(k):
+            out[j] = G[j, j]
+        return out
+    data, indptr, x_mean, sqrt_sw = op[4], op[6], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    out = np.empty(k)
+    for j in range(k):
+        acc = 0.0
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * data[ii]
+        out[j] = max(acc / n - x_mean[j] * x_mean[j], 0.0)
+    return out
+
+
+@njit(cache=True)
+def op_gram_column(op, j, act, m, pos):
+    """``G[act[:m], j]``; ``pos`` maps a working-set index to its place in ``act`` (or -1)."""
+    out = np.zeros(m)
+    if op[0]:
+        G = op[1]
+        for a in range(m):
+            out[a] = G[act[a], j]
+        return out
+    data, indices, indptr = op[4], op[5], op[6]
+    rdata, rindices, rindptr, x_mean, sqrt_sw = op[7], op[8], op[9], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    for ii in range(indptr[j], indptr[j + 1]):
+        i = indices[ii]
+        xij = data[ii]
+        for jj in range(rindptr[i], rindptr[i + 1]):
+            a = pos[rindices[jj]]
+            if a >= 0:
+                out[a] += xij * rdata[jj]
+    for a in range(m):
+        out[a] = out[a] / n - x_mean[act[a]] * x_mean[j]
+    return out
+
+
+@njit(cache=True)
+def op_gram_block(op, act, m, pos):
+    """``G[act[:m]][:, act[:m]]`` as a dense m×m array."""
+    out = np.zeros((m, m))
+    if op[0]:
+        G = op[1]
+        for a in range(m):
+            for b in range(m):
+                out[a, b] = G[act[a], act[b]]
+        return out
+    rdata, rindices, rindptr, x_mean, sqrt_sw = op[7], op[8], op[9], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    # row by row: each row adds the outer product of its active entries
+    for i in range(n):
+        for jj in range(rindptr[i], rindptr[i + 1]):
+            a = pos[rindices[jj]]
+            if a < 0:
+                continue
+            va = rdata[jj]
+            for ll in range(rindptr[i], rindptr[i + 1]):
+                b = pos[rindices[ll]]
+                if b >= 0:
+                    out[a, b] += va * rdata[ll]
+    for a in range(m):
+        xa = x_mean[act[a]]
+        for b in range(m):
+            out[a, b] = out[a, b] / n - xa * x_mean[act[b]]
+    return out
+
+
+@njit(cache=True)
+def op_quad_active(op, act, m, d):
+    """``dᵀ G[act][:, act] d`` for a direction ``d`` on the active coordinates."""
+    if op[0]:
+        G = op[1]
+        total = 0.0
+        for a in range(m):
+            ja = act[a]
+            s = 0.0
+            for b in range(m):
+                s += G[ja, act[b]] * d[b]
+            total += d[a] * s
+        return total
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    u = np.zeros(n)
+    shift = 0.0
+    for a in range(m):
+        j = act[a]
+        for ii in range(indptr[j], indptr[j + 1]):
+            u[indices[ii]] += data[ii] * d[a]
+        shift += x_mean[j] * d[a]
+    if shift != 0.0:
+        u -= shift * sqrt_sw
+    return (u @ u) / n
+
+
+@njit(cache=True)
+def op_active_times(op, act, m, d):
+    """``G[act][:, act] d``."""
+    out = np.zeros(m)
+    if op[0]:
+        G = op[1]
+        for a in range(m):
+            ja = act[a]
+            s = 0.0
+            for b in range(m):
+                s += G[ja, act[b]] * d[b]
+            out[a] = s
+        return out
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    n = sqrt_sw.shape[0]
+    u = np.zeros(n)
+    shift = 0.0
+    for a in range(m):
+        j = act[a]
+        for ii in range(indptr[j], indptr[j + 1]):
+            u[indices[ii]] += data[ii] * d[a]
+        shift += x_mean[j] * d[a]
+    if shift != 0.0:
+        u -= shift * sqrt_sw
+    s_u = sqrt_sw @ u
+    for a in range(m):
+        j = act[a]
+        acc = 0.0
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * u[indices[ii]]
+        out[a] = (acc - x_mean[j] * s_u) / n
+    return out
+
+
+@njit(cache=True)
+def active_cg(op, act, m, rhs, x0, diag, rtol, max_iter):
+    """Jacobi-preconditioned conjugate gradients for ``G[act][:, act] z = rhs`` from ``x0``:
+    the polish's linear solve when the design is sparse, where a mat-vec costs O(nnz) and a
+    Cholesky factor of a large active set would cost O(m³)."""
+    z = x0.copy()
+    r = rhs - op_active_times(op, act, m, z)
+    prec = np.empty(m)
+    for a in range(m):
+        dj = diag[act[a]]
+        prec[a] = 1.0 / dj if dj > 0.0 else 1.0
+    target = rtol * np.sqrt(rhs @ rhs)
+    zr = prec * r
+    p = zr.copy()
+    rz = r @ zr
+    for _ in range(max_iter):
+        if np.sqrt(r @ r) <= target:
+            break
+        Ap = op_active_times(op, act, m, p)
+        pAp = p @ Ap
+        if pAp <= 0.0:
+            break
+        step = rz / pAp
+        z += step * p
+        r -= step * Ap
+        zr = prec * r
+        rz_new = r @ zr
+        p = zr + (rz_new / rz) * p
+        rz = rz_new
+    return z
+
+
 @njit(cache=True)
 def factors_to_beta(x, k, positive):
     if positive:
@@ -25,12 +239,10 @@ def factors_to_beta(x, k, positive):
 
 
 @njit(cache=True)
-def surrogate_value_grad(G, c, alpha, x, k, positive, grad):
+def surrogate_value_grad(op, alpha, x, k, positive, grad):
     """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
     beta = factors_to_beta(x, k, positive)
-    Gb = G @ beta
-    resid = Gb - c  # gradient of the quadratic part with respect to beta
-    value = 0.5 * (beta @ Gb) - c @ beta
+    value, resid = op_grad(op, beta)  # resid: gradient of the quadratic part in beta
     if positive:
         u = x[:k]
         value += alpha * (u @ u)
@@ -111,7 +323,7 @@ def escape_saddles(x, beta, grad_beta, alpha, diag, positive):
 
 
 @njit(cache=True)
-def lbfgs_factors(G, c, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
+def lbfgs_factors(op, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
     """L-BFGS with Armijo backtracking on the surrogate; ``x`` is updated in place.
 
     The curvature pairs ``S``, ``Y``, ``rho`` and ``state = [head, n_stored]`` persist between
@@ -125,7 +337,7 @@ def lbfgs_factors(G, c, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, 
     alph = np.zeros(memory)
     grad = np.empty(nx)
     grad_new = np.empty(nx)
-    f = surrogate_value_grad(G, c, alpha, x, k, positive, grad)
+    f = surrogate_value_grad(op, alpha, x, k, positive, grad)
     it = 0
     while it < max_iter:
         if np.max(np.abs(grad)) <= gtol:
@@ -160,7 +372,7 @@ def lbfgs_factors(G, c, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, 
         accepted = False
         for _ in range(40):
             x_new = x + step * d
-            f_new = surrogate_value_grad(G, c, alpha, x_new, k, positive, grad_new)
+            f_new = surrogate_value_grad(op, alpha, x_new, k, positive, grad_new)
             if f_new <= f + 1e-4 * step * slope:
                 accepted = True
                 break
@@ -186,19 +398,19 @@ def lbfgs_factors(G, c, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, 
 
 
 @njit(cache=True)
-def lasso_value(G, c, alpha, beta):
-    return 0.5 * (beta @ (G @ beta)) - c @ beta + alpha * np.sum(np.abs(beta))
+def lasso_value(op, alpha, beta):
+    return op_grad(op, beta)[0] + alpha * np.sum(np.abs(beta))
 
 
 @njit(cache=True)
-def snap(G, c, alpha, beta, positive):
+def snap(op, alpha, beta, positive, diag):
     """One diagonally scaled proximal-gradient step of the *original* problem from ``beta``:
     soft-thresholding gives exact zeros where the smooth iterate only has small ones."""
     k = beta.shape[0]
-    grad = G @ beta - c
+    grad = op_grad(op, beta)[1]
     out = np.zeros(k)
     for j in range(k):
-        d = G[j, j]
+        d = diag[j]
         if d <= 0.0:
             continue
         z = beta[j] - grad[j] / d
@@ -211,21 +423,22 @@ def snap(G, c, alpha, beta, positive):
 
 
 @njit(cache=True)
-def _chol_append(L, m, G, act, j, dep_tol):
-    """Append feature ``j`` to the Cholesky factor ``L[:m, :m]`` of ``G[act][:, act]``.
+def _chol_append(L, m, col, g_jj, dep_tol):
+    """Append a feature with Gram column ``col`` (against the m active ones) and diagonal
+    entry ``g_jj`` to the Cholesky factor ``L[:m, :m]`` of the active Gram block.
 
-    Returns False (and leaves ``L`` unchanged) when column ``j`` is, to ``dep_tol``, a linear
+    Returns False (and leaves ``L`` unchanged) when the feature is, to ``dep_tol``, a linear
     combination of the active ones (duplicated columns, or more actives than samples): the
     solution then needs no coefficient on it.
     """
     w = np.empty(m)
     for i in range(m):
-        s = G[act[i], j]
+        s = col[i]
         for l in range(i):
             s -= L[i, l] * w[l]
         w[i] = s / L[i, i]
-    d2 = G[j, j] - w @ w
-    if d2 <= dep_tol * G[j, j] or d2 <= 0.0:
+    d2 = g_jj - w @ w
+    if d2 <= dep_tol * g_jj or d2 <= 0.0:
         return False
     for i in range(m):
         L[m, i] = w[i]
@@ -265,6 +478,24 @@ def _chol_delete(L, m, pos):
 
 
 @njit(cache=True)
+def _chol_times(L, m, x):
+    """``L Lᵀ x``: the active Gram block times ``x``, from its factor, in O(m²)."""
+    w = np.zeros(m)
+    for l in range(m):
+        s = 0.0
+        for i in range(l, m):
+            s += L[i, l] * x[i]
+        w[l] = s
+    out = np.zeros(m)
+    for i in range(m):
+        s = 0.0
+        for l in range(i + 1):
+            s += L[i, l] * w[l]
+        out[i] = s
+    return out
+
+
+@njit(cache=True)
 def _chol_solve(L, m, rhs):
     z = np.empty(m)
     for i in range(m):
@@ -281,40 +512,43 @@ def _chol_solve(L, m, rhs):
 
 
 @njit(cache=True)
-def _initial_factor(L, G, act, theta, beta, dep_tol):
+def _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol):
     """Cholesky factor of the Gram block of the nonzeros of ``theta`` into ``L``: one LAPACK
     call when the block is well conditioned, else column by column, leaving out (and zeroing
-    in ``beta``) the columns that depend on earlier ones. Returns the number of columns."""
+    in ``beta``) the columns that depend on earlier ones. Fills ``act``/``pos``; returns the
+    number of active columns."""
     k = theta.shape[0]
     cap = act.shape[0]
     idx = np.flatnonzero(theta != 0.0)
     m = idx.shape[0]
     if 0 < m <= cap:
-        G_aa = np.empty((m, m))
         for a in range(m):
-            for b in range(m):
-                G_aa[a, b] = G[idx[a], idx[b]]
+            act[a] = idx[a]
+            pos[idx[a]] = a
+        G_aa = op_gram_block(op, act, m, pos)
         ok = True
         try:
             F = np.linalg.cholesky(G_aa)
         except Exception:  # noqa: BLE001 -- numba only catches the base class
             ok = False
         if ok:
-            well_conditioned = True
             for a in range(m):
                 if F[a, a] * F[a, a] <= dep_tol * G_aa[a, a]:
-                    well_conditioned = False
-            if well_conditioned:
-                for a in range(m):
-                    act[a] = idx[a]
-                    for b in range(a + 1):
-                        L[a, b] = F[a, b]
-                return m
+                    ok = False
+        if ok:
+            for a in range(m):
+                for b in range(a + 1):
+                    L[a, b] = F[a, b]
+            return m
+        for a in range(m):
+            pos[idx[a]] = -1
     m = 0
     for j in range(k):
         if theta[j] != 0.0:
-            if m < cap and _chol_append(L, m, G, act, j, dep_tol):
+            if m < cap and _chol_append(L, m, op_gram_column(op, j, act, m, pos), diag[j],
+                                        dep_tol):
                 act[m] = j
+                pos[j] = m
                 m += 1
             else:
                 theta[j] = 0.0
@@ -323,7 +557,7 @@ def _initial_factor(L, G, act, theta, beta, dep_tol):
 
 
 @njit(cache=True)
-def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
+def polish(op, diag, alpha, beta, positive, max_rounds, kkt_eps, max_support):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
     piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
@@ -344,35 +578,46 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
     # at most min(k, n_samples) columns can be linearly independent
     cap = min(k, max_support)
     act = np.empty(cap, dtype=np.int64)
-    L = np.zeros((cap, cap))
-    m = _initial_factor(L, G, act, theta, beta, dep_tol)
+    pos = np.full(k, -1, dtype=np.int64)
+    # dense Gram form: an updated Cholesky factor; sparse operator form: conjugate gradients
+    use_cg = not op[0]
+    if use_cg:
+        L = np.zeros((0, 0))
+        m = 0
+        for j in range(k):
+            if theta[j] != 0.0:
+                if m < cap:
+                    act[m] = j
+                    pos[j] = m
+                    m += 1
+                else:
+                    theta[j] = 0.0
+                    beta[j] = 0.0
+    else:
+        L = np.zeros((cap, cap))
+        m = _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol)
+    grad = op_grad(op, beta)[1]
     for rounds in range(1, max_rounds + 1):
         if m > 0:
             x_a = np.empty(m)
-            rhs = np.empty(m)
             for a in range(m):
                 x_a[a] = beta[act[a]]
-                rhs[a] = c[act[a]] - alpha * theta[act[a]]
-            z = _chol_solve(L, m, rhs)
+            # c_A = G_AA x_A − ∇_A, with G_AA x_A = L (Lᵀ x_A) from the factor
+            Gx = op_active_times(op, act, m, x_a) if use_cg else _chol_times(L, m, x_a)
+            rhs = np.empty(m)
+            grad_a = np.empty(m)
+            for a in range(m):
+                grad_a[a] = grad[act[a]]
+                rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
+            if use_cg:
+                z = active_cg(op, act, m, rhs, x_a, diag, 1e-10, 20 * m + 100)
+            else:
+                z = _chol_solve(L, m, rhs)
             d = z - x_a
             # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
             # quadratic, with kinks where coordinates cross zero
-            Gd = np.zeros(m)
-            Gx = np.zeros(m)
-            for a in range(m):
-                ja = act[a]
-                s1 = 0.0
-                s2 = 0.0
-                for b in range(m):
-                    g_ab = G[ja, act[b]]
-                    s1 += g_ab * d[b]
-                    s2 += g_ab * x_a[b]
-                Gd[a] = s1
-                Gx[a] = s2
-            curv = d @ Gd
-            lin = 0.0
-            for a in range(m):
-                lin += (Gx[a] - c[act[a]]) * d[a]
+            curv = op_quad_active(op, act, m, d)
+            lin = grad_a @ d
             l1slope = 0.0
             n_bp = 0
             bp_t = np.empty(m)
@@ -447,15 +692,18 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
             a = m - 1
             while a >= 0:
                 if theta[act[a]] == 0.0:
-                    _chol_delete(L, m, a)
+                    if not use_cg:
+                        _chol_delete(L, m, a)
+                    pos[act[a]] = -1
                     for b in range(a, m - 1):
                         act[b] = act[b + 1]
+                        pos[act[b]] = b
                     m -= 1
                 a -= 1
+            grad = op_grad(op, beta)[1]
             if not (reached and consistent):
                 continue
         # optimal on the active set: add the violators among the zeros
-        grad = G @ beta - c
         n_viol = 0
         n_rejected = 0
         for j in range(k):
@@ -468,8 +716,10 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
                 viol = abs(g) > alpha + kkt_eps
             if not viol:
                 continue
-            if m < cap and _chol_append(L, m, G, act, j, dep_tol):
+            if m < cap and (use_cg or _chol_append(L, m, op_gram_column(op, j, act, m, pos),
+                                                   diag[j], dep_tol)):
                 act[m] = j
+                pos[j] = m
                 m += 1
                 theta[j] = 1.0 if positive else -np.sign(g)
                 n_viol += 1
@@ -481,9 +731,9 @@ def polish(G, c, alpha, beta, positive, max_rounds, kkt_eps, max_support):
 
 
 @njit(cache=True)
-def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_polish, kkt_eps,
-                     memory, max_support):
-    """Solve the lasso on one working set in Gram form through its Hadamard surrogate.
+def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, kkt_eps,
+                   memory, max_support):
+    """Solve the lasso on one working set through its Hadamard surrogate.
 
     Runs L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the
     iterate is snapped to exact zeros, and once the snapped signs stop changing the active-set
@@ -492,10 +742,8 @@ def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_pol
     Returns ``(converged, inner_iterations)``.
     """
     k = beta.shape[0]
-    diag = np.empty(k)
-    for j in range(k):
-        diag[j] = G[j, j]
-    grad_beta = G @ beta - c
+    diag = op_diag(op, k)
+    grad_beta = op_grad(op, beta)[1]
     x = balanced_factors(beta, grad_beta, alpha, diag, positive)
     nx = x.shape[0]
     S = np.zeros((memory, nx))
@@ -512,33 +760,35 @@ def solve_lasso_gram(G, c, alpha, beta, positive, max_inner, snap_every, max_pol
             nnz += 1
         elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
             n_viol += 1
-    if nnz > 0 and n_viol <= max(4, nnz // 10):
+    if nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
-        converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps, max_support)
+        converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, kkt_eps,
+                              max_support)
         if converged:
             beta[:] = candidate
             return True, 0
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += lbfgs_factors(G, c, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho, state)
+        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho,
+                                 state)
         smooth_beta = factors_to_beta(x, k, positive)
-        grad_beta = G @ smooth_beta - c
-        if escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive):
-            continue
-        candidate = snap(G, c, alpha, smooth_beta, positive)
+        grad_beta = op_grad(op, smooth_beta)[1]
+        escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive)
+        candidate = snap(op, alpha, smooth_beta, positive, diag)
         signs = np.sign(candidate)
         n_changed = np.sum(signs != prev_signs)
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 50):
-            converged, _ = polish(G, c, alpha, candidate, positive, max_polish, kkt_eps, max_support)
+            converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, kkt_eps,
+                                  max_support)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
     # out of iterations: keep the better of the smooth point and its snap (exact zeros)
     smooth_beta = factors_to_beta(x, k, positive)
-    candidate = snap(G, c, alpha, smooth_beta, positive)
-    if lasso_value(G, c, alpha, candidate) <= lasso_value(G, c, alpha, smooth_beta):
+    candidate = snap(op, alpha, smooth_beta, positive, diag)
+    if lasso_value(op, alpha, candidate) <= lasso_value(op, alpha, smooth_beta):
         beta[:] = candidate
     else:
         beta[:] = smooth_beta

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
-from ._kernels import solve_lasso_gram
+from ._kernels import solve_lasso_ws
 
 # Smallest working set, and how many L-BFGS steps run between two snaps.
 _WS_START = 10
@@ -21,6 +21,11 @@ _MAX_POLISH = 10
 _LBFGS_MEMORY = 10
 
 _threadpools = None
+# placeholders for the parts of a kernel operator tuple that a form does not use
+_EMPTY = np.zeros(0)
+_EMPTY_2D = np.zeros((0, 0))
+_EMPTY_INT = np.zeros(0, dtype=np.int64)
+_EMPTY_SPARSE = (_EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY)
 
 
 def single_threaded_blas():
@@ -99,7 +104,10 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     c_full = None
     ws = np.zeros(0, dtype=np.intp)
     G_ws = np.zeros((0, 0))
-    kkt_eps = 1e-12 * max(alpha, np.finfo(float).tiny)
+    kkt_eps = 1e-10 * max(alpha, np.finfo(float).tiny)
+    # a sparse design stays sparse (mat-vecs in O(nnz)); otherwise the working set's Gram
+    # matrix is kept and grown
+    gram_form = gram is not None or not design.is_sparse
     gap = np.inf
     converged = False
     n_iter = 0
@@ -132,11 +140,16 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
             # the whole problem is the working set and the inner solve could not finish
             pass
         elif new.size:
-            G_ws = _grow_gram(design, gram, G_ws, ws, new)
+            if gram_form:
+                G_ws = _grow_gram(design, gram, G_ws, ws, new)
             ws = np.concatenate([ws, new])
+        if gram_form:
+            op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+        else:
+            op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
         beta_ws = beta[ws].copy()
-        solve_lasso_gram(G_ws, c_full[ws], alpha, beta_ws, positive, max_inner, _SNAP_EVERY,
-                         _MAX_POLISH, kkt_eps, _LBFGS_MEMORY, n)
+        solve_lasso_ws(op, alpha, beta_ws, positive, max_inner, _SNAP_EVERY, _MAX_POLISH,
+                       kkt_eps, _LBFGS_MEMORY, n)
         beta[:] = 0.0
         beta[ws] = beta_ws
     else:

@@ -49,5 +49,5 @@ def check_sample_weight(sample_weight, n_samples):
     if np.any(sw < 0):
         raise ValueError("Negative values in data passed to sample_weight.")
     if not np.any(sw > 0):
-        raise ValueError("sample_weight must contain at least one positive value.")
+        raise ValueError("Sample weights must contain at least one non-zero weight: all are zero.")
     return sw
