@@ -557,7 +557,7 @@ def _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol):
 
 
 @njit(cache=True)
-def polish(op, diag, alpha, beta, positive, max_rounds, kkt_eps, max_support):
+def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
     piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
@@ -565,10 +565,12 @@ def polish(op, diag, alpha, beta, positive, max_rounds, kkt_eps, max_support):
     set changes.
 
     ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
-    KKT conditions hold on all k coordinates to within ``kkt_eps``.
+    KKT conditions hold on all k coordinates to within ``rtol * alpha`` (``rtol`` is also the
+    relative accuracy of the conjugate-gradient solves).
     """
     k = beta.shape[0]
     dep_tol = 1e-10
+    kkt_eps = rtol * alpha
     theta = np.sign(beta)
     if positive:
         for j in range(k):
@@ -610,7 +612,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, kkt_eps, max_support):
                 grad_a[a] = grad[act[a]]
                 rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
             if use_cg:
-                z = active_cg(op, act, m, rhs, x_a, diag, 1e-10, 20 * m + 100)
+                z = active_cg(op, act, m, rhs, x_a, diag, rtol, 20 * m + 100)
             else:
                 z = _chol_solve(L, m, rhs)
             d = z - x_a
@@ -731,7 +733,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, kkt_eps, max_support):
 
 
 @njit(cache=True)
-def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, kkt_eps,
+def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
                    memory, max_support):
     """Solve the lasso on one working set through its Hadamard surrogate.
 
@@ -762,7 +764,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
             n_viol += 1
     if nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
-        converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, kkt_eps,
+        converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
                               max_support)
         if converged:
             beta[:] = candidate
@@ -780,7 +782,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 50):
-            converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, kkt_eps,
+            converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
                                   max_support)
             if converged:
                 beta[:] = candidate

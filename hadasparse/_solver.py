@@ -15,10 +15,11 @@ from threadpoolctl import ThreadpoolController
 from ._kernels import solve_lasso_ws
 
 # Smallest working set, and how many L-BFGS steps run between two snaps.
-_WS_START = 10
+_WS_START = 64
 _SNAP_EVERY = 25
 _MAX_POLISH = 10
 _LBFGS_MEMORY = 10
+_MIN_INNER_RTOL = 1e-16
 
 _threadpools = None
 # placeholders for the parts of a kernel operator tuple that a form does not use
@@ -104,11 +105,14 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     c_full = None
     ws = np.zeros(0, dtype=np.intp)
     G_ws = np.zeros((0, 0))
-    kkt_eps = 1e-10 * max(alpha, np.finfo(float).tiny)
+    # relative accuracy of the inner solve (KKT on the working set, conjugate gradients); it
+    # is tightened when an outer iteration brings no new feature but the gap is still too big
+    inner_rtol = 1e-10
     # a sparse design stays sparse (mat-vecs in O(nnz)); otherwise the working set's Gram
     # matrix is kept and grown
     gram_form = gram is not None or not design.is_sparse
-    gap = np.inf
+    gap = last_gap = np.inf
+    op = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -136,20 +140,24 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
         if candidates.size > n_add:
             candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
         new = np.union1d(np.setdiff1d(support, ws), candidates)
-        if new.size == 0 and ws.size == p:
-            # the whole problem is the working set and the inner solve could not finish
-            pass
-        elif new.size:
+        if new.size:
             if gram_form:
                 G_ws = _grow_gram(design, gram, G_ws, ws, new)
             ws = np.concatenate([ws, new])
-        if gram_form:
-            op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+            op = None
         else:
-            op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
+            if inner_rtol <= _MIN_INNER_RTOL and gap >= last_gap:
+                break  # stagnation: nothing left to tighten
+            inner_rtol = max(inner_rtol * 1e-3, _MIN_INNER_RTOL)
+        last_gap = gap
+        if op is None:
+            if gram_form:
+                op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+            else:
+                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
         beta_ws = beta[ws].copy()
         solve_lasso_ws(op, alpha, beta_ws, positive, max_inner, _SNAP_EVERY, _MAX_POLISH,
-                       kkt_eps, _LBFGS_MEMORY, n)
+                       inner_rtol, _LBFGS_MEMORY, n)
         beta[:] = 0.0
         beta[ws] = beta_ws
     else:
