@@ -599,6 +599,9 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
         L = np.zeros((cap, cap))
         m = _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol)
     grad = op_grad(op, beta)[1]
+    # with conjugate gradients, rounds that only fix signs use a rough solve: each such round
+    # just needs a descent direction, and the line search keeps the objective decreasing
+    loose = use_cg
     for rounds in range(1, max_rounds + 1):
         if m > 0:
             x_a = np.empty(m)
@@ -612,7 +615,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
                 grad_a[a] = grad[act[a]]
                 rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
             if use_cg:
-                z = active_cg(op, act, m, rhs, x_a, diag, rtol, 20 * m + 100)
+                z = active_cg(op, act, m, rhs, x_a, diag, 1e-4 if loose else rtol, 20 * m + 100)
             else:
                 z = _chol_solve(L, m, rhs)
             d = z - x_a
@@ -705,6 +708,10 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
             grad = op_grad(op, beta)[1]
             if not (reached and consistent):
                 continue
+            if loose:
+                # the signs settled with a rough solve: solve again accurately from here
+                loose = False
+                continue
         # optimal on the active set: add the violators among the zeros
         n_viol = 0
         n_rejected = 0
@@ -725,6 +732,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
                 m += 1
                 theta[j] = 1.0 if positive else -np.sign(g)
                 n_viol += 1
+                loose = use_cg
             else:
                 n_rejected += 1
         if n_viol == 0:
@@ -781,7 +789,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         n_changed = np.sum(signs != prev_signs)
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
-        if nnz <= max_support and n_changed <= max(2, nnz // 50):
+        if nnz <= max_support and n_changed <= max(2, nnz // 200):
             converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
                                   max_support)
             if converged:
