@@ -86,6 +86,8 @@ def preprocess(X, y, sample_weight, fit_intercept, copy=True):
     the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``.
     """
     n, p = X.shape
+    if sparse.issparse(X) and X.dtype != np.float64:
+        X = X.astype(np.float64)  # the kernels are compiled for float64 only
     sw = None
     if sample_weight is not None:
         sw = np.asarray(sample_weight, dtype=np.float64)

@@ -77,7 +77,9 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     check_scalar_param(tol, "tol", low=0.0)
     check_scalar_param(max_iter, "max_iter", kind="int", low=1)
 
-    X = check_array(X, accept_sparse="csc", dtype=np.float64)
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32])
+    out_dtype = X.dtype  # like sklearn, coefs come back in X's dtype; the solve is float64
+    X = X.astype(np.float64, copy=False)
     y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
     if y.ndim != 1:
         raise ValueError(
@@ -137,6 +139,7 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
         coefs[:, i] = beta
         dual_gaps[i] = gap
         n_iters.append(n_iter)
+    coefs = coefs.astype(out_dtype, copy=False)
     if return_n_iter:
         return alphas, coefs, dual_gaps, n_iters
     return alphas, coefs, dual_gaps
