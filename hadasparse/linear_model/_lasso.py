@@ -1,7 +1,5 @@
 """HadamardLasso: sklearn's Lasso, solved through the Hadamard overparametrisation."""
 
-import numbers
-
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
@@ -188,11 +186,9 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
             if not np.all(np.isfinite(X.data)):
                 raise ValueError("Input X contains NaN or infinity.")
         out_dtype = X.dtype
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y = np.asarray(y, dtype=np.float64)  # validated (finite, numeric) by validate_data
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
-        if isinstance(sample_weight, numbers.Number):  # pragma: no cover - handled above
-            sample_weight = None
 
         y2d = y[:, None] if y.ndim == 1 else y
         n_targets = y2d.shape[1]
