@@ -15,6 +15,8 @@ from numba import njit
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
 # quartic, so L-BFGS only keeps pairs that carry positive curvature).
 _CURVATURE_EPS = 1e-10
+# Smallest active set whose sparse-design polish solves by conjugate gradients.
+_CG_MIN_ACTIVE = 600
 
 
 # The quadratic part ``1/2 βᵀGβ − cᵀβ`` on a working set is reached through ``op``, a tuple
@@ -581,8 +583,11 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
     cap = min(k, max_support)
     act = np.empty(cap, dtype=np.int64)
     pos = np.full(k, -1, dtype=np.int64)
-    # dense Gram form: an updated Cholesky factor; sparse operator form: conjugate gradients
-    use_cg = not op[0]
+    # An updated Cholesky factor, except for a large active set of a sparse design: there
+    # the factor would cost O(m³) against O(nnz) per conjugate-gradient step. (CG is also
+    # slow when the active columns are nearly dependent, which only the factor detects, so
+    # small active sets always use the factor.)
+    use_cg = (not op[0]) and np.sum(theta != 0.0) > _CG_MIN_ACTIVE
     if use_cg:
         L = np.zeros((0, 0))
         m = 0

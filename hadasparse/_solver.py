@@ -73,7 +73,7 @@ def _kkt_scores(grad, alpha, col_norms, positive):
 
 
 def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, positive=False,
-                gram=None, max_inner=20000, verbose=False):
+                gram=None, max_inner=2000, verbose=False):
     with single_threaded_blas():
         return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
                             max_inner, verbose)

@@ -1,5 +1,7 @@
 """HadamardLasso: sklearn's Lasso, solved through the Hadamard overparametrisation."""
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
@@ -174,6 +176,13 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
+        if self.alpha == 0:
+            warnings.warn(
+                "With alpha=0 the lasso is ordinary least squares, which this solver cannot "
+                "certify well; use sklearn.linear_model.LinearRegression instead.",
+                UserWarning,
+                stacklevel=2,
+            )
         X, y = validate_data(
             self, X, y,
             accept_sparse=["csc", "csr", "coo"],
