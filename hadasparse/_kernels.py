@@ -1,8 +1,10 @@
 """Numba kernels of the Hadamard lasso solver.
 
-Everything here works on plain float64 arrays in *Gram form*: on a working set W of k
-features the smooth part of the objective is ``1/2 βᵀGβ − cᵀβ`` with ``G = X_Wᵀ X_W / n`` and
-``c = X_Wᵀ y / n``. The kernels never see an estimator, a sparse matrix or a Python object.
+Everything here works on plain arrays of one working set W of k features (the kernels never
+see an estimator, a sparse matrix object or any other Python object). The smooth part of the
+objective, ``1/2 βᵀGβ − cᵀβ`` with ``G = A_Wᵀ A_W / n`` and ``c = A_Wᵀ b / n``, is reached
+through an operator tuple (below): the Gram matrix itself for a dense design, the sparse
+columns for a sparse one.
 
 The factor vector ``x`` stacks the Hadamard factors: ``x = [u, v]`` with ``β = u ⊙ v`` (length
 2k) for the signed lasso, and ``x = u`` with ``β = u ⊙ u`` (length k) for the positive lasso,
@@ -261,6 +263,21 @@ def surrogate_value_grad(op, alpha, x, k, positive, grad):
 
 
 @njit(cache=True)
+def _escape(x, j, k, g, alpha, g_jj, positive):
+    """If coordinate j violates KKT at zero (``|g| > α``, g = ∇_j L), put its factors on the
+    escape direction ``(1, -sign g)`` of the saddle at the origin, at the size of the
+    one-coordinate lasso step ``(|g| − α) / G_jj``. Returns whether it did."""
+    excess = (-g if positive else abs(g)) - alpha
+    if excess <= 0.0:
+        return False
+    m = np.sqrt(excess / (g_jj if g_jj > 0.0 else 1.0))
+    x[j] = m
+    if not positive:
+        x[k + j] = -m if g > 0 else m
+    return True
+
+
+@njit(cache=True)
 def balanced_factors(beta, grad_beta, alpha, diag, positive):
     """Factors with ``u ⊙ v = beta`` and ``|u_j| = |v_j|`` (the minimiser of the ridge over all
     factorisations of ``beta``).
@@ -275,20 +292,8 @@ def balanced_factors(beta, grad_beta, alpha, diag, positive):
     for j in range(k):
         b = beta[j]
         if b == 0.0:
-            g = grad_beta[j]
-            d = diag[j] if diag[j] > 0.0 else 1.0
-            if positive:
-                if -g > alpha:
-                    x[j] = np.sqrt((-g - alpha) / d)
-                else:
-                    x[j] = 1e-4 * np.sqrt(alpha / d)
-            else:
-                if abs(g) > alpha:
-                    m = np.sqrt((abs(g) - alpha) / d)
-                    x[j] = m
-                    x[k + j] = -m if g > 0 else m
-                else:
-                    x[j] = 1e-4 * np.sqrt(alpha / d)
+            if not _escape(x, j, k, grad_beta[j], alpha, diag[j], positive):
+                x[j] = 1e-4 * np.sqrt(alpha / (diag[j] if diag[j] > 0.0 else 1.0))
         else:
             m = np.sqrt(abs(b))
             x[j] = m
@@ -310,17 +315,10 @@ def escape_saddles(x, beta, grad_beta, alpha, diag, positive):
     n_moved = 0
     for j in range(k):
         g = -grad_beta[j] if positive else abs(grad_beta[j])
-        if g <= alpha:
-            continue
         d = diag[j] if diag[j] > 0.0 else 1.0
-        step = (g - alpha) / d
-        if abs(beta[j]) >= 1e-3 * step:
+        if g <= alpha or abs(beta[j]) >= 1e-3 * (g - alpha) / d:
             continue
-        m = np.sqrt(step)
-        x[j] = m
-        if not positive:
-            x[k + j] = -m if grad_beta[j] > 0 else m
-        n_moved += 1
+        n_moved += _escape(x, j, k, grad_beta[j], alpha, diag[j], positive)
     return n_moved
 
 
