@@ -31,20 +31,28 @@ _CG_MIN_ACTIVE = 600
 
 
 @njit(cache=True)
+def _columns_times(op, cols, m, d):
+    """``A[:, cols[:m]] d`` (operator form only)."""
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    u = np.zeros(sqrt_sw.shape[0])
+    shift = 0.0
+    for a in range(m):
+        j = cols[a]
+        da = d[a]
+        if da != 0.0:
+            for ii in range(indptr[j], indptr[j + 1]):
+                u[indices[ii]] += data[ii] * da
+            shift += x_mean[j] * da
+    if shift != 0.0:
+        u -= shift * sqrt_sw
+    return u
+
+
+@njit(cache=True)
 def op_matvec(op, beta):
     """``A β`` (operator form only)."""
-    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    out = np.zeros(n)
-    for j in range(beta.shape[0]):
-        bj = beta[j]
-        if bj != 0.0:
-            for ii in range(indptr[j], indptr[j + 1]):
-                out[indices[ii]] += data[ii] * bj
-    shift = x_mean @ beta
-    if shift != 0.0:
-        out -= shift * sqrt_sw
-    return out
+    k = beta.shape[0]
+    return _columns_times(op, np.arange(k), k, beta)
 
 
 @njit(cache=True)
@@ -146,27 +154,9 @@ def op_gram_block(op, act, m, pos):
 def op_quad_active(op, act, m, d):
     """``dᵀ G[act][:, act] d`` for a direction ``d`` on the active coordinates."""
     if op[0]:
-        G = op[1]
-        total = 0.0
-        for a in range(m):
-            ja = act[a]
-            s = 0.0
-            for b in range(m):
-                s += G[ja, act[b]] * d[b]
-            total += d[a] * s
-        return total
-    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    u = np.zeros(n)
-    shift = 0.0
-    for a in range(m):
-        j = act[a]
-        for ii in range(indptr[j], indptr[j + 1]):
-            u[indices[ii]] += data[ii] * d[a]
-        shift += x_mean[j] * d[a]
-    if shift != 0.0:
-        u -= shift * sqrt_sw
-    return (u @ u) / n
+        return d @ op_active_times(op, act, m, d)
+    u = _columns_times(op, act, m, d)
+    return (u @ u) / op[11].shape[0]
 
 
 @njit(cache=True)
@@ -184,15 +174,7 @@ def op_active_times(op, act, m, d):
         return out
     data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
     n = sqrt_sw.shape[0]
-    u = np.zeros(n)
-    shift = 0.0
-    for a in range(m):
-        j = act[a]
-        for ii in range(indptr[j], indptr[j + 1]):
-            u[indices[ii]] += data[ii] * d[a]
-        shift += x_mean[j] * d[a]
-    if shift != 0.0:
-        u -= shift * sqrt_sw
+    u = _columns_times(op, act, m, d)
     s_u = sqrt_sw @ u
     for a in range(m):
         j = act[a]
@@ -423,6 +405,18 @@ def snap(op, alpha, beta, positive, diag):
 
 
 @njit(cache=True)
+def _forward_substitution(L, m, rhs):
+    """Solve ``L[:m, :m] w = rhs`` for the lower-triangular factor."""
+    w = np.empty(m)
+    for i in range(m):
+        s = rhs[i]
+        for l in range(i):
+            s -= L[i, l] * w[l]
+        w[i] = s / L[i, i]
+    return w
+
+
+@njit(cache=True)
 def _chol_append(L, m, col, g_jj, dep_tol):
     """Append a feature with Gram column ``col`` (against the m active ones) and diagonal
     entry ``g_jj`` to the Cholesky factor ``L[:m, :m]`` of the active Gram block.
@@ -431,12 +425,7 @@ def _chol_append(L, m, col, g_jj, dep_tol):
     combination of the active ones (duplicated columns, or more actives than samples): the
     solution then needs no coefficient on it.
     """
-    w = np.empty(m)
-    for i in range(m):
-        s = col[i]
-        for l in range(i):
-            s -= L[i, l] * w[l]
-        w[i] = s / L[i, i]
+    w = _forward_substitution(L, m, col)
     d2 = g_jj - w @ w
     if d2 <= dep_tol * g_jj or d2 <= 0.0:
         return False
@@ -497,12 +486,8 @@ def _chol_times(L, m, x):
 
 @njit(cache=True)
 def _chol_solve(L, m, rhs):
-    z = np.empty(m)
-    for i in range(m):
-        s = rhs[i]
-        for l in range(i):
-            s -= L[i, l] * z[l]
-        z[i] = s / L[i, i]
+    """Solve ``L Lᵀ z = rhs``."""
+    z = _forward_substitution(L, m, rhs)
     for i in range(m - 1, -1, -1):
         s = z[i]
         for l in range(i + 1, m):
@@ -512,16 +497,16 @@ def _chol_solve(L, m, rhs):
 
 
 @njit(cache=True)
-def _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol):
-    """Cholesky factor of the Gram block of the nonzeros of ``theta`` into ``L``: one LAPACK
-    call when the block is well conditioned, else column by column, leaving out (and zeroing
-    in ``beta``) the columns that depend on earlier ones. Fills ``act``/``pos``; returns the
-    number of active columns."""
+def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
+    """Fill ``act``/``pos`` with the nonzeros of ``theta`` (at most ``len(act)`` of them) and,
+    if ``factorise``, the Cholesky factor of their Gram block into ``L``: one LAPACK call when
+    the block is well conditioned, else column by column, leaving out (and zeroing in
+    ``beta``) the columns that depend on earlier ones. Returns the number of active columns."""
     k = theta.shape[0]
     cap = act.shape[0]
     idx = np.flatnonzero(theta != 0.0)
     m = idx.shape[0]
-    if 0 < m <= cap:
+    if factorise and 0 < m <= cap:
         for a in range(m):
             act[a] = idx[a]
             pos[idx[a]] = a
@@ -545,8 +530,8 @@ def _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol):
     m = 0
     for j in range(k):
         if theta[j] != 0.0:
-            if m < cap and _chol_append(L, m, op_gram_column(op, j, act, m, pos), diag[j],
-                                        dep_tol):
+            if m < cap and (not factorise or _chol_append(
+                    L, m, op_gram_column(op, j, act, m, pos), diag[j], dep_tol)):
                 act[m] = j
                 pos[j] = m
                 m += 1
@@ -586,21 +571,8 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
     # slow when the active columns are nearly dependent, which only the factor detects, so
     # small active sets always use the factor.)
     use_cg = (not op[0]) and np.sum(theta != 0.0) > _CG_MIN_ACTIVE
-    if use_cg:
-        L = np.zeros((0, 0))
-        m = 0
-        for j in range(k):
-            if theta[j] != 0.0:
-                if m < cap:
-                    act[m] = j
-                    pos[j] = m
-                    m += 1
-                else:
-                    theta[j] = 0.0
-                    beta[j] = 0.0
-    else:
-        L = np.zeros((cap, cap))
-        m = _initial_factor(op, diag, L, act, pos, theta, beta, dep_tol)
+    L = np.zeros((0, 0)) if use_cg else np.zeros((cap, cap))
+    m = _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, not use_cg)
     grad = op_grad(op, beta)[1]
     # with conjugate gradients, rounds that only fix signs use a rough solve: each such round
     # just needs a descent direction, and the line search keeps the objective decreasing

@@ -1,0 +1,498 @@
+"""Numba kernels of the Hadamard group lasso solver.
+
+The working set holds whole groups, stored contiguously: group ``g`` owns the coordinates
+``gptr[g]:gptr[g + 1]`` and has penalty weight ``w[g]`` (0: unpenalised). The smooth part
+``1/2 βᵀGβ − cᵀβ`` is reached through the same ``op`` tuple as the lasso kernels (Gram form,
+or operator form for sparse designs), so the products of ``_kernels.py`` are reused.
+
+The factor vector stacks ``x = [ν, ω]``: one scalar ``ν_g`` per group and one ``ω_j`` per
+coordinate, ``β_g = ν_g ω_g``, surrogate penalty ``Σ_g α w_g / 2 (ν_g² + ‖ω_g‖²)``, which is
+``α w_g ‖β_g‖`` at balance (``ν_g² = ‖ω_g‖``). An unpenalised group keeps ``ν_g = 1`` and
+optimises ``ω_g = β_g`` directly (its surrogate would have no scale to balance).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._kernels import op_diag, op_grad, op_gram_block
+
+_CURVATURE_EPS = 1e-10
+
+
+@njit(cache=True)
+def group_ids(gptr, k):
+    gid = np.empty(k, dtype=np.int64)
+    for g in range(gptr.shape[0] - 1):
+        for j in range(gptr[g], gptr[g + 1]):
+            gid[j] = g
+    return gid
+
+
+@njit(cache=True)
+def group_traces(diag, gptr):
+    """``trace(G_gg)`` per group: an upper bound of the group's Lipschitz constant."""
+    ng = gptr.shape[0] - 1
+    out = np.empty(ng)
+    for g in range(ng):
+        s = 0.0
+        for j in range(gptr[g], gptr[g + 1]):
+            s += diag[j]
+        out[g] = s if s > 0.0 else 1.0
+    return out
+
+
+@njit(cache=True)
+def group_norms(v, gptr):
+    ng = gptr.shape[0] - 1
+    out = np.empty(ng)
+    for g in range(ng):
+        s = 0.0
+        for j in range(gptr[g], gptr[g + 1]):
+            s += v[j] * v[j]
+        out[g] = np.sqrt(s)
+    return out
+
+
+@njit(cache=True)
+def group_factors_to_beta(x, gid, ng):
+    k = gid.shape[0]
+    beta = np.empty(k)
+    for j in range(k):
+        beta[j] = x[gid[j]] * x[ng + j]
+    return beta
+
+
+@njit(cache=True)
+def group_penalty(alpha, w, gptr, beta):
+    norms = group_norms(beta, gptr)
+    return alpha * (w @ norms)
+
+
+@njit(cache=True)
+def group_value(op, alpha, w, gptr, beta):
+    return op_grad(op, beta)[0] + group_penalty(alpha, w, gptr, beta)
+
+
+@njit(cache=True)
+def group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
+    """Value of the group surrogate at the factors ``x``; its gradient goes to ``grad``."""
+    ng = w.shape[0]
+    k = gid.shape[0]
+    beta = group_factors_to_beta(x, gid, ng)
+    value, r = op_grad(op, beta)  # r: gradient of the quadratic part in beta
+    for g in range(ng):
+        nu = x[g]
+        aw = alpha * w[g]
+        acc = 0.0
+        sq = 0.0
+        for j in range(gptr[g], gptr[g + 1]):
+            om = x[ng + j]
+            acc += r[j] * om
+            sq += om * om
+            grad[ng + j] = r[j] * nu + aw * om
+        if w[g] > 0.0:
+            grad[g] = acc + aw * nu
+            value += 0.5 * aw * (nu * nu + sq)
+        else:
+            grad[g] = 0.0
+    return value
+
+
+@njit(cache=True)
+def group_balanced_factors(beta, grad_beta, alpha, w, gptr, traces):
+    """Factors with ``ν_g ω_g = β_g`` and ``ν_g² = ‖ω_g‖`` (the cheapest factorisation).
+
+    A zero group that violates KKT (``‖∇_g L‖ > α w_g``) sits at a saddle of the surrogate and
+    starts on its escape direction ``ν = 1, ω ∝ −∇_g L`` at the size of a block
+    soft-thresholding step; other zero groups start just off the origin."""
+    ng = w.shape[0]
+    k = beta.shape[0]
+    x = np.zeros(ng + k)
+    norms = group_norms(beta, gptr)
+    gnorms = group_norms(grad_beta, gptr)
+    for g in range(ng):
+        lo, hi = gptr[g], gptr[g + 1]
+        if w[g] == 0.0:
+            x[g] = 1.0
+            for j in range(lo, hi):
+                x[ng + j] = beta[j]
+        elif norms[g] > 0.0:
+            nu = np.sqrt(norms[g])
+            x[g] = nu
+            for j in range(lo, hi):
+                x[ng + j] = beta[j] / nu
+        elif gnorms[g] > alpha * w[g]:
+            s = np.sqrt((gnorms[g] - alpha * w[g]) / traces[g])
+            x[g] = s
+            for j in range(lo, hi):
+                x[ng + j] = -s * grad_beta[j] / gnorms[g]
+        else:
+            x[g] = 1e-4 * np.sqrt(alpha * w[g] / traces[g])
+    return x
+
+
+@njit(cache=True)
+def group_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
+    """Restart the groups stuck near the saddle at the origin although KKT says they are active
+    (their gradient is proportional to the factors, so gradient steps cannot leave)."""
+    ng = w.shape[0]
+    norms = group_norms(beta, gptr)
+    gnorms = group_norms(grad_beta, gptr)
+    n_moved = 0
+    for g in range(ng):
+        if w[g] == 0.0 or gnorms[g] <= alpha * w[g]:
+            continue
+        step = (gnorms[g] - alpha * w[g]) / traces[g]
+        if norms[g] >= 1e-3 * step:
+            continue
+        s = np.sqrt(step)
+        x[g] = s
+        for j in range(gptr[g], gptr[g + 1]):
+            x[ng + j] = -s * grad_beta[j] / gnorms[g]
+        n_moved += 1
+    return n_moved
+
+
+@njit(cache=True)
+def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
+    """L-BFGS with Armijo backtracking on the group surrogate (``x`` updated in place); the
+    curvature pairs persist between calls. Returns the number of iterations done."""
+    memory = S.shape[0]
+    ng = w.shape[0]
+    k = gid.shape[0]
+    nx = x.shape[0]
+    head = state[0]
+    n_stored = state[1]
+    alph = np.zeros(memory)
+    grad = np.empty(nx)
+    grad_new = np.empty(nx)
+    prec = np.empty(nx)
+    f = group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
+    it = 0
+    while it < max_iter:
+        if np.max(np.abs(grad)) == 0.0:
+            break
+        q = grad.copy()
+        for ii in range(n_stored):
+            i = (head - 1 - ii) % memory
+            alph[i] = rho[i] * (S[i] @ q)
+            q -= alph[i] * Y[i]
+        # initial inverse Hessian: the surrogate's diagonal without the residual cross terms,
+        # which follows each factor's own scale (as in the lasso kernel)
+        for g in range(ng):
+            aw = alpha * w[g]
+            nu = x[g]
+            acc = 0.0
+            for j in range(gptr[g], gptr[g + 1]):
+                om = x[ng + j]
+                acc += diag[j] * om * om
+                d = diag[j] * nu * nu + aw
+                prec[ng + j] = d if d > 0.0 else 1.0
+            prec[g] = acc + aw if acc + aw > 0.0 else 1.0
+        for i in range(nx):
+            q[i] /= prec[i]
+        for ii in range(n_stored - 1, -1, -1):
+            i = (head - 1 - ii) % memory
+            b = rho[i] * (Y[i] @ q)
+            q += (alph[i] - b) * S[i]
+        d = -q
+        slope = grad @ d
+        if slope >= 0.0:
+            d = -grad / prec
+            slope = grad @ d
+            n_stored = 0
+        step = 1.0
+        accepted = False
+        for _ in range(40):
+            x_new = x + step * d
+            f_new = group_surrogate_value_grad(op, alpha, w, gptr, gid, x_new, grad_new)
+            if f_new <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        it += 1
+        if not accepted:
+            break
+        s = x_new - x
+        yv = grad_new - grad
+        sy = s @ yv
+        if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
+            S[head] = s
+            Y[head] = yv
+            rho[head] = 1.0 / sy
+            head = (head + 1) % memory
+            n_stored = min(n_stored + 1, memory)
+        x[:] = x_new
+        grad[:] = grad_new
+        f = f_new
+    state[0] = head
+    state[1] = n_stored
+    return it
+
+
+@njit(cache=True)
+def block_snap(op, alpha, w, gptr, beta, traces):
+    """One block-scaled proximal-gradient step of the original problem: block
+    soft-thresholding gives exact zeros for whole groups. Unpenalised groups are kept."""
+    grad = op_grad(op, beta)[1]
+    k = beta.shape[0]
+    out = np.zeros(k)
+    for g in range(w.shape[0]):
+        lo, hi = gptr[g], gptr[g + 1]
+        if w[g] == 0.0:
+            for j in range(lo, hi):
+                out[j] = beta[j]
+            continue
+        lg = traces[g]
+        nz = 0.0
+        for j in range(lo, hi):
+            z = beta[j] - grad[j] / lg
+            nz += z * z
+        nz = np.sqrt(nz)
+        t = alpha * w[g] / lg
+        if nz > t:
+            shrink = 1.0 - t / nz
+            for j in range(lo, hi):
+                out[j] = (beta[j] - grad[j] / lg) * shrink
+    return out
+
+
+@njit(cache=True)
+def group_kkt(grad, beta, alpha, w, gptr, active):
+    """Largest KKT violation, relative to ``α`` (and ``α w_g``): on active groups the distance
+    of ``∇_g L`` to ``−α w_g β_g/‖β_g‖`` (0 for unpenalised ones), on zero groups the excess of
+    ``‖∇_g L‖`` over ``α w_g``."""
+    worst = 0.0
+    for g in range(w.shape[0]):
+        lo, hi = gptr[g], gptr[g + 1]
+        aw = alpha * w[g]
+        if active[g]:
+            nb = 0.0
+            for j in range(lo, hi):
+                nb += beta[j] * beta[j]
+            nb = np.sqrt(nb)
+            s = 0.0
+            for j in range(lo, hi):
+                e = grad[j]
+                if w[g] > 0.0 and nb > 0.0:
+                    e += aw * beta[j] / nb
+                s += e * e
+            v = np.sqrt(s) / (alpha * max(w[g], 1.0))
+        else:
+            s = 0.0
+            for j in range(lo, hi):
+                s += grad[j] * grad[j]
+            v = (np.sqrt(s) - aw) / (alpha * max(w[g], 1.0))
+        if v > worst:
+            worst = v
+    return worst
+
+
+@njit(cache=True)
+def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol):
+    """Newton's method on the active groups, where the group-lasso objective is smooth.
+
+    The Hessian is ``G_AA`` plus, per penalised active group, ``α w_g / ‖β_g‖ (I − β̂_g β̂_gᵀ)``
+    (a tiny Levenberg–Marquardt shift keeps it invertible for collinear or duplicated
+    columns). Steps are damped by Armijo backtracking on the exact objective. A group whose
+    Newton step passes through the origin (``β_gᵀ(β_g + d_g) ≤ 0``) is set to zero and leaves
+    the active set; once the active groups are optimal, zero groups that violate KKT enter on
+    their block soft-thresholding step. ``beta`` is updated in place.
+
+    Returns ``(converged, rounds)``; converged means KKT holds on every group to ``rtol``.
+    """
+    ng = w.shape[0]
+    k = beta.shape[0]
+    norms = group_norms(beta, gptr)
+    active = np.zeros(ng, dtype=np.bool_)
+    for g in range(ng):
+        active[g] = norms[g] > 0.0 or w[g] == 0.0
+    pos = np.full(k, -1, dtype=np.int64)
+    value, grad = op_grad(op, beta)
+    value += group_penalty(alpha, w, gptr, beta)
+    for rounds in range(1, max_rounds + 1):
+        if group_kkt(grad, beta, alpha, w, gptr, active) <= rtol:
+            return True, rounds
+        # active coordinates and the gradient of the objective on them
+        m = 0
+        for g in range(ng):
+            if active[g]:
+                m += gptr[g + 1] - gptr[g]
+        act = np.empty(m, dtype=np.int64)
+        a = 0
+        for g in range(ng):
+            if active[g]:
+                for j in range(gptr[g], gptr[g + 1]):
+                    act[a] = j
+                    a += 1
+        pos[:] = -1
+        for a in range(m):
+            pos[act[a]] = a
+        # are the active groups optimal? then add the violators
+        on_active_ok = True
+        norms = group_norms(beta, gptr)
+        for g in range(ng):
+            if not active[g]:
+                continue
+            s = 0.0
+            for j in range(gptr[g], gptr[g + 1]):
+                e = grad[j]
+                if w[g] > 0.0 and norms[g] > 0.0:
+                    e += alpha * w[g] * beta[j] / norms[g]
+                s += e * e
+            if np.sqrt(s) > rtol * alpha * max(w[g], 1.0):
+                on_active_ok = False
+                break
+        if on_active_ok or m == 0:
+            gn = group_norms(grad, gptr)
+            n_new = 0
+            for g in range(ng):
+                if active[g] or gn[g] <= alpha * w[g] * (1.0 + rtol):
+                    continue
+                step = (gn[g] - alpha * w[g]) / (traces[g] * gn[g])
+                for j in range(gptr[g], gptr[g + 1]):
+                    beta[j] = -step * grad[j]
+                active[g] = True
+                n_new += 1
+            if n_new == 0:
+                return False, rounds  # optimal on the active set, not overall: rtol too tight
+            value, grad = op_grad(op, beta)
+            value += group_penalty(alpha, w, gptr, beta)
+            continue
+        # Newton system on the active coordinates
+        H = op_gram_block(op, act, m, pos)
+        gF = np.empty(m)
+        for a in range(m):
+            gF[a] = grad[act[a]]
+        hmax = 0.0
+        for a in range(m):
+            hmax = max(hmax, H[a, a])
+        for g in range(ng):
+            if not active[g] or w[g] == 0.0 or norms[g] == 0.0:
+                continue
+            lo, hi = gptr[g], gptr[g + 1]
+            nb = norms[g]
+            c = alpha * w[g] / nb
+            for j in range(lo, hi):
+                gF[pos[j]] += c * beta[j]
+                for l in range(lo, hi):
+                    H[pos[j], pos[l]] -= c * beta[j] * beta[l] / (nb * nb)
+                H[pos[j], pos[j]] += c
+        mu = 1e-12 * (hmax if hmax > 0.0 else 1.0)
+        for a in range(m):
+            H[a, a] += mu
+        ok = True
+        try:
+            d = np.linalg.solve(H, -gF)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if not ok:
+            return False, rounds
+        # groups whose Newton step goes through the origin leave the active set
+        n_drop = 0
+        for g in range(ng):
+            if not active[g] or w[g] == 0.0:
+                continue
+            ip = 0.0
+            for j in range(gptr[g], gptr[g + 1]):
+                ip += beta[j] * (beta[j] + d[pos[j]])
+            if ip <= 0.0:
+                active[g] = False
+                for j in range(gptr[g], gptr[g + 1]):
+                    beta[j] = 0.0
+                n_drop += 1
+        if n_drop:
+            value, grad = op_grad(op, beta)
+            value += group_penalty(alpha, w, gptr, beta)
+            continue
+        slope = gF @ d
+        if slope >= 0.0:
+            return False, rounds
+        t = 1.0
+        accepted = False
+        trial = beta.copy()
+        for _ in range(40):
+            for a in range(m):
+                trial[act[a]] = beta[act[a]] + t * d[a]
+            v_new, g_new = op_grad(op, trial)
+            v_new += group_penalty(alpha, w, gptr, trial)
+            if v_new <= value + 1e-4 * t * slope:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            # no decrease to machine precision: accept if KKT is already met
+            return group_kkt(grad, beta, alpha, w, gptr, active) <= rtol, rounds
+        beta[:] = trial
+        value = v_new
+        grad = g_new
+    return group_kkt(grad, beta, alpha, w, gptr, active) <= rtol, max_rounds
+
+
+@njit(cache=True)
+def solve_group_ws(op, alpha, w, gptr, beta, max_inner, snap_every, max_polish, rtol,
+                   memory):
+    """Solve the group lasso on one working set of groups through its Hadamard surrogate.
+
+    L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the iterate
+    is snapped (block soft-thresholding), and once the set of nonzero groups stops changing
+    the Newton polish finishes the solve. Returns as soon as the polished point satisfies KKT
+    on the working set. ``beta`` (the warm start) is overwritten with the solution.
+    Returns ``(converged, inner_iterations)``.
+    """
+    k = beta.shape[0]
+    ng = w.shape[0]
+    gid = group_ids(gptr, k)
+    diag = op_diag(op, k)
+    traces = group_traces(diag, gptr)
+    grad_beta = op_grad(op, beta)[1]
+    # a warm start with the right groups but for a few new ones: try the polish first
+    norms = group_norms(beta, gptr)
+    gnorms = group_norms(grad_beta, gptr)
+    nnz = 0
+    n_viol = 0
+    for g in range(ng):
+        if w[g] == 0.0:
+            continue
+        if norms[g] > 0.0:
+            nnz += 1
+        elif gnorms[g] > alpha * w[g]:
+            n_viol += 1
+    if nnz > 0 and n_viol <= max(4, nnz // 50):
+        candidate = beta.copy()
+        converged, _ = group_polish(op, alpha, w, gptr, candidate, traces, max_polish, rtol)
+        if converged:
+            beta[:] = candidate
+            return True, 0
+    x = group_balanced_factors(beta, grad_beta, alpha, w, gptr, traces)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    prev = norms > 0.0
+    n_inner = 0
+    while n_inner < max_inner:
+        n_inner += group_lbfgs(op, alpha, w, gptr, gid, diag, x, snap_every, S, Y, rho, state)
+        smooth_beta = group_factors_to_beta(x, gid, ng)
+        grad_beta = op_grad(op, smooth_beta)[1]
+        group_escape_saddles(x, smooth_beta, grad_beta, alpha, w, gptr, traces)
+        candidate = block_snap(op, alpha, w, gptr, smooth_beta, traces)
+        cur = group_norms(candidate, gptr) > 0.0
+        n_changed = np.sum(cur != prev)
+        prev = cur
+        n_act = np.sum(cur)
+        if n_changed <= max(1, n_act // 100):
+            converged, _ = group_polish(op, alpha, w, gptr, candidate, traces, max_polish,
+                                        rtol)
+            if converged:
+                beta[:] = candidate
+                return True, n_inner
+    smooth_beta = group_factors_to_beta(x, gid, ng)
+    candidate = block_snap(op, alpha, w, gptr, smooth_beta, traces)
+    if group_value(op, alpha, w, gptr, candidate) <= group_value(op, alpha, w, gptr,
+                                                                  smooth_beta):
+        beta[:] = candidate
+    else:
+        beta[:] = smooth_beta
+    return False, n_inner
