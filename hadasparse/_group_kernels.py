@@ -266,6 +266,7 @@ def group_kkt(grad, beta, alpha, w, gptr, active):
     for g in range(w.shape[0]):
         lo, hi = gptr[g], gptr[g + 1]
         aw = alpha * w[g]
+        unit = max(alpha * max(w[g], 1.0), 1e-300)
         if active[g]:
             nb = 0.0
             for j in range(lo, hi):
@@ -277,12 +278,12 @@ def group_kkt(grad, beta, alpha, w, gptr, active):
                 if w[g] > 0.0 and nb > 0.0:
                     e += aw * beta[j] / nb
                 s += e * e
-            v = np.sqrt(s) / (alpha * max(w[g], 1.0))
+            v = np.sqrt(s) / unit
         else:
             s = 0.0
             for j in range(lo, hi):
                 s += grad[j] * grad[j]
-            v = (np.sqrt(s) - aw) / (alpha * max(w[g], 1.0))
+            v = (np.sqrt(s) - aw) / unit
         if v > worst:
             worst = v
     return worst

@@ -2,7 +2,7 @@
 
 One outer iteration: certify the current point with the duality gap on all features; if the
 gap is above the tolerance, grow the working set by KKT violation (a zero coefficient that
-violates KKT is exactly a saddle of the surrogate, see ``../docs``), and solve the lasso on the
+violates KKT is exactly a saddle of the surrogate at the origin), and solve the lasso on the
 working set through its Hadamard surrogate (numba: L-BFGS on the factors, snap, polish).
 """
 
@@ -12,14 +12,14 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
+from ._group_kernels import solve_group_ws
 from ._kernels import solve_lasso_ws
 
-# Smallest working set, and how many L-BFGS steps run between two snaps.
-_WS_START = 64
-_SNAP_EVERY = 25
-_MAX_POLISH = 10
+_WS_START = 64  # most violators admitted to the first working set
+_SNAP_EVERY = 25  # L-BFGS steps between two snaps
+_MAX_POLISH = 10  # active-set rounds per polish attempt
 _LBFGS_MEMORY = 10
-_MIN_INNER_RTOL = 1e-16
+_MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
 
 _threadpools = None
 # placeholders for the parts of a kernel operator tuple that a form does not use
@@ -40,16 +40,14 @@ def single_threaded_blas():
     return _threadpools.limit(limits=1, user_api="blas")
 
 
-def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None):
+def lasso_duality_gap(design, b, beta, alpha, positive):
     """Duality gap of ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at ``beta``.
 
     Returns ``(gap, resid, grad)`` with ``resid = b − Aβ`` and ``grad = Aᵀ resid / n``.
     """
     n = design.n_samples
-    if resid is None:
-        resid = b - design.dot(beta)
-    if grad is None:
-        grad = design.rdot(resid) / n
+    resid = b - design.dot(beta)
+    grad = design.rdot(resid) / n
     dual_norm = np.max(grad) if positive else np.max(np.abs(grad))
     scale = max(1.0, dual_norm / alpha) if alpha > 0 else 1.0
     if alpha == 0 and dual_norm > 0:
@@ -74,13 +72,6 @@ def _kkt_scores(grad, alpha, col_norms, positive):
 
 def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, positive=False,
                 gram=None, max_inner=2000, verbose=False):
-    with single_threaded_blas():
-        return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
-                            max_inner, verbose)
-
-
-def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
-                 verbose):
     """Minimise ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (optionally ``β ≥ 0``) to duality gap
     ``≤ tol · ‖b‖²/n``.
 
@@ -96,6 +87,14 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     -------
     beta, dual_gap, n_iter, converged
     """
+    with single_threaded_blas():
+        return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
+                            max_inner, verbose)
+
+
+def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
+                 verbose):
+    """The working-set loop of :func:`solve_lasso`, on one BLAS thread."""
     n, p = design.n_samples, design.n_features
     beta = np.zeros(p) if beta_init is None else np.array(beta_init, dtype=np.float64)
     if positive:
@@ -189,3 +188,173 @@ def warn_not_converged(gap, tol_abs, max_iter):
         ConvergenceWarning,
         stacklevel=3,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Group lasso: the same outer loop on groups (working set of groups, certificate on all)
+# --------------------------------------------------------------------------------------
+
+_GROUP_WS_START = 10
+_MAX_GROUP_POLISH = 50
+
+
+def group_norms(v, gptr):
+    """``‖v_g‖`` for the contiguous groups ``gptr[g]:gptr[g + 1]`` (all non-empty)."""
+    return np.sqrt(np.add.reduceat(v * v, gptr[:-1]))
+
+
+def group_ranges(groups, gptr):
+    """The coordinates of ``groups``, concatenated."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.concatenate([np.arange(gptr[g], gptr[g + 1]) for g in groups])
+
+
+class ResidualProjector:
+    """Projects residuals off the span of the unpenalised columns.
+
+    The dual of the group lasso requires ``A_uᵀθ = 0`` for the unpenalised columns ``u``
+    (weight 0): the dual point is built from the residual with its component in ``span(A_u)``
+    removed, which makes it feasible whatever the primal point (at the optimum that component
+    is already zero). The projection uses the ``|u| × |u|`` Gram matrix, never ``A_u`` itself.
+    """
+
+    def __init__(self, design, columns):
+        self.columns = np.asarray(columns, dtype=np.intp)
+        if self.columns.size:
+            G = design.gram(self.columns, self.columns)
+            self.G_pinv = np.linalg.pinv(G, rcond=1e-12, hermitian=True)
+
+    def __call__(self, design, resid, grad):
+        """``(resid, grad)`` after projection; ``grad = Aᵀ resid / n``."""
+        if self.columns.size == 0:
+            return resid, grad
+        z = np.zeros(design.n_features)
+        z[self.columns] = self.G_pinv @ grad[self.columns]
+        resid = resid - design.dot(z)
+        return resid, design.rdot(resid) / design.n_samples
+
+
+def group_duality_gap(design, b, beta, alpha, weights, gptr, projector):
+    """Duality gap of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖`` at ``beta``.
+
+    Dual point ``θ = r / max(1, max_g ‖A_gᵀ r‖ / (n α w_g))`` over the penalised groups, with
+    ``r`` the residual projected off the unpenalised columns. Returns ``(gap, grad)`` with
+    ``grad = Aᵀ(b − Aβ)/n`` (unprojected).
+    """
+    n = design.n_samples
+    resid = b - design.dot(beta)
+    grad = design.rdot(resid) / n
+    primal = 0.5 * (resid @ resid) / n + alpha * (weights @ group_norms(beta, gptr))
+    resid_p, grad_p = projector(design, resid, grad)
+    pen = weights > 0
+    gn = group_norms(grad_p, gptr)
+    dual_norm = np.max(gn[pen] / weights[pen]) if pen.any() else 0.0
+    if alpha == 0:
+        if dual_norm > 0:
+            return np.inf, grad
+        scale = 1.0
+    else:
+        scale = max(1.0, dual_norm / alpha)
+    theta = resid_p / scale
+    dual = (b @ theta - 0.5 * (theta @ theta)) / n
+    return primal - dual, grad
+
+
+def group_alpha_max(design, b, weights, gptr):
+    """Smallest α for which every penalised group is zero: ``max_g ‖A_gᵀ b_u‖ / (n w_g)``,
+    ``b_u`` the target with the fit of the unpenalised columns removed."""
+    n = design.n_samples
+    unpen = group_ranges(np.flatnonzero(weights == 0), gptr)
+    grad = design.rdot(b) / n
+    _, grad = ResidualProjector(design, unpen)(design, b, grad)
+    pen = weights > 0
+    if not pen.any():
+        return 0.0
+    return float(np.max(group_norms(grad, gptr)[pen] / weights[pen]))
+
+
+def solve_group_lasso(design, b, alpha, weights, gptr, beta_init=None, *, tol=1e-4,
+                      max_iter=1000, max_inner=2000, verbose=False):
+    with single_threaded_blas():
+        return _solve_group_lasso(design, b, alpha, np.asarray(weights, dtype=np.float64),
+                                  np.asarray(gptr, dtype=np.int64), beta_init, tol, max_iter,
+                                  max_inner, verbose)
+
+
+def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter, max_inner,
+                       verbose):
+    """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``) to
+    duality gap ``≤ tol · ‖b‖²/n``; the outer loop of ``_solve_lasso`` with groups as units.
+
+    ``design`` is a ``Design`` or anything with its interface (``TaskDesign``). Returns
+    ``beta, dual_gap, n_iter, converged``.
+    """
+    n, p = design.n_samples, design.n_features
+    sizes = np.diff(gptr)
+    beta = np.zeros(p) if beta_init is None else np.array(beta_init, dtype=np.float64)
+    tol_abs = tol * (b @ b) / n
+    traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
+    scale = np.sqrt(np.where(traces > 0, traces, 1.0))
+    unpen_groups = np.flatnonzero(weights == 0)
+    projector = ResidualProjector(design, group_ranges(unpen_groups, gptr))
+    c_full = None
+    ws = np.zeros(0, dtype=np.intp)
+    ws_feats = np.zeros(0, dtype=np.intp)
+    G_ws = np.zeros((0, 0))
+    inner_rtol = 1e-10
+    gram_form = not design.is_sparse
+    gap = last_gap = np.inf
+    op = None
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        gap, grad = group_duality_gap(design, b, beta, alpha, weights, gptr, projector)
+        if verbose:
+            print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
+                  f"working set {ws.size} groups")
+        if gap <= tol_abs:
+            converged = True
+            break
+        if c_full is None:
+            c_full = design.rdot(b) / n
+        gn = group_norms(grad, gptr)
+        support = np.union1d(np.flatnonzero(group_norms(beta, gptr) > 0), unpen_groups)
+        score = (alpha * weights - gn) / scale
+        in_ws = np.zeros(len(weights), dtype=bool)
+        in_ws[ws] = True
+        in_ws[support] = True
+        score[in_ws] = np.inf
+        n_add = max(_GROUP_WS_START, support.size)
+        candidates = np.flatnonzero(score < 0)
+        if candidates.size > n_add:
+            candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
+        new = np.union1d(np.setdiff1d(support, ws), candidates)
+        if new.size:
+            new_feats = group_ranges(new, gptr)
+            if gram_form:
+                G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
+            ws = np.concatenate([ws, new])
+            ws_feats = np.concatenate([ws_feats, new_feats])
+            op = None
+        else:
+            if inner_rtol <= _MIN_INNER_RTOL and gap >= last_gap:
+                break
+            inner_rtol = max(inner_rtol * 1e-3, _MIN_INNER_RTOL)
+        last_gap = gap
+        if op is None:
+            if gram_form:
+                op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
+            else:
+                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
+            ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
+            ws_weights = np.ascontiguousarray(weights[ws])
+        beta_ws = beta[ws_feats].copy()
+        solve_group_ws(op, alpha, ws_weights, ws_gptr, beta_ws, max_inner, _SNAP_EVERY,
+                       _MAX_GROUP_POLISH, inner_rtol, _LBFGS_MEMORY)
+        beta[:] = 0.0
+        beta[ws_feats] = beta_ws
+    else:
+        gap = group_duality_gap(design, b, beta, alpha, weights, gptr, projector)[0]
+        converged = gap <= tol_abs
+    return beta, gap, n_iter, converged
