@@ -1,9 +1,15 @@
 """hadasparse: sparse regularised models solved by smooth optimisation of Hadamard
 overparametrisations (Kolb et al., arXiv:2307.03571)."""
 
-from .linear_model import HadamardLasso
+from .linear_model import (
+    HadamardGroupLasso,
+    HadamardLasso,
+    HadamardMultiTaskLasso,
+    group_lasso_alpha_max,
+)
 from .paths import hadamard_lasso_path
 
 __version__ = "0.1.0"
 
-__all__ = ["HadamardLasso", "hadamard_lasso_path", "__version__"]
+__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardMultiTaskLasso",
+           "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]

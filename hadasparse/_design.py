@@ -118,3 +118,51 @@ def preprocess(X, y, sample_weight, fit_intercept, copy=True):
             A *= sqrt_sw[:, None]
         design = Design(A)
     return design, np.ascontiguousarray(b, dtype=np.float64), x_offset, y_offset
+
+
+class TaskDesign:
+    """The multi-task design ``A ⊗ I_T`` seen as one single-task design.
+
+    Coefficient ``j * T + t`` is feature j's coefficient for task t, so the row ``B_j`` of the
+    coefficient matrix is a contiguous group of T coordinates, and ``B.ravel()`` is the flat
+    coefficient vector; residuals are ``(n, T)`` matrices raveled the same way. The
+    multi-task lasso ``1/(2n)‖Y − AB‖²_F + α Σ_j ‖B_j‖₂`` is then the group lasso of this
+    design with groups of size T. Products go through the single-task ``Design`` (so sparse X
+    stays sparse and implicitly centred); Gram blocks are those of ``A`` times ``δ_tt'``.
+    """
+
+    is_sparse = False  # the solver works in Gram form on it
+
+    def __init__(self, design, n_tasks):
+        self.base = design
+        self.n_tasks = n_tasks
+        self.n_samples = design.n_samples
+        self.n_features = design.n_features * n_tasks
+
+    def dot(self, beta):
+        base = self.base
+        W = beta.reshape(base.n_features, self.n_tasks)
+        out = np.asarray(base.X @ W)
+        if base.x_mean is not None:
+            out = out - np.outer(base.sqrt_sw, base.x_mean @ W)
+        return out.ravel()
+
+    def rdot(self, r):
+        base = self.base
+        R = r.reshape(self.n_samples, self.n_tasks)
+        out = np.asarray(base.X.T @ R)
+        if base.x_mean is not None:
+            out = out - np.outer(base.x_mean, base.sqrt_sw @ R)
+        return out.ravel()
+
+    def gram(self, rows, cols):
+        T = self.n_tasks
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        fr, ir = np.unique(rows // T, return_inverse=True)
+        fc, ic = np.unique(cols // T, return_inverse=True)
+        G = self.base.gram(fr, fc)[np.ix_(ir, ic)]
+        return G * ((rows % T)[:, None] == (cols % T)[None, :])
+
+    def col_sq_norms(self):
+        return np.repeat(self.base.col_sq_norms(), self.n_tasks)

@@ -412,12 +412,19 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol):
         t = 1.0
         accepted = False
         trial = beta.copy()
+        # near the solution the predicted decrease falls below the rounding error of the
+        # objective: the full step is then judged by the KKT residual instead
+        noise = -slope <= 1e-12 * (abs(value) + 1.0)
+        kkt_now = group_kkt(grad, beta, alpha, w, gptr, active) if noise else 0.0
         for _ in range(40):
             for a in range(m):
                 trial[act[a]] = beta[act[a]] + t * d[a]
             v_new, g_new = op_grad(op, trial)
             v_new += group_penalty(alpha, w, gptr, trial)
             if v_new <= value + 1e-4 * t * slope:
+                accepted = True
+                break
+            if noise and t == 1.0 and group_kkt(g_new, trial, alpha, w, gptr, active) < kkt_now:
                 accepted = True
                 break
             t *= 0.5

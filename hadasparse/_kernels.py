@@ -19,6 +19,8 @@ from numba import njit
 _CURVATURE_EPS = 1e-10
 # Smallest active set whose sparse-design polish solves by conjugate gradients.
 _CG_MIN_ACTIVE = 600
+# Largest ratio of active features to samples at which it does so.
+_CG_MAX_SATURATION = 0.75
 
 
 # The quadratic part ``1/2 βᵀGβ − cᵀβ`` on a working set is reached through ``op``, a tuple
@@ -404,7 +406,7 @@ def snap(op, alpha, beta, positive, diag):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _forward_substitution(L, m, rhs):
     """Solve ``L[:m, :m] w = rhs`` for the lower-triangular factor."""
     w = np.empty(m)
@@ -466,15 +468,16 @@ def _chol_delete(L, m, pos):
         L[l, m - 1] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _chol_times(L, m, x):
     """``L Lᵀ x``: the active Gram block times ``x``, from its factor, in O(m²)."""
+    # L is stored by rows: w = Lᵀ x accumulates row by row (contiguous) rather than
+    # walking down columns
     w = np.zeros(m)
-    for l in range(m):
-        s = 0.0
-        for i in range(l, m):
-            s += L[i, l] * x[i]
-        w[l] = s
+    for i in range(m):
+        xi = x[i]
+        for l in range(i + 1):
+            w[l] += L[i, l] * xi
     out = np.zeros(m)
     for i in range(m):
         s = 0.0
@@ -484,16 +487,50 @@ def _chol_times(L, m, x):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _chol_solve(L, m, rhs):
     """Solve ``L Lᵀ z = rhs``."""
     z = _forward_substitution(L, m, rhs)
-    for i in range(m - 1, -1, -1):
-        s = z[i]
-        for l in range(i + 1, m):
-            s -= L[l, i] * z[l]
-        z[i] = s / L[i, i]
+    # back substitution with Lᵀ, by rows of L (contiguous): once z[l] is final, remove its
+    # contribution from the equations above it
+    for l in range(m - 1, -1, -1):
+        z[l] /= L[l, l]
+        zl = z[l]
+        for i in range(l):
+            z[i] -= L[l, i] * zl
     return z
+
+
+@njit(cache=True)
+def _drop_inactive(L, m, act, pos, theta, factorised):
+    """Remove the active columns whose ``theta`` is 0 (and their rows/columns of the factor).
+    Returns the new number of active columns."""
+    a = m - 1
+    while a >= 0:
+        if theta[act[a]] == 0.0:
+            if factorised:
+                _chol_delete(L, m, a)
+            pos[act[a]] = -1
+            for b in range(a, m - 1):
+                act[b] = act[b + 1]
+                pos[act[b]] = b
+            m -= 1
+        a -= 1
+    return m
+
+
+@njit(cache=True)
+def _try_append(op, diag, L, m, act, pos, j, dep_tol, factorised):
+    """Make coordinate j active (extending the factor); False if there is no room or, with a
+    factor, its column depends on the active ones."""
+    if m >= act.shape[0]:
+        return False
+    if factorised and not _chol_append(L, m, op_gram_column(op, j, act, m, pos), diag[j],
+                                       dep_tol):
+        return False
+    act[m] = j
+    pos[j] = m
+    return True
 
 
 @njit(cache=True)
@@ -530,10 +567,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
     m = 0
     for j in range(k):
         if theta[j] != 0.0:
-            if m < cap and (not factorise or _chol_append(
-                    L, m, op_gram_column(op, j, act, m, pos), diag[j], dep_tol)):
-                act[m] = j
-                pos[j] = m
+            if _try_append(op, diag, L, m, act, pos, j, dep_tol, factorise):
                 m += 1
             else:
                 theta[j] = 0.0
@@ -542,12 +576,48 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
 
 
 @njit(cache=True)
-def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
+def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_cg):
+    """Bring the active set (and, without CG, its factor) in line with the nonzeros of
+    ``theta``: by deleting and appending columns when a valid factor differs in a few places,
+    else from scratch. Returns the number of active columns."""
+    m = fstate[0]
+    if not use_cg and fstate[1] == 1:
+        n_diff = 0
+        for a in range(m):
+            if theta[act[a]] == 0.0:
+                n_diff += 1
+        for j in range(theta.shape[0]):
+            if theta[j] != 0.0 and pos[j] < 0:
+                n_diff += 1
+        if n_diff <= max(8, m // 8):
+            m = _drop_inactive(L, m, act, pos, theta, True)
+            for j in range(theta.shape[0]):
+                if theta[j] != 0.0 and pos[j] < 0:
+                    if _try_append(op, diag, L, m, act, pos, j, dep_tol, True):
+                        m += 1
+                    else:
+                        theta[j] = 0.0
+                        beta[j] = 0.0
+            fstate[0] = m
+            return m
+    pos[:] = -1
+    m = _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, not use_cg)
+    fstate[0] = m
+    fstate[1] = 0 if use_cg else 1
+    return m
+
+
+@njit(cache=True)
+def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, act, pos,
+           fstate):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
     piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
-    The Cholesky factor of the active Gram block is updated, not recomputed, as the active
-    set changes.
+
+    The Cholesky factor ``L`` of the active Gram block (active set ``act[:m]``, ``pos`` its
+    inverse map, ``fstate = [m, factor_valid]``) is updated, not recomputed, as the active set
+    changes, and is kept between calls: the next polish of the same working set starts from
+    it and only adds or removes the coordinates whose status changed.
 
     ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
     KKT conditions hold on all k coordinates to within ``rtol * alpha`` (``rtol`` is also the
@@ -562,17 +632,14 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
             if theta[j] < 0.0:
                 theta[j] = 0.0
                 beta[j] = 0.0
-    # at most min(k, n_samples) columns can be linearly independent
-    cap = min(k, max_support)
-    act = np.empty(cap, dtype=np.int64)
-    pos = np.full(k, -1, dtype=np.int64)
     # An updated Cholesky factor, except for a large active set of a sparse design: there
-    # the factor would cost O(m³) against O(nnz) per conjugate-gradient step. (CG is also
-    # slow when the active columns are nearly dependent, which only the factor detects, so
-    # small active sets always use the factor.)
-    use_cg = (not op[0]) and np.sum(theta != 0.0) > _CG_MIN_ACTIVE
-    L = np.zeros((0, 0)) if use_cg else np.zeros((cap, cap))
-    m = _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, not use_cg)
+    # the factor would cost O(m³) against O(nnz) per conjugate-gradient step. But CG needs
+    # ~√κ steps, and the active Gram block's condition number κ blows up as m approaches
+    # the number of samples (and CG cannot detect dependent columns), so small or nearly
+    # saturated active sets use the factor.
+    m0 = np.sum(theta != 0.0)
+    use_cg = (not op[0]) and _CG_MIN_ACTIVE < m0 < _CG_MAX_SATURATION * max_support
+    m = _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_cg)
     grad = op_grad(op, beta)[1]
     # with conjugate gradients, rounds that only fix signs use a rough solve: each such round
     # just needs a descent direction, and the line search keeps the objective decreasing
@@ -669,17 +736,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
                     consistent = False
                 theta[act[a]] = sgn
             # drop the coordinates that reached zero from the factor
-            a = m - 1
-            while a >= 0:
-                if theta[act[a]] == 0.0:
-                    if not use_cg:
-                        _chol_delete(L, m, a)
-                    pos[act[a]] = -1
-                    for b in range(a, m - 1):
-                        act[b] = act[b + 1]
-                        pos[act[b]] = b
-                    m -= 1
-                a -= 1
+            m = _drop_inactive(L, m, act, pos, theta, not use_cg)
             grad = op_grad(op, beta)[1]
             if not (reached and consistent):
                 continue
@@ -700,10 +757,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
                 viol = abs(g) > alpha + kkt_eps
             if not viol:
                 continue
-            if m < cap and (use_cg or _chol_append(L, m, op_gram_column(op, j, act, m, pos),
-                                                   diag[j], dep_tol)):
-                act[m] = j
-                pos[j] = m
+            if _try_append(op, diag, L, m, act, pos, j, dep_tol, not use_cg):
                 m += 1
                 theta[j] = 1.0 if positive else -np.sign(g)
                 n_viol += 1
@@ -711,20 +765,24 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support):
             else:
                 n_rejected += 1
         if n_viol == 0:
+            fstate[0] = m
             return n_rejected == 0, rounds
+    fstate[0] = m
     return False, max_rounds
 
 
 @njit(cache=True)
 def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
-                   memory, max_support):
+                   memory, max_support, L, act, pos, fstate):
     """Solve the lasso on one working set through its Hadamard surrogate.
 
     Runs L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the
     iterate is snapped to exact zeros, and once the snapped signs stop changing the active-set
     polish finishes the solve exactly. Returns as soon as the polished point satisfies KKT on
     the working set. ``beta`` (the warm start) is overwritten with the solution.
-    Returns ``(converged, inner_iterations)``.
+    ``L, act, pos, fstate`` hold the polish's active set and Cholesky factor (see
+    :func:`polish`); the caller keeps them from one working set to the next, which only ever
+    appends features. Returns ``(converged, inner_iterations)``.
     """
     k = beta.shape[0]
     diag = op_diag(op, k)
@@ -748,7 +806,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     if nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
         converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                              max_support)
+                              max_support, L, act, pos, fstate)
         if converged:
             beta[:] = candidate
             return True, 0
@@ -766,7 +824,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 200):
             converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                                  max_support)
+                                  max_support, L, act, pos, fstate)
             if converged:
                 beta[:] = candidate
                 return True, n_inner

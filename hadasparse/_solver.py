@@ -112,6 +112,7 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     gram_form = gram is not None or not design.is_sparse
     gap = last_gap = np.inf
     op = None
+    factor = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -154,15 +155,37 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
                 op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
             else:
                 op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
+        factor = _grow_factor(factor, ws.size, n)
         beta_ws = beta[ws].copy()
         solve_lasso_ws(op, alpha, beta_ws, positive, max_inner, _SNAP_EVERY, _MAX_POLISH,
-                       inner_rtol, _LBFGS_MEMORY, n)
+                       inner_rtol, _LBFGS_MEMORY, n, *factor)
         beta[:] = 0.0
         beta[ws] = beta_ws
     else:
         gap = lasso_duality_gap(design, b, beta, alpha, positive)[0]
         converged = gap <= tol_abs
     return beta, gap, n_iter, converged
+
+
+def _grow_factor(factor, k, n):
+    """The polish's active set and Cholesky factor ``(L, act, pos, fstate)`` for a working set
+    of k features, keeping what was computed for the smaller set it extends (at most
+    ``min(k, n)`` columns can be independent, which bounds the factor)."""
+    cap = min(k, n)
+    if factor is None:
+        return (np.zeros((cap, cap)), np.empty(cap, dtype=np.int64),
+                np.full(k, -1, dtype=np.int64), np.zeros(2, dtype=np.int64))
+    L, act, pos, fstate = factor
+    if pos.size < k:
+        pos = np.concatenate([pos, np.full(k - pos.size, -1, dtype=np.int64)])
+    if act.size < cap:
+        m = fstate[0]
+        L_new = np.zeros((cap, cap))
+        L_new[:m, :m] = L[:m, :m]
+        act_new = np.empty(cap, dtype=np.int64)
+        act_new[:m] = act[:m]
+        L, act = L_new, act_new
+    return L, act, pos, fstate
 
 
 def _grow_gram(design, gram, G_ws, ws, new):
@@ -306,6 +329,7 @@ def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter
     gram_form = not design.is_sparse
     gap = last_gap = np.inf
     op = None
+    factor = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
