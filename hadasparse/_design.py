@@ -79,7 +79,7 @@ class Design:
         return self._col_sq_norms
 
 
-def preprocess(X, y, sample_weight, fit_intercept, copy=True):
+def preprocess(X, y, sample_weight, fit_intercept):
     """Centre and weight ``X`` (n, p) and ``y`` (n,) or (n, k) as described in the module docstring.
 
     Returns ``(design, b, x_offset, y_offset)``: ``b`` is the transformed target, the offsets are
@@ -110,8 +110,9 @@ def preprocess(X, y, sample_weight, fit_intercept, copy=True):
         Xs = X if sqrt_sw is None else sparse.csc_matrix(sparse.diags(sqrt_sw) @ X)
         design = Design(sparse.csc_matrix(Xs), x_offset if fit_intercept else None, sqrt_sw)
     else:
-        A = np.array(X, dtype=np.float64, copy=copy or fit_intercept or sqrt_sw is not None,
-                     order="F")
+        # centring and weighting work on a copy; otherwise X is used as it is (never written)
+        modified = fit_intercept or sqrt_sw is not None
+        A = np.array(X, dtype=np.float64, copy=True if modified else None, order="F")
         if fit_intercept:
             A -= x_offset
         if sqrt_sw is not None:

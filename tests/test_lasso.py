@@ -991,3 +991,17 @@ def test_inputs_not_modified(sparse_X):
         np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
     np.testing.assert_array_equal(sw, sw0)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_copy_X_false_any_memory_layout(order, fit_intercept):
+    # copy_X=False must not turn into "fail when a copy is needed", and X stays untouched
+    X, y = ar1_design()
+    X = np.asarray(X, order=order)
+    X0 = X.copy()
+    hl = HadamardLasso(alpha=0.1, copy_X=False, fit_intercept=fit_intercept, tol=1e-10)
+    hl.fit(X, y)
+    np.testing.assert_array_equal(X, X0)
+    ref = HadamardLasso(alpha=0.1, fit_intercept=fit_intercept, tol=1e-10).fit(X, y)
+    np.testing.assert_array_equal(hl.coef_, ref.coef_)

@@ -49,7 +49,8 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         ``n_samples >> n_features``), or the Gram matrix itself, computed on the centred (and
         weighted) X. Without it, Gram blocks are computed for the working set only.
     copy_X : bool, default=True
-        If False, a dense float64 X may be overwritten (centred in place).
+        Accepted for compatibility: X is never modified (dense X is centred and weighted on
+        a copy when needed, sparse X is never centred).
     max_iter : int, default=1000
         Maximum number of outer (working-set) iterations. Each one solves the problem
         restricted to the working set and certifies the result on all features; unlike
@@ -201,9 +202,7 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         y2d = y[:, None] if y.ndim == 1 else y
         n_targets = y2d.shape[1]
-        design, b, x_offset, y_offset = preprocess(
-            X, y2d, sample_weight, self.fit_intercept, copy=self.copy_X
-        )
+        design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight, self.fit_intercept)
         gram = self._gram(design, n_features)
 
         if self.warm_start and hasattr(self, "coef_"):
