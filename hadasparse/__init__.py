@@ -4,6 +4,7 @@ overparametrisations (Kolb et al., arXiv:2307.03571)."""
 from .linear_model import (
     HadamardGroupLasso,
     HadamardLasso,
+    HadamardLassoCV,
     HadamardMultiTaskLasso,
     group_lasso_alpha_max,
 )
@@ -11,5 +12,5 @@ from .paths import hadamard_lasso_path
 
 __version__ = "0.1.0"
 
-__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardMultiTaskLasso",
+__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardMultiTaskLasso",
            "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]

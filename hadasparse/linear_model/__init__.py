@@ -2,7 +2,8 @@
 
 from ._group import HadamardGroupLasso, group_lasso_alpha_max
 from ._lasso import HadamardLasso
+from ._lasso_cv import HadamardLassoCV
 from ._multitask import HadamardMultiTaskLasso
 
-__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardMultiTaskLasso",
+__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardMultiTaskLasso",
            "group_lasso_alpha_max"]
