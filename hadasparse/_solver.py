@@ -71,7 +71,7 @@ def _kkt_scores(grad, alpha, col_norms, positive):
 
 
 def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, positive=False,
-                gram=None, max_inner=2000, verbose=False):
+                gram=None, max_inner=2000, verbose=False, state=None):
     """Minimise ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (optionally ``β ≥ 0``) to duality gap
     ``≤ tol · ‖b‖²/n``.
 
@@ -82,6 +82,9 @@ def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, po
     gram : ndarray of shape (n_features, n_features) or None
         The full Gram matrix ``AᵀA/n`` when precomputed; otherwise working-set blocks are
         computed as the set grows.
+    state : WorkingSet or None
+        Pass the same object to successive solves on the same ``design`` and ``b`` (a path):
+        each continues from the working set the previous one left.
 
     Returns
     -------
@@ -89,11 +92,24 @@ def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, po
     """
     with single_threaded_blas():
         return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
-                            max_inner, verbose)
+                            max_inner, verbose, state)
+
+
+class WorkingSet:
+    """What a lasso solve on one (design, target) keeps for the next: the working set, its
+    Gram matrix (dense designs) and the polish's Cholesky factor. Along a path of decreasing
+    α the support only grows, so each α starts where the previous one stopped instead of
+    rebuilding its Gram blocks."""
+
+    def __init__(self):
+        self.ws = np.zeros(0, dtype=np.intp)
+        self.G_ws = np.zeros((0, 0))
+        self.factor = None
+        self.c_full = None
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
-                 verbose):
+                 verbose, state):
     """The working-set loop of :func:`solve_lasso`, on one BLAS thread."""
     n, p = design.n_samples, design.n_features
     beta = np.zeros(p) if beta_init is None else np.array(beta_init, dtype=np.float64)
@@ -101,9 +117,9 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
         np.maximum(beta, 0.0, out=beta)
     tol_abs = tol * (b @ b) / n
     col_norms = np.sqrt(design.col_sq_norms())
-    c_full = None
-    ws = np.zeros(0, dtype=np.intp)
-    G_ws = np.zeros((0, 0))
+    if state is None:
+        state = WorkingSet()
+    ws, G_ws, factor, c_full = state.ws, state.G_ws, state.factor, state.c_full
     # relative accuracy of the inner solve (KKT on the working set, conjugate gradients); it
     # is tightened when an outer iteration brings no new feature but the gap is still too big
     inner_rtol = 1e-10
@@ -112,7 +128,6 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     gram_form = gram is not None or not design.is_sparse
     gap = last_gap = np.inf
     op = None
-    factor = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -164,6 +179,7 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
     else:
         gap = lasso_duality_gap(design, b, beta, alpha, positive)[0]
         converged = gap <= tol_abs
+    state.ws, state.G_ws, state.factor, state.c_full = ws, G_ws, factor, c_full
     return beta, gap, n_iter, converged
 
 

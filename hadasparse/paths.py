@@ -7,7 +7,7 @@ from scipy import sparse
 from sklearn.utils.validation import check_array
 
 from ._design import Design
-from ._solver import solve_lasso, warn_not_converged
+from ._solver import WorkingSet, solve_lasso, warn_not_converged
 from ._validation import check_scalar_param
 
 
@@ -126,10 +126,11 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     coefs = np.empty((p, alphas.size))
     dual_gaps = np.empty(alphas.size)
     n_iters = []
+    state = WorkingSet()
     for i, alpha in enumerate(alphas):
         beta, gap, n_iter, converged = solve_lasso(
             design, y, float(alpha), beta, tol=tol, max_iter=max_iter, positive=positive,
-            gram=gram,
+            gram=gram, state=state,
         )
         if not converged:
             warn_not_converged(gap, tol * (y @ y) / n, max_iter)

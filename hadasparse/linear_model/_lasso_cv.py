@@ -10,7 +10,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._design import preprocess
-from .._solver import solve_lasso, warn_not_converged
+from .._solver import WorkingSet, solve_lasso, warn_not_converged
 from .._validation import (
     check_bool_param,
     check_option,
@@ -33,9 +33,11 @@ def _fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, posi
     n = design.n_samples
     beta = np.zeros(X.shape[1])
     mse = np.empty(len(alphas))
+    state = WorkingSet()
     for i, alpha in enumerate(alphas):
         beta, gap, _, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
-                                              max_iter=max_iter, positive=positive)
+                                              max_iter=max_iter, positive=positive,
+                                              state=state)
         if not converged:
             warn_not_converged(gap, tol * (b @ b) / n, max_iter)
         intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
