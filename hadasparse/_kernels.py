@@ -307,53 +307,83 @@ def escape_saddles(x, beta, grad_beta, alpha, diag, positive):
 
 
 @njit(cache=True)
-def lbfgs_factors(op, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
-    """L-BFGS with Armijo backtracking on the surrogate; ``x`` is updated in place.
+def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
+    """Quasi-Newton direction ``−H ∇`` by the L-BFGS two-loop recursion over the stored
+    curvature pairs (``S``, ``Y``, ``rho``; ``state = [head, n_stored]``), with the initial
+    inverse Hessian ``diag(1 / hess_diag)``: an approximate diagonal of the Hessian that
+    follows each variable's own scale (a multiple of the identity cannot, and stalls at small
+    α). Falls back to ``−∇``, forgetting the pairs, when that is not a descent direction.
+    Returns ``(direction, slope)`` with ``slope = ∇ · direction < 0``.
 
-    The curvature pairs ``S``, ``Y``, ``rho`` and ``state = [head, n_stored]`` persist between
-    calls, so the solve can be interrupted for snaps without losing its memory.
-    Returns the number of iterations done.
+    Shared by every surrogate's L-BFGS loop: only the value/gradient and ``hess_diag`` differ.
     """
     memory = S.shape[0]
-    nx = x.shape[0]
     head = state[0]
     n_stored = state[1]
     alph = np.zeros(memory)
+    q = grad.copy()
+    for ii in range(n_stored):
+        i = (head - 1 - ii) % memory
+        alph[i] = rho[i] * (S[i] @ q)
+        q -= alph[i] * Y[i]
+    for j in range(q.shape[0]):
+        h = hess_diag[j]
+        q[j] /= h if h > 0.0 else 1.0
+    for ii in range(n_stored - 1, -1, -1):
+        i = (head - 1 - ii) % memory
+        b = rho[i] * (Y[i] @ q)
+        q += (alph[i] - b) * S[i]
+    d = -q
+    slope = grad @ d
+    if slope >= 0.0:
+        d = -grad
+        slope = -(grad @ grad)
+        state[1] = 0
+    return d, slope
+
+
+@njit(cache=True)
+def lbfgs_store(s, yv, S, Y, rho, state):
+    """Keep the curvature pair ``(s, y)`` if it carries positive curvature (the surrogates are
+    not convex, so pairs with ``sᵀy ≤ 0`` would break the quasi-Newton matrix)."""
+    sy = s @ yv
+    if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
+        head = state[0]
+        S[head] = s
+        Y[head] = yv
+        rho[head] = 1.0 / sy
+        state[0] = (head + 1) % S.shape[0]
+        state[1] = min(state[1] + 1, S.shape[0])
+
+
+@njit(cache=True)
+def lbfgs_factors(op, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
+    """L-BFGS with Armijo backtracking on the lasso surrogate; ``x`` is updated in place.
+
+    The curvature pairs ``S``, ``Y``, ``rho`` and ``state = [head, n_stored]`` persist between
+    calls, so the solve can be interrupted for snaps without losing its memory. The Hessian
+    diagonal used is that of the surrogate without the residual cross term
+    (``d²S/du_j² = G_jj v_j² + α``). Returns the number of iterations done.
+    """
+    nx = x.shape[0]
     grad = np.empty(nx)
     grad_new = np.empty(nx)
+    hess = np.empty(nx)
     f = surrogate_value_grad(op, alpha, x, k, positive, grad)
     it = 0
     while it < max_iter:
         if np.max(np.abs(grad)) <= gtol:
             break
-        # two-loop recursion
-        q = grad.copy()
-        for ii in range(n_stored):
-            i = (head - 1 - ii) % memory
-            alph[i] = rho[i] * (S[i] @ q)
-            q -= alph[i] * Y[i]
-        # initial inverse Hessian: the diagonal of the surrogate's Hessian without the
-        # residual cross term (d²S/du_j² = G_jj v_j² + α), which follows each coordinate's own
-        # scale |β_j| -- a scalar multiple of the identity cannot, and stalls at small α
-        if positive:
-            for j in range(k):
-                q[j] /= 2.0 * (2.0 * diag[j] * x[j] * x[j] + alpha)
-        else:
-            for j in range(k):
-                q[j] /= diag[j] * x[k + j] * x[k + j] + alpha
-                q[k + j] /= diag[j] * x[j] * x[j] + alpha
-        for ii in range(n_stored - 1, -1, -1):
-            i = (head - 1 - ii) % memory
-            b = rho[i] * (Y[i] @ q)
-            q += (alph[i] - b) * S[i]
-        d = -q
-        slope = grad @ d
-        if slope >= 0.0:
-            d = -grad
-            slope = -(grad @ grad)
-            n_stored = 0
+        for j in range(k):
+            if positive:
+                hess[j] = 2.0 * (2.0 * diag[j] * x[j] * x[j] + alpha)
+            else:
+                hess[j] = diag[j] * x[k + j] * x[k + j] + alpha
+                hess[k + j] = diag[j] * x[j] * x[j] + alpha
+        d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
         step = 1.0
         accepted = False
+        x_new = x
         for _ in range(40):
             x_new = x + step * d
             f_new = surrogate_value_grad(op, alpha, x_new, k, positive, grad_new)
@@ -364,20 +394,10 @@ def lbfgs_factors(op, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, st
         it += 1
         if not accepted:
             break
-        s = x_new - x
-        yv = grad_new - grad
-        sy = s @ yv
-        if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
-            S[head] = s
-            Y[head] = yv
-            rho[head] = 1.0 / sy
-            head = (head + 1) % memory
-            n_stored = min(n_stored + 1, memory)
+        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
         x[:] = x_new
         grad[:] = grad_new
         f = f_new
-    state[0] = head
-    state[1] = n_stored
     return it
 
 

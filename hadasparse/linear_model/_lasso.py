@@ -1,11 +1,8 @@
 """HadamardLasso: sklearn's Lasso, solved through the Hadamard overparametrisation."""
 
-import warnings
-
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.base import MultiOutputMixin
+from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
@@ -15,9 +12,10 @@ from .._validation import (
     check_sample_weight,
     check_scalar_param,
 )
+from ._base import HadamardLinearModel
 
 
-class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
     """Linear model with an ℓ1 penalty, solved by smooth optimisation of Hadamard factors.
 
     A drop-in replacement for :class:`sklearn.linear_model.Lasso`: same parameters, attributes,
@@ -138,11 +136,6 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.selection = selection
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
     def _validate_params(self):
         check_scalar_param(self.alpha, "alpha", low=0.0)
         check_bool_param(self.fit_intercept, "fit_intercept")
@@ -177,26 +170,8 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        if self.alpha == 0:
-            warnings.warn(
-                "With alpha=0 the lasso is ordinary least squares, which this solver cannot "
-                "certify well; use sklearn.linear_model.LinearRegression instead.",
-                UserWarning,
-                stacklevel=2,
-            )
-        X, y = validate_data(
-            self, X, y,
-            accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
-        if sparse.issparse(X):
-            X = sparse.csc_matrix(X)
-            if not np.all(np.isfinite(X.data)):
-                raise ValueError("Input X contains NaN or infinity.")
-        out_dtype = X.dtype
-        y = np.asarray(y, dtype=np.float64)  # validated (finite, numeric) by validate_data
+        self._warn_if_alpha_is_zero()
+        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True)
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
 
@@ -263,25 +238,3 @@ class HadamardLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 f"(and weighted) X; entry ({j}, {j}) is {gram[j, j]}, expected {expected}."
             )
         return gram / design.n_samples
-
-    @property
-    def sparse_coef_(self):
-        """Sparse representation of the fitted ``coef_``."""
-        check_is_fitted(self)
-        return sparse.csr_matrix(np.atleast_2d(self.coef_))
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_.T) + self.intercept_

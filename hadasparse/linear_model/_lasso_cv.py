@@ -4,10 +4,7 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._design import preprocess
 from .._solver import WorkingSet, solve_lasso, warn_not_converged
@@ -18,6 +15,7 @@ from .._validation import (
     check_scalar_param,
 )
 from ..paths import alpha_grid, lasso_alpha_max
+from ._base import HadamardLinearModel
 from ._lasso import HadamardLasso
 
 
@@ -46,7 +44,7 @@ def _fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, posi
     return mse
 
 
-class HadamardLassoCV(RegressorMixin, BaseEstimator):
+class HadamardLassoCV(HadamardLinearModel):
     """Lasso with the regularisation chosen by cross-validation, solved by the Hadamard solver.
 
     A drop-in replacement for :class:`sklearn.linear_model.LassoCV`: the same α grid, folds,
@@ -143,11 +141,6 @@ class HadamardLassoCV(RegressorMixin, BaseEstimator):
         self.selection = selection
         self.selection_rule = selection_rule
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
     def _validate_params(self):
         check_scalar_param(self.eps, "eps", low=0.0, low_inclusive=False)
         check_bool_param(self.fit_intercept, "fit_intercept")
@@ -180,11 +173,8 @@ class HadamardLassoCV(RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
-                             dtype=[np.float64, np.float32], y_numeric=True)
-        if sparse.issparse(X):
-            X = sparse.csr_matrix(X)  # row slicing for the folds
-        y = np.asarray(y, dtype=np.float64)  # 1-D: validate_data rejects 2-D y
+        # CSR: the folds slice rows; validate_data rejects a 2-D y
+        X, y, _ = self._validate_fit_data(X, y, sparse_format="csr")
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
 
         if isinstance(self.alphas, numbers.Integral):
@@ -219,10 +209,3 @@ class HadamardLassoCV(RegressorMixin, BaseEstimator):
         self.dual_gap_ = model.dual_gap_
         self.n_iter_ = model.n_iter_
         return self
-
-    def predict(self, X):
-        """Predict with the model refitted at ``alpha_``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_

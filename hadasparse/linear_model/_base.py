@@ -1,0 +1,65 @@
+"""What every hadasparse linear model shares: sparse-input tags, data validation, the alpha=0
+warning, ``predict`` and ``sparse_coef_``."""
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class HadamardLinearModel(RegressorMixin, BaseEstimator):
+    """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc"):
+        """Validated ``(X, y, out_dtype)``: X float64 or float32 (the dtype the coefficients
+        are returned in), sparse X in ``sparse_format`` with finite entries, y float64."""
+        X, y = validate_data(
+            self, X, y,
+            accept_sparse=["csc", "csr", "coo"],
+            dtype=[np.float64, np.float32],
+            multi_output=multi_output,
+            y_numeric=True,
+        )
+        if sparse.issparse(X):
+            X = X.asformat(sparse_format)
+            if not np.all(np.isfinite(X.data)):
+                raise ValueError("Input X contains NaN or infinity.")
+        return X, np.asarray(y, dtype=np.float64), X.dtype
+
+    def _warn_if_alpha_is_zero(self):
+        if self.alpha == 0:
+            warnings.warn(
+                "With alpha=0 the model is ordinary least squares, which this solver cannot "
+                "certify well; use sklearn.linear_model.LinearRegression instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def sparse_coef_(self):
+        """Sparse representation of the fitted ``coef_``."""
+        check_is_fitted(self)
+        return sparse.csr_matrix(np.atleast_2d(self.coef_))
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
+                          dtype=[np.float64, np.float32])
+        return np.asarray(X @ self.coef_.T) + self.intercept_
