@@ -3,8 +3,6 @@
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.model_selection import check_cv
 
 from .._design import preprocess
 from .._solver import WorkingSet, solve_lasso, warn_not_converged
@@ -183,6 +181,11 @@ class HadamardLassoCV(HadamardLinearModel):
             alphas = alpha_grid(a_max, self.eps, int(self.alphas))
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+
+        # imported here: model_selection and joblib weigh on `import hadasparse`, and only
+        # the CV estimators need them
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import check_cv
 
         folds = list(check_cv(self.cv).split(X, y))
         mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
