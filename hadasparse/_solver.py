@@ -233,8 +233,11 @@ def warn_not_converged(gap, tol_abs, max_iter):
 # Group lasso: the same outer loop on groups (working set of groups, certificate on all)
 # --------------------------------------------------------------------------------------
 
-_GROUP_WS_START = 10
-_MAX_GROUP_POLISH = 50
+_GROUP_WS_START = 10  # fewest violating groups admitted to a working set
+_MAX_GROUP_POLISH = 50  # Newton rounds per polish attempt
+# largest active set (in coordinates) whose Newton system is factorised densely; beyond it,
+# block-preconditioned conjugate gradients (a factorisation would cost O(m³))
+_DENSE_NEWTON_MAX = 600
 
 
 def group_norms(v, gptr):
@@ -345,7 +348,6 @@ def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter
     gram_form = not design.is_sparse
     gap = last_gap = np.inf
     op = None
-    factor = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
@@ -391,7 +393,7 @@ def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter
             ws_weights = np.ascontiguousarray(weights[ws])
         beta_ws = beta[ws_feats].copy()
         solve_group_ws(op, alpha, ws_weights, ws_gptr, beta_ws, max_inner, _SNAP_EVERY,
-                       _MAX_GROUP_POLISH, inner_rtol, _LBFGS_MEMORY)
+                       _MAX_GROUP_POLISH, inner_rtol, _LBFGS_MEMORY, _DENSE_NEWTON_MAX)
         beta[:] = 0.0
         beta[ws_feats] = beta_ws
     else:

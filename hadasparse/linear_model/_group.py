@@ -142,7 +142,7 @@ def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None
     columns, gptr, sizes, free = resolve_groups(groups, X.shape[1])
     w = resolve_weights(weights, sizes, free)
     sw = check_sample_weight(sample_weight, X.shape[0])
-    design, b, _, _ = preprocess(X[:, columns], y, sw, fit_intercept, copy=False)
+    design, b, _, _ = preprocess(X[:, columns], y, sw, fit_intercept)
     return group_alpha_max(design, b, w, gptr)
 
 
@@ -191,7 +191,8 @@ class HadamardGroupLasso(RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an intercept (sparse X is centred implicitly, never densified).
     copy_X : bool, default=True
-        If False, a dense float64 X may be overwritten (centred in place).
+        Accepted for compatibility: X is never modified (dense X is centred and weighted on
+        a copy when needed, sparse X is never centred).
     max_iter : int, default=1000
         Maximum number of outer (working-set) iterations.
     tol : float, default=1e-4
@@ -331,7 +332,7 @@ class HadamardGroupLasso(RegressorMixin, BaseEstimator):
         overlapping = columns.size != n_features
         X_int = X if identity else X[:, columns]
         design, b, x_offset, y_offset = preprocess(
-            X_int, y, sample_weight, self.fit_intercept, copy=self.copy_X if identity else False
+            X_int, y, sample_weight, self.fit_intercept
         )
 
         beta0 = None

@@ -43,7 +43,8 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an intercept per task (sparse X is centred implicitly).
     copy_X : bool, default=True
-        If False, a dense float64 X may be overwritten (centred in place).
+        Accepted for compatibility: X is never modified (dense X is centred and weighted on
+        a copy when needed, sparse X is never centred).
     max_iter : int, default=1000
         Maximum number of outer (working-set) iterations.
     tol : float, default=1e-4
@@ -60,8 +61,9 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
         Parameter matrix (W in the objective); whole columns are exactly zero.
-    intercept_ : ndarray of shape (n_tasks,)
-        Independent term in the decision function.
+    intercept_ : ndarray of shape (n_tasks,) or float
+        Independent term in the decision function (0.0 when ``fit_intercept=False``, as in
+        sklearn).
     n_iter_ : int
         Number of working-set iterations run.
     dual_gap_ : float
@@ -175,7 +177,7 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         n_tasks = y.shape[1]
         sample_weight = check_sample_weight(sample_weight, n_samples)
         design, B, x_offset, y_offset = preprocess(
-            X, y, sample_weight, self.fit_intercept, copy=self.copy_X
+            X, y, sample_weight, self.fit_intercept
         )
         task_design = TaskDesign(design, n_tasks)
         b = np.ascontiguousarray(B).ravel()
@@ -193,9 +195,10 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if not converged:
             warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
         coef = beta.reshape(n_features, n_tasks).T
-        intercept = (y_offset - coef @ x_offset) if self.fit_intercept else np.zeros(n_tasks)
+        intercept = y_offset - coef @ x_offset
         self.coef_ = np.asarray(coef, dtype=out_dtype)
-        self.intercept_ = np.asarray(intercept, dtype=out_dtype)
+        # like sklearn: a float 0.0 without an intercept
+        self.intercept_ = np.asarray(intercept, dtype=out_dtype) if self.fit_intercept else 0.0
         self.dual_gap_ = float(gap)
         self.eps_ = float(self.tol * (b @ b))
         self.n_iter_ = n_iter
