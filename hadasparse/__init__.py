@@ -8,9 +8,10 @@ from .linear_model import (
     HadamardMultiTaskLasso,
     group_lasso_alpha_max,
 )
+from .linear_model import HadamardLqRegressor
 from .paths import hadamard_lasso_path
 
 __version__ = "0.1.0"
 
-__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardMultiTaskLasso",
-           "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]
+__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
+           "HadamardMultiTaskLasso", "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]

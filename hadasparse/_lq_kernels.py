@@ -1,0 +1,809 @@
+"""Numba kernels of the Hadamard ℓq solver (q = 2/k, k ≥ 3).
+
+The problem on a working set W is ``min_β 1/2 βᵀGβ − cᵀβ + α Σ_j |β_j|^q``, reached through
+the operator tuple ``op`` of :mod:`hadasparse._kernels` (Gram form or sparse columns). Its
+smooth surrogate is the depth-k Hadamard product ``β = u_1 ⊙ … ⊙ u_k`` with the ridge
+``α/k Σ_d ‖u_d‖²``; by AM–GM, ``(1/k) Σ_d u_{d,j}² ≥ |β_j|^{2/k}`` with equality when the
+factors are balanced (``|u_{d,j}| = |β_j|^{1/k}``), so both problems have the same minima.
+The factor vector ``x`` stacks the factors: ``x[d*m:(d+1)*m] = u_{d+1}`` for a working set of
+m features.
+
+For k ≥ 3 the origin of a coordinate is a local minimum of the surrogate (the loss is of
+order k in the factors there, the ridge of order 2): a zero is never a saddle, so coordinates
+are brought into play by the ℓq zero condition (below) and started at their proximal step,
+not by an escape direction.
+
+Optimality is measured with the diagonally scaled proximal-gradient map
+``T(β)_j = prox_{(α/G_jj)|·|^q}(β_j − ∇_j L(β)/G_jj)`` — one exact coordinate-descent step per
+coordinate, all taken from the same point. Its fixed points are the points no single
+coordinate can improve, the stationarity notion of coordinate descent (and stronger than that
+of a proximal-gradient step 1/‖G‖, whose thresholds are looser). A zero coordinate is a fixed
+point iff ``|∇_j L| / G_jj ≤ τ(α / G_jj)`` with the zero threshold ``τ`` of :func:`lq_prox`.
+
+The group ℓ2,q penalty ``α Σ_g w_g ‖β_g‖₂^q`` has the same kernels with groups as units
+(``group_*``, at the end of the module).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._kernels import lbfgs_direction, lbfgs_store, op_diag, op_grad, op_gram_block
+
+
+
+# --------------------------------------------------------------------------------------
+# The ℓq proximal map
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def lq_threshold(lam, q):
+    """Zero threshold of ``prox_{λ|·|^q}`` (0 < q < 1): the prox of z is 0 iff ``|z| ≤ τ``,
+    ``τ = (2 − q)/(2 − 2q) · (2λ(1 − q))^{1/(2 − q)}`` (for q = 1: ``τ = λ``)."""
+    if q >= 1.0:
+        return lam
+    return (2.0 - q) / (2.0 - 2.0 * q) * (2.0 * lam * (1.0 - q)) ** (1.0 / (2.0 - q))
+
+
+@njit(cache=True)
+def _lq_root_newton(a, lam, q):
+    """Largest root of ``h(x) = x − a + λ q x^{q−1}`` (a > threshold): h is convex on x > 0,
+    so Newton from ``x = a`` (where h > 0, right of the root) decreases monotonically to it."""
+    x = a
+    for _ in range(100):
+        xq = x ** (q - 1.0)
+        h = x - a + lam * q * xq
+        dh = 1.0 + lam * q * (q - 1.0) * xq / x
+        if dh <= 0.0:
+            break
+        step = h / dh
+        x_new = x - step
+        if x_new <= 0.0:
+            x_new = 0.5 * x
+        if abs(step) <= 1e-15 * x:
+            x = x_new
+            break
+        x = x_new
+    return x
+
+
+@njit(cache=True)
+def _lq_root_half(a, lam):
+    """Closed form for q = 1/2 (half thresholding, Xu et al. 2012): with x = s², the
+    stationarity condition is a depressed cubic in s, solved by the trigonometric formula."""
+    phi = np.arccos(lam / 4.0 * (a / 3.0) ** (-1.5))
+    return 2.0 * a / 3.0 * (1.0 + np.cos(2.0 * np.pi / 3.0 - 2.0 * phi / 3.0))
+
+
+@njit(cache=True)
+def _lq_root_two_thirds(a, lam):
+    """Closed form for q = 2/3: with x = s³ the stationarity condition is the quartic
+    ``s⁴ − a s + c = 0`` (c = 2λ/3), solved by Ferrari's method; its resolvent cubic
+    ``t³ − c t − a²/8 = 0`` has one real root above the zero threshold (hyperbolic formula)."""
+    c = 2.0 * lam / 3.0
+    r0 = 2.0 * np.sqrt(c / 3.0)
+    arg = (3.0 * (a * a / 8.0) / (2.0 * c)) * np.sqrt(3.0 / c)
+    t = r0 * np.cosh(np.arccosh(arg) / 3.0)
+    r = np.sqrt(2.0 * t)
+    s = 0.5 * (r + np.sqrt(max(a * r / t - 2.0 * t, 0.0)))
+    return s * s * s
+
+
+@njit(cache=True)
+def lq_prox(z, lam, q):
+    """``argmin_x 1/2 (x − z)² + λ |x|^q`` for 0 < q ≤ 1 (the larger solution at a tie is
+    not taken: at ``|z| = τ`` it returns 0)."""
+    a = abs(z)
+    if lam <= 0.0:
+        return z
+    if q >= 1.0:
+        return np.sign(z) * max(a - lam, 0.0)
+    if a <= lq_threshold(lam, q):
+        return 0.0
+    if q == 0.5:
+        x = _lq_root_half(a, lam)
+    elif abs(q - 2.0 / 3.0) < 1e-12:
+        x = _lq_root_two_thirds(a, lam)
+    else:
+        x = _lq_root_newton(a, lam, q)
+    return x if z > 0 else -x
+
+
+@njit(cache=True)
+def lq_prox_step(beta, grad, diag, alpha, q):
+    """``T(β)``: the diagonally scaled proximal-gradient step (see the module docstring).
+    A coordinate with ``G_jj = 0`` (a constant column) has no effect on the loss: it is 0."""
+    m = beta.shape[0]
+    out = np.zeros(m)
+    for j in range(m):
+        d = diag[j]
+        if d > 0.0:
+            out[j] = lq_prox(beta[j] - grad[j] / d, alpha / d, q)
+    return out
+
+
+@njit(cache=True)
+def lq_residual(beta, step, diag):
+    """``max_j √G_jj |β_j − T(β)_j|``: the largest change of the fit (in the target's units,
+    per sample) one coordinate step would make."""
+    res = 0.0
+    for j in range(beta.shape[0]):
+        r = np.sqrt(max(diag[j], 0.0)) * abs(beta[j] - step[j])
+        if r > res:
+            res = r
+    return res
+
+
+@njit(cache=True)
+def lq_value(op, alpha, q, beta):
+    return op_grad(op, beta)[0] + alpha * np.sum(np.abs(beta) ** q)
+
+
+# --------------------------------------------------------------------------------------
+# The depth-k surrogate
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def lq_balanced_factors(beta, depth):
+    """``|u_{d,j}| = |β_j|^{1/k}`` for every factor, the sign carried by the first."""
+    m = beta.shape[0]
+    x = np.empty(depth * m)
+    for j in range(m):
+        r = abs(beta[j]) ** (1.0 / depth)
+        for d in range(depth):
+            x[d * m + j] = r
+        if beta[j] < 0.0:
+            x[j] = -r
+    return x
+
+
+@njit(cache=True)
+def lq_factors_to_beta(x, m, depth):
+    beta = x[:m].copy()
+    for d in range(1, depth):
+        beta *= x[d * m:(d + 1) * m]
+    return beta
+
+
+@njit(cache=True)
+def _others(x, m, depth, d, j):
+    """``∏_{e≠d} u_{e,j}``."""
+    p = 1.0
+    for e in range(depth):
+        if e != d:
+            p *= x[e * m + j]
+    return p
+
+
+@njit(cache=True)
+def lq_surrogate_value_grad(op, alpha, x, m, depth, grad):
+    """Surrogate value at the factors ``x``; its gradient is written to ``grad``."""
+    beta = lq_factors_to_beta(x, m, depth)
+    value, g = op_grad(op, beta)
+    ridge = alpha / depth
+    value += ridge * (x @ x)
+    for d in range(depth):
+        for j in range(m):
+            grad[d * m + j] = g[j] * _others(x, m, depth, d, j) + 2.0 * ridge * x[d * m + j]
+    return value
+
+
+@njit(cache=True)
+def lq_lbfgs(op, alpha, diag, x, m, depth, max_iter, S, Y, rho, state):
+    """L-BFGS with Armijo backtracking on the depth-k surrogate (``x`` updated in place);
+    the curvature pairs persist between calls, as in :func:`hadasparse._kernels.lbfgs_factors`.
+    The Hessian diagonal used is the surrogate's without the residual cross terms,
+    ``G_jj ∏_{e≠d} u_{e,j}² + 2α/k``, which follows each coordinate's own scale.
+    Returns the number of iterations done."""
+    nx = x.shape[0]
+    grad = np.empty(nx)
+    grad_new = np.empty(nx)
+    hess = np.empty(nx)
+    ridge2 = 2.0 * alpha / depth
+    f = lq_surrogate_value_grad(op, alpha, x, m, depth, grad)
+    it = 0
+    while it < max_iter:
+        if np.max(np.abs(grad)) == 0.0:
+            break
+        for d in range(depth):
+            for j in range(m):
+                o = _others(x, m, depth, d, j)
+                hess[d * m + j] = diag[j] * o * o + ridge2
+        dirn, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
+        step = 1.0
+        accepted = False
+        x_new = x.copy()
+        for _ in range(40):
+            x_new = x + step * dirn
+            f_new = lq_surrogate_value_grad(op, alpha, x_new, m, depth, grad_new)
+            if f_new <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        it += 1
+        if not accepted:
+            break
+        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
+        x[:] = x_new
+        grad[:] = grad_new
+        f = f_new
+    return it
+
+
+@njit(cache=True)
+def lq_polish(op, alpha, q, beta, max_iter, gtol):
+    """Newton's method on the support of ``beta`` with its signs fixed, where the objective
+    ``1/2 βᵀGβ − cᵀβ + α Σ_S |β_j|^q`` is smooth, with Hessian
+    ``G_SS + diag(α q (q − 1) |β_j|^{q−2})``. The penalty's curvature is negative, so the
+    Hessian is only positive definite near a strict local minimum: where its Cholesky
+    factorisation fails the polish stops (the caller goes on with the surrogate). Steps are
+    shortened so that no coordinate reaches zero (zeros are decided by the snap) and by
+    Armijo backtracking, so the objective never increases. ``beta`` is updated in place;
+    returns True when the gradient on the support is ≤ ``gtol`` (sup norm)."""
+    k = beta.shape[0]
+    act = np.flatnonzero(beta != 0.0)
+    m = act.shape[0]
+    if m == 0:
+        return True
+    pos = np.full(k, -1, dtype=np.int64)
+    for a in range(m):
+        pos[act[a]] = a
+    G = op_gram_block(op, act, m, pos)
+    f_val, g_full = op_grad(op, beta)
+    for _ in range(max_iter):
+        xa = np.empty(m)
+        ga = np.empty(m)
+        H = G.copy()
+        pen = 0.0
+        for a in range(m):
+            b = beta[act[a]]
+            xa[a] = b
+            ab = abs(b)
+            ga[a] = g_full[act[a]] + alpha * q * np.sign(b) * ab ** (q - 1.0)
+            H[a, a] += alpha * q * (q - 1.0) * ab ** (q - 2.0)
+            pen += ab ** q
+        if np.max(np.abs(ga)) <= gtol:
+            return True
+        ok = True
+        try:
+            Lc = np.linalg.cholesky(H)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if not ok:
+            return False
+        dirn = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, ga))
+        t = 1.0
+        for a in range(m):
+            if xa[a] * dirn[a] < 0.0:
+                t = min(t, 0.9 * abs(xa[a] / dirn[a]))
+        F0 = f_val + alpha * pen
+        slope = ga @ dirn
+        accepted = False
+        new = beta.copy()
+        for _ in range(40):
+            for a in range(m):
+                new[act[a]] = xa[a] + t * dirn[a]
+            f_new, g_new = op_grad(op, new)
+            F1 = f_new + alpha * np.sum(np.abs(new) ** q)
+            if F1 <= F0 + 1e-4 * t * slope:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            return False
+        beta[:] = new
+        f_val = f_new
+        g_full = g_new
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# Finish: proximal steps and Newton polishes until the point is a fixed point
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds):
+    """Descend from ``beta`` (updated in place) to a fixed point of ``T``.
+
+    Each round takes the full proximal step ``T(β)`` followed by a Newton polish when that
+    lowers the objective (it changes many coordinates at once), and otherwise the exact
+    coordinate step of the coordinate with the largest residual only — the objective is
+    quadratic in one coordinate with curvature ``G_jj``, so that step minimises it exactly and
+    never increases the objective. Returns ``(residual, rounds)``.
+    """
+    m = beta.shape[0]
+    lq_polish(op, alpha, q, beta, 50, 1e-13)
+    val = lq_value(op, alpha, q, beta)
+    res = np.inf
+    for rounds in range(max_rounds):
+        grad = op_grad(op, beta)[1]
+        step = lq_prox_step(beta, grad, diag, alpha, q)
+        res = lq_residual(beta, step, diag)
+        if res <= tol_abs:
+            return res, rounds
+        cand = step.copy()
+        lq_polish(op, alpha, q, cand, 50, 1e-13)
+        cand_val = lq_value(op, alpha, q, cand)
+        if cand_val < val:
+            beta[:] = cand
+            val = cand_val
+            continue
+        jmax = 0
+        rmax = -1.0
+        for j in range(m):
+            r = np.sqrt(max(diag[j], 0.0)) * abs(beta[j] - step[j])
+            if r > rmax:
+                rmax = r
+                jmax = j
+        cand = beta.copy()
+        cand[jmax] = step[jmax]
+        lq_polish(op, alpha, q, cand, 50, 1e-13)
+        cand_val = lq_value(op, alpha, q, cand)
+        if cand_val <= val:
+            beta[:] = cand
+            val = cand_val
+        else:  # only rounding: the coordinate step alone cannot increase the objective
+            beta[jmax] = step[jmax]
+            val = lq_value(op, alpha, q, beta)
+    grad = op_grad(op, beta)[1]
+    res = lq_residual(beta, lq_prox_step(beta, grad, diag, alpha, q), diag)
+    return res, max_rounds
+
+
+# --------------------------------------------------------------------------------------
+# One working set
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _start_violators(beta, step):
+    """``beta`` with the zeros that the proximal step moves started at that step."""
+    out = beta.copy()
+    for j in range(beta.shape[0]):
+        if out[j] == 0.0 and step[j] != 0.0:
+            out[j] = step[j]
+    return out
+
+
+@njit(cache=True)
+def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memory,
+                max_finish):
+    """Minimise the ℓq objective on one working set from ``beta`` (overwritten).
+
+    Two descents from the start, the better fixed point returned:
+
+    * the surrogate: zero coordinates that the ℓq zero condition rejects (the proximal step
+      moves them) start at that step, every coordinate gets balanced depth-k factors, and
+      L-BFGS runs on the factors ``snap_every`` iterations at a time; after each stretch the
+      smooth point is snapped by the proximal step ``T`` (exact zeros) and finished by
+      :func:`lq_finish`, until a finished point is a fixed point (residual ≤ ``tol_abs``);
+      a finished point better than the smooth one restarts the factors from it;
+    * :func:`lq_finish` from the start itself (cheap when the start is nearly a fixed point,
+      as for the previous working set's solution).
+
+    Returns ``(converged, inner_iterations, residual)``; the objective of the returned point
+    is never above that of the start.
+    """
+    m = beta.shape[0]
+    diag = op_diag(op, m)
+    direct = beta.copy()
+    res_d, _ = lq_finish(op, alpha, q, direct, diag, tol_abs, max_finish)
+    val_d = lq_value(op, alpha, q, direct)
+    step = lq_prox_step(beta, op_grad(op, beta)[1], diag, alpha, q)
+    x = lq_balanced_factors(_start_violators(beta, step), depth)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    n_inner = 0
+    cand = direct
+    res_c = np.inf
+    cand_val = np.inf
+    while n_inner < max_inner:
+        n_inner += lq_lbfgs(op, alpha, diag, x, m, depth, snap_every, S, Y, rho, state)
+        smooth = lq_factors_to_beta(x, m, depth)
+        smooth_val = lq_value(op, alpha, q, smooth)
+        cand = lq_prox_step(smooth, op_grad(op, smooth)[1], diag, alpha, q)
+        res_c, _ = lq_finish(op, alpha, q, cand, diag, tol_abs, max_finish)
+        cand_val = lq_value(op, alpha, q, cand)
+        if res_c <= tol_abs:
+            break
+        if cand_val < smooth_val:
+            # the snap found a better point (usually: the right zeros): go on from there
+            step = lq_prox_step(cand, op_grad(op, cand)[1], diag, alpha, q)
+            x = lq_balanced_factors(_start_violators(cand, step), depth)
+            state[:] = 0
+    # prefer fixed points, then the lower objective
+    take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
+        (res_c <= tol_abs) == (res_d <= tol_abs) and cand_val < val_d)
+    if take_cand:
+        beta[:] = cand
+        return res_c <= tol_abs, n_inner, res_c
+    beta[:] = direct
+    return res_d <= tol_abs, n_inner, res_d
+
+
+# --------------------------------------------------------------------------------------
+# Group ℓ2,q: α Σ_g w_g ‖β_g‖₂^q, groups contiguous (``gptr``)
+# --------------------------------------------------------------------------------------
+# The same scheme with groups as units. The proximal step of a group takes the step
+# 1/L_g with L_g = λ_max(G_gg) (``lips``), which majorises the loss along the group, so one
+# group's step never increases the objective; the prox of λ‖·‖^q is radial:
+# ``prox(z) = z · prox_{λ|·|^q}(‖z‖) / ‖z‖``. Groups of weight 0 are unpenalised. The
+# surrogate is ``β_g = ν_{g,1} ⋯ ν_{g,k−1} ω_g`` with ridge ``α w_g / k (Σ_d ν_{g,d}² +
+# ‖ω_g‖²)``; the factor vector is ``x = [ω (m), ν (n_groups × (k − 1), group-major)]``.
+# Unpenalised groups keep ν = 1 (their ω is β_g).
+
+
+@njit(cache=True)
+def group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q):
+    n_groups = gptr.shape[0] - 1
+    out = np.zeros(beta.shape[0])
+    for g in range(n_groups):
+        L = lips[g]
+        if L <= 0.0:
+            continue
+        s, e = gptr[g], gptr[g + 1]
+        z = beta[s:e] - grad[s:e] / L
+        if weights[g] == 0.0:
+            out[s:e] = z
+            continue
+        nz = np.sqrt(z @ z)
+        if nz == 0.0:
+            continue
+        rho = lq_prox(nz, alpha * weights[g] / L, q)
+        if rho != 0.0:
+            out[s:e] = z * (rho / nz)
+    return out
+
+
+@njit(cache=True)
+def group_lq_residual(beta, step, gptr, lips):
+    """``max_g √L_g ‖β_g − T(β)_g‖``."""
+    res = 0.0
+    for g in range(gptr.shape[0] - 1):
+        s, e = gptr[g], gptr[g + 1]
+        d = beta[s:e] - step[s:e]
+        r = np.sqrt(max(lips[g], 0.0) * (d @ d))
+        if r > res:
+            res = r
+    return res
+
+
+@njit(cache=True)
+def _group_penalty(beta, gptr, weights, q):
+    pen = 0.0
+    for g in range(gptr.shape[0] - 1):
+        if weights[g] != 0.0:
+            v = beta[gptr[g]:gptr[g + 1]]
+            pen += weights[g] * np.sqrt(v @ v) ** q
+    return pen
+
+
+@njit(cache=True)
+def group_lq_value(op, alpha, q, beta, gptr, weights):
+    return op_grad(op, beta)[0] + alpha * _group_penalty(beta, gptr, weights, q)
+
+
+@njit(cache=True)
+def group_lq_balanced_factors(beta, gptr, weights, depth):
+    """``|ν_{g,d}| = ‖β_g‖^{1/k}``, ``ω_g = β_g / ‖β_g‖^{(k−1)/k}`` (so ``‖ω_g‖ = ‖β_g‖^{1/k}``);
+    unpenalised groups: ν = 1, ω = β_g."""
+    m = beta.shape[0]
+    n_groups = gptr.shape[0] - 1
+    x = np.zeros(m + n_groups * (depth - 1))
+    for g in range(n_groups):
+        s, e = gptr[g], gptr[g + 1]
+        base = m + g * (depth - 1)
+        if weights[g] == 0.0:
+            x[s:e] = beta[s:e]
+            x[base:base + depth - 1] = 1.0
+            continue
+        r = np.sqrt(beta[s:e] @ beta[s:e])
+        if r == 0.0:
+            continue
+        x[s:e] = beta[s:e] / r ** ((depth - 1.0) / depth)
+        x[base:base + depth - 1] = r ** (1.0 / depth)
+    return x
+
+
+@njit(cache=True)
+def _group_products(x, m, n_groups, depth):
+    prod = np.ones(n_groups)
+    for g in range(n_groups):
+        base = m + g * (depth - 1)
+        for d in range(depth - 1):
+            prod[g] *= x[base + d]
+    return prod
+
+
+@njit(cache=True)
+def group_lq_factors_to_beta(x, m, gptr, depth):
+    n_groups = gptr.shape[0] - 1
+    prod = _group_products(x, m, n_groups, depth)
+    beta = np.empty(m)
+    for g in range(n_groups):
+        for j in range(gptr[g], gptr[g + 1]):
+            beta[j] = x[j] * prod[g]
+    return beta
+
+
+@njit(cache=True)
+def _nu_others(x, base, depth, d):
+    p = 1.0
+    for e in range(depth - 1):
+        if e != d:
+            p *= x[base + e]
+    return p
+
+
+@njit(cache=True)
+def group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad):
+    n_groups = gptr.shape[0] - 1
+    beta = group_lq_factors_to_beta(x, m, gptr, depth)
+    value, gb = op_grad(op, beta)
+    prod = _group_products(x, m, n_groups, depth)
+    for g in range(n_groups):
+        s, e = gptr[g], gptr[g + 1]
+        base = m + g * (depth - 1)
+        ridge = alpha * weights[g] / depth
+        inner = 0.0
+        for j in range(s, e):
+            grad[j] = prod[g] * gb[j] + 2.0 * ridge * x[j]
+            inner += x[j] * gb[j]
+            value += ridge * x[j] * x[j]
+        for d in range(depth - 1):
+            if weights[g] == 0.0:
+                grad[base + d] = 0.0
+            else:
+                grad[base + d] = _nu_others(x, base, depth, d) * inner \
+                    + 2.0 * ridge * x[base + d]
+                value += ridge * x[base + d] * x[base + d]
+    return value
+
+
+@njit(cache=True)
+def group_lq_lbfgs(op, alpha, diag, x, m, gptr, weights, depth, max_iter, S, Y, rho, state):
+    """:func:`lq_lbfgs` on the group surrogate; the Hessian diagonal used is the surrogate's
+    without residual cross terms (ν: ``(∏_{e≠d} ν)² Σ_j G_jj ω_j²`` plus the ridge)."""
+    nx = x.shape[0]
+    n_groups = gptr.shape[0] - 1
+    grad = np.empty(nx)
+    grad_new = np.empty(nx)
+    hess = np.ones(nx)
+    f = group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad)
+    it = 0
+    while it < max_iter:
+        if np.max(np.abs(grad)) == 0.0:
+            break
+        prod = _group_products(x, m, n_groups, depth)
+        for g in range(n_groups):
+            s, e = gptr[g], gptr[g + 1]
+            ridge2 = 2.0 * alpha * weights[g] / depth
+            wsum = 0.0
+            for j in range(s, e):
+                hess[j] = diag[j] * prod[g] * prod[g] + ridge2 + (1e-12 if ridge2 == 0.0 else 0.0)
+                wsum += diag[j] * x[j] * x[j]
+            base = m + g * (depth - 1)
+            for d in range(depth - 1):
+                o = _nu_others(x, base, depth, d)
+                hess[base + d] = o * o * wsum + ridge2
+        dirn, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
+        step = 1.0
+        accepted = False
+        x_new = x.copy()
+        for _ in range(40):
+            x_new = x + step * dirn
+            f_new = group_lq_surrogate_value_grad(op, alpha, x_new, m, gptr, weights, depth,
+                                                  grad_new)
+            if f_new <= f + 1e-4 * step * slope:
+                accepted = True
+                break
+            step *= 0.5
+        it += 1
+        if not accepted:
+            break
+        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
+        x[:] = x_new
+        grad[:] = grad_new
+        f = f_new
+    return it
+
+
+@njit(cache=True)
+def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
+    """:func:`lq_polish` on the nonzero groups: Newton with the penalty's Hessian
+    ``α w_g q ‖β_g‖^{q−2} (I + (q − 2) β_g β_gᵀ / ‖β_g‖²)``, steps shortened so that no
+    group's norm falls below a tenth of its value (zeros are decided by the snap)."""
+    k = beta.shape[0]
+    n_groups = gptr.shape[0] - 1
+    nzg = np.zeros(n_groups, dtype=np.bool_)
+    m = 0
+    for g in range(n_groups):
+        v = beta[gptr[g]:gptr[g + 1]]
+        if v @ v > 0.0:
+            nzg[g] = True
+            m += gptr[g + 1] - gptr[g]
+    if m == 0:
+        return True
+    act = np.empty(m, dtype=np.int64)
+    gid = np.empty(m, dtype=np.int64)
+    a = 0
+    for g in range(n_groups):
+        if nzg[g]:
+            for j in range(gptr[g], gptr[g + 1]):
+                act[a] = j
+                gid[a] = g
+                a += 1
+    pos = np.full(k, -1, dtype=np.int64)
+    for a in range(m):
+        pos[act[a]] = a
+    G = op_gram_block(op, act, m, pos)
+    f_val, g_full = op_grad(op, beta)
+    for _ in range(max_iter):
+        xa = np.empty(m)
+        for a in range(m):
+            xa[a] = beta[act[a]]
+        ga = np.empty(m)
+        H = G.copy()
+        a = 0
+        while a < m:
+            g = gid[a]
+            size = gptr[g + 1] - gptr[g]
+            v = xa[a:a + size]
+            if weights[g] == 0.0:
+                for i in range(size):
+                    ga[a + i] = g_full[act[a + i]]
+            else:
+                r2 = v @ v
+                r = np.sqrt(r2)
+                c = alpha * weights[g] * q * r ** (q - 2.0)
+                for i in range(size):
+                    ga[a + i] = g_full[act[a + i]] + c * v[i]
+                    for l in range(size):
+                        H[a + i, a + l] += c * (q - 2.0) * v[i] * v[l] / r2
+                    H[a + i, a + i] += c
+            a += size
+        if np.max(np.abs(ga)) <= gtol:
+            return True
+        ok = True
+        try:
+            Lc = np.linalg.cholesky(H)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if not ok:
+            return False
+        dirn = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, ga))
+        F0 = f_val + alpha * _group_penalty(beta, gptr, weights, q)
+        slope = ga @ dirn
+        t = 1.0
+        accepted = False
+        new = beta.copy()
+        for _ in range(60):
+            for a in range(m):
+                new[act[a]] = xa[a] + t * dirn[a]
+            shrunk = False
+            for g in range(n_groups):
+                if nzg[g] and weights[g] != 0.0:
+                    vo = beta[gptr[g]:gptr[g + 1]]
+                    vn = new[gptr[g]:gptr[g + 1]]
+                    if vn @ vn < 0.01 * (vo @ vo):
+                        shrunk = True
+            if not shrunk:
+                f_new, g_new = op_grad(op, new)
+                F1 = f_new + alpha * _group_penalty(new, gptr, weights, q)
+                if F1 <= F0 + 1e-4 * t * slope:
+                    accepted = True
+                    break
+            t *= 0.5
+        if not accepted:
+            return False
+        beta[:] = new
+        f_val = f_new
+        g_full = g_new
+    return False
+
+
+@njit(cache=True)
+def group_lq_finish(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_rounds):
+    """:func:`lq_finish` with groups: full proximal steps + polish while they lower the
+    objective, otherwise the step of the group with the largest residual (monotone: the step
+    1/L_g majorises the loss along the group)."""
+    n_groups = gptr.shape[0] - 1
+    group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 1e-13)
+    val = group_lq_value(op, alpha, q, beta, gptr, weights)
+    for rounds in range(max_rounds):
+        grad = op_grad(op, beta)[1]
+        step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
+        res = group_lq_residual(beta, step, gptr, lips)
+        if res <= tol_abs:
+            return res, rounds
+        cand = step.copy()
+        group_lq_polish(op, alpha, q, cand, gptr, weights, 50, 1e-13)
+        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
+        if cand_val < val:
+            beta[:] = cand
+            val = cand_val
+            continue
+        gmax = 0
+        rmax = -1.0
+        for g in range(n_groups):
+            d = beta[gptr[g]:gptr[g + 1]] - step[gptr[g]:gptr[g + 1]]
+            r = lips[g] * (d @ d)
+            if r > rmax:
+                rmax = r
+                gmax = g
+        cand = beta.copy()
+        cand[gptr[gmax]:gptr[gmax + 1]] = step[gptr[gmax]:gptr[gmax + 1]]
+        group_lq_polish(op, alpha, q, cand, gptr, weights, 50, 1e-13)
+        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
+        if cand_val <= val:
+            beta[:] = cand
+            val = cand_val
+        else:
+            beta[gptr[gmax]:gptr[gmax + 1]] = step[gptr[gmax]:gptr[gmax + 1]]
+            val = group_lq_value(op, alpha, q, beta, gptr, weights)
+    grad = op_grad(op, beta)[1]
+    step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
+    return group_lq_residual(beta, step, gptr, lips), max_rounds
+
+
+@njit(cache=True)
+def _group_start_violators(beta, step, gptr):
+    out = beta.copy()
+    for g in range(gptr.shape[0] - 1):
+        s, e = gptr[g], gptr[g + 1]
+        if beta[s:e] @ beta[s:e] == 0.0:
+            out[s:e] = step[s:e]
+    return out
+
+
+@njit(cache=True)
+def solve_group_lq_ws(op, alpha, q, depth, beta, gptr, lips, weights, max_inner, snap_every,
+                      tol_abs, memory, max_finish):
+    """:func:`solve_lq_ws` with groups as units."""
+    m = beta.shape[0]
+    diag = op_diag(op, m)
+    direct = beta.copy()
+    res_d, _ = group_lq_finish(op, alpha, q, direct, gptr, lips, weights, tol_abs, max_finish)
+    val_d = group_lq_value(op, alpha, q, direct, gptr, weights)
+    step = group_lq_prox_step(beta, op_grad(op, beta)[1], gptr, lips, weights, alpha, q)
+    x = group_lq_balanced_factors(_group_start_violators(beta, step, gptr), gptr, weights,
+                                  depth)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    n_inner = 0
+    cand = direct
+    res_c = np.inf
+    cand_val = np.inf
+    while n_inner < max_inner:
+        n_inner += group_lq_lbfgs(op, alpha, diag, x, m, gptr, weights, depth, snap_every,
+                                  S, Y, rho, state)
+        smooth = group_lq_factors_to_beta(x, m, gptr, depth)
+        smooth_val = group_lq_value(op, alpha, q, smooth, gptr, weights)
+        cand = group_lq_prox_step(smooth, op_grad(op, smooth)[1], gptr, lips, weights, alpha,
+                                  q)
+        res_c, _ = group_lq_finish(op, alpha, q, cand, gptr, lips, weights, tol_abs,
+                                   max_finish)
+        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
+        if res_c <= tol_abs:
+            break
+        if cand_val < smooth_val:
+            step = group_lq_prox_step(cand, op_grad(op, cand)[1], gptr, lips, weights, alpha,
+                                      q)
+            x = group_lq_balanced_factors(_group_start_violators(cand, step, gptr), gptr,
+                                          weights, depth)
+            state[:] = 0
+    take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
+        (res_c <= tol_abs) == (res_d <= tol_abs) and cand_val < val_d)
+    if take_cand:
+        beta[:] = cand
+        return res_c <= tol_abs, n_inner, res_c
+    beta[:] = direct
+    return res_d <= tol_abs, n_inner, res_d

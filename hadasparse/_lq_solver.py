@@ -1,0 +1,398 @@
+"""The working-set driver of the Hadamard ℓq solver.
+
+One outer iteration: take the diagonally scaled proximal-gradient step ``T`` on all features
+and stop if the point is a fixed point (to the tolerance); otherwise grow the working set by
+the support and the zeros that violate the ℓq zero condition (those that ``T`` moves), and
+solve the problem on the working set (numba: L-BFGS on the depth-k factors, snap, finish).
+For q = 1 the lasso driver is used unchanged. The group ℓ2,q penalty runs the same loop
+with groups as units.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._lq_kernels import (
+    group_lq_prox_step,
+    group_lq_residual,
+    lq_prox_step,
+    lq_residual,
+    lq_threshold,
+    solve_group_lq_ws,
+    solve_lq_ws,
+)
+from ._solver import single_threaded_blas, solve_group_lasso, solve_lasso
+
+_WS_START = 32  # most violators admitted to a working set at once
+_SNAP_EVERY = 25  # L-BFGS steps between two snaps
+_LBFGS_MEMORY = 10
+_MAX_FINISH = 200  # rounds of proximal steps / coordinate steps in a finish
+_N_PATH = 10  # alphas of the continuation path of init="path"
+# the lasso start only has to land in the right basin: a loose duality gap suffices
+_LASSO_INIT_TOL = 1e-1
+
+# placeholders for the parts of a kernel operator tuple that a form does not use (the same
+# layout as in _solver, which keeps them private)
+_EMPTY = np.zeros(0)
+_EMPTY_2D = np.zeros((0, 0))
+_EMPTY_INT = np.zeros(0, dtype=np.int64)
+_EMPTY_SPARSE = (_EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY)
+
+
+def depth_of(q):
+    """The depth k with q = 2/k (the caller has validated q)."""
+    return int(round(2.0 / q))
+
+
+def lq_objective(design, b, beta, alpha, q):
+    """``1/(2n)‖b − Aβ‖² + α Σ |β_j|^q``."""
+    r = b - design.dot(beta)
+    return 0.5 * (r @ r) / design.n_samples + alpha * np.sum(np.abs(beta) ** q)
+
+
+def lq_fixed_point_residual(design, b, beta, alpha, q):
+    """``max_j √G_jj |β_j − T(β)_j|`` with ``T`` the diagonally scaled ℓq proximal-gradient
+    step (``G_jj = ‖A_j‖²/n``) on all features."""
+    n = design.n_samples
+    grad = -design.rdot(b - design.dot(beta)) / n
+    diag = np.ascontiguousarray(design.col_sq_norms(), dtype=np.float64)
+    beta = np.ascontiguousarray(beta, dtype=np.float64)
+    return float(lq_residual(beta, lq_prox_step(beta, grad, diag, float(alpha), float(q)), diag))
+
+
+def lq_alpha_max(design, b, q):
+    """Smallest α at which β = 0 is a fixed point of ``T``: every ``|c_j|/G_jj`` (c = Aᵀb/n)
+    is below the zero threshold ``τ(α/G_jj) = C_q (α/G_jj)^{1/(2−q)}``."""
+    c = np.abs(design.rdot(b)) / design.n_samples
+    d = design.col_sq_norms()
+    ok = d > 0
+    if not ok.any():
+        return 0.0
+    C = lq_threshold(1.0, q)
+    return float(np.max(d[ok] * (c[ok] / (d[ok] * C)) ** (2.0 - q)))
+
+
+def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max_iter=100,
+             max_inner=2000, random_state=None, verbose=False):
+    """Find a local minimiser of ``1/(2n)‖b − Aβ‖² + α Σ_j |β_j|^q`` (q = 2/k) from the start
+    chosen by ``init`` (or ``beta_init``): a fixed point of the diagonally scaled proximal
+    gradient map, to residual ``≤ tol · ‖b‖/√n``.
+
+    For q = 1 this is :func:`hadasparse._solver.solve_lasso` (duality-gap stop).
+
+    Returns ``beta, residual, n_iter, converged``.
+    """
+    with single_threaded_blas():
+        n = design.n_samples
+        if depth_of(q) == 2:
+            beta, _, n_iter, converged = solve_lasso(design, b, alpha, beta_init, tol=tol,
+                                                     max_iter=max_iter, max_inner=max_inner)
+            return beta, lq_fixed_point_residual(design, b, beta, alpha, 1.0), n_iter, converged
+        tol_abs = tol * np.sqrt((b @ b) / n)
+        if beta_init is not None:
+            return _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner,
+                             verbose)
+        if init == "best":
+            return _best_of(
+                lambda start: solve_lq(design, b, alpha, q, init=start, tol=tol,
+                                       max_iter=max_iter, max_inner=max_inner),
+                lambda beta: lq_objective(design, b, beta, alpha, q))
+        p = design.n_features
+        if init == "lasso":
+            beta0 = solve_lasso(design, b, alpha, None, tol=_LASSO_INIT_TOL, max_iter=max_iter)[0]
+        elif init == "random":
+            beta0 = _random_start(design, b, random_state)
+        elif init == "path":
+            a_max = lq_alpha_max(design, b, q)
+            beta0 = np.zeros(p)
+            n_iter_total = 0
+            if alpha < a_max:
+                for a in np.geomspace(a_max, alpha, _N_PATH + 1)[1:-1]:
+                    beta0, _, it, _ = _solve_lq(design, b, a, q, beta0, tol_abs, max_iter,
+                                                max_inner, verbose)
+                    n_iter_total += it
+            beta, res, it, conv = _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter,
+                                            max_inner, verbose)
+            return beta, res, n_iter_total + it, conv
+        else:  # "zero"
+            beta0 = np.zeros(p)
+        return _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter, max_inner, verbose)
+
+
+_BEST_OF = ("lasso", "path", "zero")
+
+
+def _best_of(solve, value):
+    """``init="best"``: the descents from the starts ``_BEST_OF``, the one that reached a
+    fixed point with the lowest objective kept (ties: the first); iterations are summed."""
+    best = None
+    total = 0
+    for start in _BEST_OF:
+        beta, res, n_iter, conv = solve(start)
+        total += n_iter
+        key = (not conv, value(beta))
+        if best is None or key < best[0]:
+            best = (key, beta, res, conv)
+    _, beta, res, conv = best
+    return beta, res, total, conv
+
+
+def _random_start(design, b, random_state):
+    """Gaussian coefficients ``N(0, 1) · |c_j| / G_jj`` (``c = Aᵀb/n``: the scale of a
+    one-feature fit) on a random subset of ``min(n, p)`` features -- a local minimum has at
+    most n nonzeros, and a dense start would make the working set (and its Gram matrix) the
+    whole design."""
+    rng = check_random_state(random_state)
+    n, p = design.n_samples, design.n_features
+    d = design.col_sq_norms()
+    c = design.rdot(b) / n
+    scale = np.divide(np.abs(c), d, out=np.zeros(p), where=d > 0)
+    beta0 = np.zeros(p)
+    idx = np.sort(rng.choice(p, size=min(n, p), replace=False))
+    beta0[idx] = rng.standard_normal(idx.size) * scale[idx]
+    return beta0
+
+
+def _grow_gram(design, G_ws, ws, new):
+    """Gram matrix of ``ws + new`` from that of ``ws`` (as ``_solver._grow_gram``, which is
+    private there)."""
+    k, m = ws.size, new.size
+    G = np.empty((k + m, k + m))
+    G[:k, :k] = G_ws
+    block = design.gram(new, np.concatenate([ws, new]))
+    G[k:, :] = block
+    G[:k, k:] = block[:, :k].T
+    return G
+
+
+def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verbose):
+    n, p = design.n_samples, design.n_features
+    depth = depth_of(q)
+    beta = np.array(beta_init, dtype=np.float64)
+    diag_full = np.ascontiguousarray(design.col_sq_norms(), dtype=np.float64)
+    beta[diag_full == 0] = 0.0  # a constant column cannot change the fit
+    c_full = None
+    ws = np.zeros(0, dtype=np.intp)
+    G_ws = np.zeros((0, 0))
+    gram_form = not design.is_sparse
+    op = None
+    res = np.inf
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        grad = -design.rdot(b - design.dot(beta)) / n
+        step = lq_prox_step(beta, grad, diag_full, alpha, q)
+        res = lq_residual(beta, step, diag_full)
+        if verbose:
+            print(f"iteration {n_iter}: fixed-point residual {res:.3e} (tolerance "
+                  f"{tol_abs:.3e}), working set {ws.size}, support {np.count_nonzero(beta)}")
+        if res <= tol_abs:
+            converged = True
+            break
+        if c_full is None and gram_form:
+            c_full = design.rdot(b) / n
+        support = np.flatnonzero(beta)
+        # zeros that the step moves, ranked by the decrease their coordinate step brings
+        # (exact: the objective is quadratic in one coordinate with curvature G_jj)
+        moved = np.flatnonzero((beta == 0) & (step != 0))
+        s = step[moved]
+        gain = -(grad[moved] * s + 0.5 * diag_full[moved] * s * s + alpha * np.abs(s) ** q)
+        in_ws = np.zeros(p, dtype=bool)
+        in_ws[ws] = True
+        keep = ~in_ws[moved]
+        moved, gain = moved[keep], gain[keep]
+        n_add = max(_WS_START, support.size)
+        if moved.size > n_add:
+            moved = moved[np.argpartition(-gain, n_add)[:n_add]]
+        new = np.union1d(np.setdiff1d(support, ws), moved)
+        if new.size:
+            if gram_form:
+                G_ws = _grow_gram(design, G_ws, ws, new)
+            ws = np.concatenate([ws, new])
+            op = None
+        elif n_iter > 1:
+            break  # the working-set solve did not reach a fixed point: nothing left to add
+        if op is None:
+            if gram_form:
+                op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+            else:
+                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
+        beta_ws = beta[ws].copy()
+        solve_lq_ws(op, float(alpha), float(q), depth, beta_ws, max_inner, _SNAP_EVERY,
+                    tol_abs, _LBFGS_MEMORY, _MAX_FINISH)
+        beta[:] = 0.0
+        beta[ws] = beta_ws
+    else:
+        grad = -design.rdot(b - design.dot(beta)) / n
+        res = lq_residual(beta, lq_prox_step(beta, grad, diag_full, alpha, q), diag_full)
+        converged = res <= tol_abs
+    return beta, float(res), n_iter, converged
+
+
+# --------------------------------------------------------------------------------------
+# Group ℓ2,q: the same outer loop with groups as units
+# --------------------------------------------------------------------------------------
+
+_GROUP_WS_START = 10
+
+
+def group_lipschitz(design, gptr):
+    """``L_g = λ_max(A_gᵀA_g / n)`` for every (contiguous) group: the step of the group's
+    proximal map."""
+    sizes = np.diff(gptr)
+    lips = np.empty(sizes.size)
+    diag = design.col_sq_norms()
+    for g, (s, e) in enumerate(zip(gptr[:-1], gptr[1:])):
+        if e - s == 1:
+            lips[g] = diag[s]
+        else:
+            idx = np.arange(s, e)
+            lips[g] = max(float(np.linalg.eigvalsh(design.gram(idx, idx))[-1]), 0.0)
+    return lips
+
+
+def group_lq_fixed_point_residual(design, b, beta, alpha, q, weights, gptr, lips):
+    """``max_g √L_g ‖β_g − T(β)_g‖`` on all groups."""
+    n = design.n_samples
+    grad = -design.rdot(b - design.dot(beta)) / n
+    beta = np.ascontiguousarray(beta, dtype=np.float64)
+    step = group_lq_prox_step(beta, grad, gptr, lips, weights, float(alpha), float(q))
+    return float(group_lq_residual(beta, step, gptr, lips))
+
+
+def group_lq_objective(design, b, beta, alpha, q, weights, gptr):
+    r = b - design.dot(beta)
+    norms = np.sqrt(np.add.reduceat(beta * beta, gptr[:-1]))
+    return 0.5 * (r @ r) / design.n_samples + alpha * float(weights @ norms**q)
+
+
+def group_lq_alpha_max(design, b, q, weights, gptr, lips):
+    """Smallest α at which β = 0 is a fixed point of the group proximal step (the
+    unpenalised groups left at 0)."""
+    c = design.rdot(b) / design.n_samples
+    cn = np.sqrt(np.add.reduceat(c * c, gptr[:-1]))
+    ok = (weights > 0) & (lips > 0)
+    if not ok.any():
+        return 0.0
+    C = lq_threshold(1.0, q)
+    return float(np.max(lips[ok] / weights[ok] * (cn[ok] / (lips[ok] * C)) ** (2.0 - q)))
+
+
+def solve_group_lq(design, b, alpha, q, weights, gptr, beta_init=None, *, init="lasso",
+                   tol=1e-4, max_iter=100, max_inner=2000, random_state=None):
+    """Find a local minimiser of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂^q`` (q = 2/k; groups
+    contiguous, ``gptr``): a fixed point of the group proximal-gradient map with steps
+    ``1/L_g``, to residual ``≤ tol · ‖b‖/√n``. For q = 1 this is the group lasso solver
+    (duality-gap stop). Returns ``beta, residual, n_iter, converged``."""
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    gptr = np.ascontiguousarray(gptr, dtype=np.int64)
+    lips = group_lipschitz(design, gptr)
+    n, p = design.n_samples, design.n_features
+    with single_threaded_blas():
+        if depth_of(q) == 2:
+            beta, _, n_iter, conv = solve_group_lasso(design, b, alpha, weights, gptr,
+                                                      beta_init, tol=tol, max_iter=max_iter)
+            return (beta, group_lq_fixed_point_residual(design, b, beta, alpha, 1.0, weights,
+                                                        gptr, lips), n_iter, conv)
+        tol_abs = tol * np.sqrt((b @ b) / n)
+        args = (design, b, alpha, q, weights, gptr, lips)
+        if init == "best" and beta_init is None:
+            return _best_of(
+                lambda start: solve_group_lq(design, b, alpha, q, weights, gptr, init=start,
+                                             tol=tol, max_iter=max_iter,
+                                             max_inner=max_inner),
+                lambda beta: group_lq_objective(design, b, beta, alpha, q, weights, gptr))
+        if beta_init is not None:
+            return _solve_group_lq(*args, beta_init, tol_abs, max_iter, max_inner)
+        if init == "lasso":
+            beta0 = solve_group_lasso(design, b, alpha, weights, gptr, None,
+                                      tol=_LASSO_INIT_TOL, max_iter=max_iter)[0]
+        elif init == "random":
+            beta0 = _random_start(design, b, random_state)
+        elif init == "path":
+            a_max = group_lq_alpha_max(design, b, q, weights, gptr, lips)
+            beta0 = np.zeros(p)
+            total = 0
+            if alpha < a_max:
+                for a in np.geomspace(a_max, alpha, _N_PATH + 1)[1:-1]:
+                    beta0, _, it, _ = _solve_group_lq(design, b, a, q, weights, gptr, lips,
+                                                      beta0, tol_abs, max_iter, max_inner)
+                    total += it
+            beta, res, it, conv = _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner)
+            return beta, res, total + it, conv
+        else:
+            beta0 = np.zeros(p)
+        return _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner)
+
+
+def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs, max_iter,
+                    max_inner):
+    n = design.n_samples
+    depth = depth_of(q)
+    n_groups = gptr.size - 1
+    sizes = np.diff(gptr)
+    beta = np.array(beta_init, dtype=np.float64)
+    for g in np.flatnonzero(lips == 0):
+        beta[gptr[g]:gptr[g + 1]] = 0.0
+    free = np.flatnonzero(weights == 0)
+    c_full = None
+    ws = np.zeros(0, dtype=np.intp)
+    ws_feats = np.zeros(0, dtype=np.intp)
+    G_ws = np.zeros((0, 0))
+    gram_form = not design.is_sparse
+    op = None
+    res = np.inf
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        grad = -design.rdot(b - design.dot(beta)) / n
+        step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
+        res = group_lq_residual(beta, step, gptr, lips)
+        if res <= tol_abs:
+            converged = True
+            break
+        if c_full is None and gram_form:
+            c_full = design.rdot(b) / n
+        bn2 = np.add.reduceat(beta * beta, gptr[:-1])
+        sn2 = np.add.reduceat(step * step, gptr[:-1])
+        support = np.union1d(np.flatnonzero(bn2 > 0), free)
+        moved = np.flatnonzero((bn2 == 0) & (sn2 > 0))
+        # rank by the decrease bound of the group's step: L_g/2 ‖s_g‖² − ...: use the
+        # step's length in the metric L_g (the majorised decrease is at least of that order)
+        gain = lips[moved] * sn2[moved]
+        in_ws = np.zeros(n_groups, dtype=bool)
+        in_ws[ws] = True
+        keep = ~in_ws[moved]
+        moved, gain = moved[keep], gain[keep]
+        n_add = max(_GROUP_WS_START, support.size)
+        if moved.size > n_add:
+            moved = moved[np.argpartition(-gain, n_add)[:n_add]]
+        new = np.union1d(np.setdiff1d(support, ws), moved)
+        if new.size:
+            new_feats = np.concatenate([np.arange(gptr[g], gptr[g + 1]) for g in new])
+            if gram_form:
+                G_ws = _grow_gram(design, G_ws, ws_feats, new_feats)
+            ws = np.concatenate([ws, new])
+            ws_feats = np.concatenate([ws_feats, new_feats])
+            op = None
+        elif n_iter > 1:
+            break
+        if op is None:
+            if gram_form:
+                op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
+            else:
+                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
+            ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
+            ws_weights = np.ascontiguousarray(weights[ws])
+            ws_lips = np.ascontiguousarray(lips[ws])
+        beta_ws = beta[ws_feats].copy()
+        solve_group_lq_ws(op, float(alpha), float(q), depth, beta_ws, ws_gptr, ws_lips,
+                          ws_weights, max_inner, _SNAP_EVERY, tol_abs, _LBFGS_MEMORY,
+                          _MAX_FINISH)
+        beta[:] = 0.0
+        beta[ws_feats] = beta_ws
+    else:
+        grad = -design.rdot(b - design.dot(beta)) / n
+        step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
+        res = group_lq_residual(beta, step, gptr, lips)
+        converged = res <= tol_abs
+    return beta, float(res), n_iter, converged

@@ -1,0 +1,293 @@
+"""HadamardLqRegressor: non-convex ℓq penalties (q = 2/k) through depth-k Hadamard factors."""
+
+import numbers
+import warnings
+from fractions import Fraction
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .._design import preprocess
+from .._lq_solver import solve_group_lq, solve_lq
+from .._validation import (
+    check_bool_param,
+    check_option,
+    check_sample_weight,
+    check_scalar_param,
+)
+from ._base import HadamardLinearModel
+from ._group import resolve_groups, resolve_weights
+
+_INITS = {"best", "lasso", "path", "random", "zero"}
+# q is accepted as 2/k when it is within this relative distance of it (floats like 2/3)
+_Q_RTOL = 1e-9
+
+
+def _valid_q_message(q):
+    examples = ", ".join(f"{Fraction(2, k)} ({2 / k:.4g})" if k > 2 else "1"
+                         for k in range(2, 8))
+    return (f"The 'q' parameter must be 2/k for an integer k >= 2, i.e. one of {examples}, "
+            f"...; got {q!r}.")
+
+
+def check_q(q):
+    """The depth ``k`` of ``q = 2/k``, or a ValueError that lists the valid values."""
+    if isinstance(q, (bool, np.bool_)) or not isinstance(q, numbers.Real):
+        raise ValueError(_valid_q_message(q))
+    q = float(q)
+    if not np.isfinite(q) or q <= 0 or q > 1 + _Q_RTOL:
+        raise ValueError(_valid_q_message(q))
+    k = int(round(2.0 / q))
+    if k < 2 or abs(q - 2.0 / k) > _Q_RTOL * q:
+        raise ValueError(_valid_q_message(q))
+    return k
+
+
+class HadamardLqRegressor(HadamardLinearModel):
+    """Linear model with a non-convex ℓq penalty (q = 2/k), solved through depth-k Hadamard
+    factors.
+
+    The objective is::
+
+        1 / (2 * n_samples) * ||y - X w - b0||^2_2 + alpha * sum_j |w_j|^q
+
+    for ``q = 2/k`` with an integer ``k >= 2`` (q = 1, 2/3, 1/2, 2/5, 1/3, ...; with
+    ``sample_weight`` s, rescaled to sum to n_samples, the squared error of sample i is
+    weighted by s_i). For q < 1 the penalty is non-convex and selects sparser models than the
+    lasso, with less shrinkage of the large coefficients. It is solved through the smooth
+    surrogate ``w = u_1 ⊙ ... ⊙ u_k``::
+
+        1 / (2 * n_samples) * ||y - X (u_1 ⊙ ... ⊙ u_k) - b0||^2_2
+            + alpha / k * sum_d ||u_d||^2
+
+    which has the same local and global minima (AM-GM: ``(1/k) sum_d u_{d,j}^2 >=
+    |w_j|^{2/k}``, with equality at balanced factors): L-BFGS on the factors of a working set
+    of features, snaps to exact zeros with the ℓq proximal map, a Newton polish on the
+    support, and a check of the proximal fixed-point condition on all features.
+
+    With ``groups``, the penalty is the group ℓ2,q penalty and whole groups are selected::
+
+        1 / (2 * n_samples) * ||y - X w - b0||^2_2 + alpha * sum_g weight_g * ||w_g||_2^q
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the penalty, ``alpha >= 0``.
+    q : float, default=0.5
+        The exponent, ``2/k`` for an integer ``k >= 2`` (floats such as ``2/3`` are accepted
+        to rounding). ``q = 1`` is the lasso, solved exactly as :class:`HadamardLasso` does.
+    groups : None, int, list of int, list of index lists or array of labels, default=None
+        ``None``: the separable penalty above. Otherwise the groups of features, in any form
+        :class:`HadamardGroupLasso` accepts (contiguous size, sizes, index lists — overlapping
+        lists give the latent group penalty —, or per-feature labels with -1 for unpenalised
+        features), and the penalty is the group ℓ2,q penalty
+        ``alpha * sum_g weight_g * ||w_g||_2^q``, solved through
+        ``w_g = nu_{g,1} ... nu_{g,k-1} * omega_g`` (scalars times a vector) with ridge
+        ``alpha * weight_g / k * (sum_d nu_{g,d}^2 + ||omega_g||^2)``.
+    weights : array-like of shape (n_groups,), default=None
+        With ``groups``: the weight of each group's norm, in the order of ``groups`` (as in
+        :class:`HadamardGroupLasso`); ``None`` gives ``sqrt(|g|)``, 0 leaves a group
+        unpenalised. Must be None without ``groups``.
+    init : {'lasso', 'path', 'random', 'zero', 'best'}, default='lasso'
+        The start, which decides the local minimum found (the problem is non-convex):
+
+        - ``'lasso'``: the lasso (with ``groups``: group lasso) solution at the same
+          ``alpha``, as balanced factors. It is computed to a loose duality gap
+          (``0.1 * ||y_c||^2 / n_samples``, i.e. usually its first working set): only the
+          basin it starts in matters;
+        - ``'path'``: continuation along a geometric grid of 10 alphas from the smallest
+          alpha at which 0 is a fixed point down to ``alpha``, each fit warm-started;
+        - ``'random'``: on a random subset of ``min(n_samples, n_features)`` features,
+          coefficient j drawn as ``N(0, 1) * |x_jᵀ y| / ||x_j||^2`` (centred data), from
+          ``random_state``;
+        - ``'zero'``: all coefficients zero (the start of coordinate descent): the first
+          step selects, one working set at a time, the coordinates whose proximal step
+          leaves zero;
+        - ``'best'``: the descents from ``'lasso'``, ``'path'`` and ``'zero'``, keeping the
+          lowest objective -- about three times the cost, and a better local minimum when
+          many features are active (small ``alpha``), where the starts disagree.
+
+        Ignored when ``warm_start`` reuses a previous solution, and for q = 1 (the lasso is
+        convex: it is solved from zero, as by :class:`HadamardLasso`).
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (sparse X is centred implicitly, never densified).
+    max_iter : int, default=100
+        Maximum number of outer (working-set) iterations.
+    tol : float, default=1e-4
+        The fit stops when the proximal fixed-point residual (see ``fixed_point_residual_``)
+        is at most ``tol * ||y_c||_2 / sqrt(n_samples)`` (``y_c`` the centred, weighted
+        target). For q = 1 the lasso's duality-gap criterion is used instead, as in
+        :class:`HadamardLasso`.
+    warm_start : bool, default=False
+        Reuse the previous ``coef_`` as the start of the next fit.
+    random_state : int, RandomState instance or None, default=None
+        Seed of ``init='random'``; the solver itself is deterministic.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Parameter vector (w in the objective), with exact zeros.
+    intercept_ : float
+        Independent term in the decision function.
+    n_iter_ : int
+        Number of working-set iterations run (summed over the path for ``init='path'``).
+    fixed_point_residual_ : float
+        ``max_j sqrt(G_jj) |w_j - T(w)_j|`` at the returned solution, where
+        ``G_jj = ||x_j||^2 / n_samples`` (centred, weighted columns) and
+        ``T(w)_j = prox_{(alpha/G_jj) |.|^q}(w_j - grad_j L(w) / G_jj)`` is one exact
+        coordinate-descent step of coordinate j from w. It is 0 exactly at points that no
+        single coordinate change can improve (in particular every returned zero satisfies
+        the ℓq zero condition ``|grad_j L(w)| / G_jj <= tau(alpha / G_jj)``); it is in the
+        units of y. With ``groups``: ``max_g sqrt(L_g) ||w_g - T(w)_g||`` with the group step
+        ``1 / L_g``, ``L_g`` the largest eigenvalue of ``X_gᵀX_g / n_samples``, and
+        ``T(w)_g = prox_{(alpha weight_g / L_g) ||.||^q}(w_g - grad_g L(w) / L_g)``, on the
+        latent coefficients when groups overlap.
+    objective_ : float
+        The objective at the returned solution (intercept fitted).
+    sparse_coef_ : scipy.sparse.csr_matrix of shape (1, n_features)
+        Sparse representation of ``coef_``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    HadamardLasso : The convex case q = 1.
+
+    Notes
+    -----
+    The proximal map ``prox_{lam |.|^q}(z) = argmin_x 1/2 (x - z)^2 + lam |x|^q`` is 0 when
+    ``|z| <= tau = (2 - q) / (2 - 2q) * (2 lam (1 - q))^{1 / (2 - q)}`` and otherwise the
+    larger root of ``x + lam q x^{q-1} = |z|`` (with z's sign): in closed form for q = 1/2
+    (half thresholding) and q = 2/3 (Ferrari's quartic formula), by Newton's method for the
+    other q. For k >= 3 the origin of a coordinate is a local minimum of the surrogate, so
+    every zero is locally optimal; the fixed-point condition is the stronger requirement
+    that no coordinate step leaves it.
+
+    Kolb, Müller, Bischl, Rügamer, "Smoothing the Edges: Smooth Optimization for Sparse
+    Regularization using Hadamard Overparametrization", arXiv:2307.03571.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hadasparse import HadamardLqRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 30))
+    >>> y = X[:, :3] @ [1.5, -2.0, 1.0] + 0.5 * rng.standard_normal(100)
+    >>> reg = HadamardLqRegressor(alpha=0.1, q=0.5).fit(X, y)
+    >>> np.flatnonzero(reg.coef_)
+    array([0, 1, 2])
+    >>> bool(reg.fixed_point_residual_ <= 1e-4 * np.std(y))
+    True
+
+    Groups of three features, the first one active:
+
+    >>> y = X[:, :3] @ [1.5, -2.0, 1.0] + 0.5 * rng.standard_normal(100)
+    >>> reg = HadamardLqRegressor(alpha=0.1, q=0.5, groups=3).fit(X, y)
+    >>> np.flatnonzero(reg.coef_)
+    array([0, 1, 2])
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        q=0.5,
+        groups=None,
+        weights=None,
+        init="lasso",
+        fit_intercept=True,
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+    ):
+        self.alpha = alpha
+        self.q = q
+        self.groups = groups
+        self.weights = weights
+        self.init = init
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    def _validate_params(self):
+        check_scalar_param(self.alpha, "alpha", low=0.0)
+        depth = check_q(self.q)
+        if self.groups is None and self.weights is not None:
+            raise ValueError("The 'weights' parameter needs 'groups' (one weight per group).")
+        check_option(self.init, "init", _INITS)
+        check_bool_param(self.fit_intercept, "fit_intercept")
+        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
+        check_scalar_param(self.tol, "tol", low=0.0)
+        check_bool_param(self.warm_start, "warm_start")
+        return depth
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights; rescaled internally to sum to n_samples, as in sklearn.
+
+        Returns
+        -------
+        self : object
+        """
+        depth = self._validate_params()
+        q = 2.0 / depth
+        self._warn_if_alpha_is_zero()
+        X, y, out_dtype = self._validate_fit_data(X, y)
+        n_samples, n_features = X.shape
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+        if self.groups is None:
+            columns = np.arange(n_features)
+            X_int = X
+        else:
+            columns, gptr, sizes, free = resolve_groups(self.groups, n_features)
+            w = resolve_weights(self.weights, sizes, free)
+            identity = columns.size == n_features and np.array_equal(
+                columns, np.arange(n_features))
+            X_int = X if identity else X[:, columns]
+        design, b, x_offset, y_offset = preprocess(X_int, y, sample_weight,
+                                                   self.fit_intercept)
+
+        beta0 = None
+        if self.warm_start and hasattr(self, "coef_"):
+            latent = getattr(self, "_latent_coef", None)
+            if latent is not None and latent.shape == (columns.size,):
+                beta0 = latent
+        common = dict(init=self.init, tol=float(self.tol), max_iter=int(self.max_iter),
+                      random_state=self.random_state)
+        if self.groups is None:
+            beta, residual, n_iter, converged = solve_lq(
+                design, b, float(self.alpha), q, beta0, **common)
+            pen = np.sum(np.abs(beta) ** q)
+        else:
+            beta, residual, n_iter, converged = solve_group_lq(
+                design, b, float(self.alpha), q, w, gptr, beta0, **common)
+            pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q)
+        if not converged:
+            warnings.warn(
+                f"HadamardLqRegressor did not reach a fixed point in max_iter="
+                f"{self.max_iter} working-set iterations: fixed-point residual "
+                f"{residual:.3e}, tolerance {self.tol * np.sqrt((b @ b) / n_samples):.3e}.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        r = b - design.dot(beta)
+        self.objective_ = float(0.5 * (r @ r) / n_samples + self.alpha * pen)
+        intercept = float(y_offset - x_offset @ beta) if self.fit_intercept else 0.0
+        self._latent_coef = beta
+        coef = np.bincount(columns, weights=beta, minlength=n_features)
+        self.coef_ = coef.astype(out_dtype, copy=False)
+        self.intercept_ = out_dtype.type(intercept) if self.fit_intercept else 0.0
+        self.fixed_point_residual_ = float(residual)
+        self.n_iter_ = n_iter
+        return self
