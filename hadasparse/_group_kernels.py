@@ -14,9 +14,15 @@ optimises ``ω_g = β_g`` directly (its surrogate would have no scale to balance
 import numpy as np
 from numba import njit
 
-from ._kernels import _chol_solve, op_active_times, op_diag, op_grad, op_gram_block
-
-_CURVATURE_EPS = 1e-10
+from ._kernels import (
+    _chol_solve,
+    lbfgs_direction,
+    lbfgs_store,
+    op_active_times,
+    op_diag,
+    op_grad,
+    op_gram_block,
+)
 
 
 @njit(cache=True)
@@ -77,7 +83,6 @@ def group_value(op, alpha, w, gptr, beta):
 def group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
     """Value of the group surrogate at the factors ``x``; its gradient goes to ``grad``."""
     ng = w.shape[0]
-    k = gid.shape[0]
     beta = group_factors_to_beta(x, gid, ng)
     value, r = op_grad(op, beta)  # r: gradient of the quadratic part in beta
     for g in range(ng):
@@ -156,29 +161,19 @@ def group_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
 @njit(cache=True)
 def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
     """L-BFGS with Armijo backtracking on the group surrogate (``x`` updated in place); the
-    curvature pairs persist between calls. Returns the number of iterations done."""
-    memory = S.shape[0]
+    curvature pairs persist between calls. The Hessian diagonal used is the surrogate's
+    without the residual cross terms, which follows each factor's own scale (as in the lasso
+    kernel). Returns the number of iterations done."""
     ng = w.shape[0]
-    k = gid.shape[0]
     nx = x.shape[0]
-    head = state[0]
-    n_stored = state[1]
-    alph = np.zeros(memory)
     grad = np.empty(nx)
     grad_new = np.empty(nx)
-    prec = np.empty(nx)
+    hess = np.empty(nx)
     f = group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
     it = 0
     while it < max_iter:
         if np.max(np.abs(grad)) == 0.0:
             break
-        q = grad.copy()
-        for ii in range(n_stored):
-            i = (head - 1 - ii) % memory
-            alph[i] = rho[i] * (S[i] @ q)
-            q -= alph[i] * Y[i]
-        # initial inverse Hessian: the surrogate's diagonal without the residual cross terms,
-        # which follows each factor's own scale (as in the lasso kernel)
         for g in range(ng):
             aw = alpha * w[g]
             nu = x[g]
@@ -186,23 +181,12 @@ def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
             for j in range(gptr[g], gptr[g + 1]):
                 om = x[ng + j]
                 acc += diag[j] * om * om
-                d = diag[j] * nu * nu + aw
-                prec[ng + j] = d if d > 0.0 else 1.0
-            prec[g] = acc + aw if acc + aw > 0.0 else 1.0
-        for i in range(nx):
-            q[i] /= prec[i]
-        for ii in range(n_stored - 1, -1, -1):
-            i = (head - 1 - ii) % memory
-            b = rho[i] * (Y[i] @ q)
-            q += (alph[i] - b) * S[i]
-        d = -q
-        slope = grad @ d
-        if slope >= 0.0:
-            d = -grad / prec
-            slope = grad @ d
-            n_stored = 0
+                hess[ng + j] = diag[j] * nu * nu + aw
+            hess[g] = acc + aw
+        d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
         step = 1.0
         accepted = False
+        x_new = x
         for _ in range(40):
             x_new = x + step * d
             f_new = group_surrogate_value_grad(op, alpha, w, gptr, gid, x_new, grad_new)
@@ -213,20 +197,10 @@ def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
         it += 1
         if not accepted:
             break
-        s = x_new - x
-        yv = grad_new - grad
-        sy = s @ yv
-        if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
-            S[head] = s
-            Y[head] = yv
-            rho[head] = 1.0 / sy
-            head = (head + 1) % memory
-            n_stored = min(n_stored + 1, memory)
+        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
         x[:] = x_new
         grad[:] = grad_new
         f = f_new
-    state[0] = head
-    state[1] = n_stored
     return it
 
 

@@ -312,8 +312,8 @@ def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
     curvature pairs (``S``, ``Y``, ``rho``; ``state = [head, n_stored]``), with the initial
     inverse Hessian ``diag(1 / hess_diag)``: an approximate diagonal of the Hessian that
     follows each variable's own scale (a multiple of the identity cannot, and stalls at small
-    α). Falls back to ``−∇``, forgetting the pairs, when that is not a descent direction.
-    Returns ``(direction, slope)`` with ``slope = ∇ · direction < 0``.
+    α). Falls back to the diagonally scaled ``−∇``, forgetting the pairs, when that is not
+    a descent direction. Returns ``(direction, slope)`` with ``slope = ∇ · direction < 0``.
 
     Shared by every surrogate's L-BFGS loop: only the value/gradient and ``hess_diag`` differ.
     """
@@ -321,14 +321,15 @@ def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
     head = state[0]
     n_stored = state[1]
     alph = np.zeros(memory)
+    h0 = np.empty(grad.shape[0])
+    for j in range(h0.shape[0]):
+        h0[j] = hess_diag[j] if hess_diag[j] > 0.0 else 1.0
     q = grad.copy()
     for ii in range(n_stored):
         i = (head - 1 - ii) % memory
         alph[i] = rho[i] * (S[i] @ q)
         q -= alph[i] * Y[i]
-    for j in range(q.shape[0]):
-        h = hess_diag[j]
-        q[j] /= h if h > 0.0 else 1.0
+    q /= h0
     for ii in range(n_stored - 1, -1, -1):
         i = (head - 1 - ii) % memory
         b = rho[i] * (Y[i] @ q)
@@ -336,8 +337,8 @@ def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
     d = -q
     slope = grad @ d
     if slope >= 0.0:
-        d = -grad
-        slope = -(grad @ grad)
+        d = -grad / h0
+        slope = grad @ d
         state[1] = 0
     return d, slope
 

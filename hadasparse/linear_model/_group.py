@@ -1,15 +1,13 @@
 """HadamardGroupLasso: the group lasso, solved through the group Hadamard overparametrisation."""
 
 import numbers
-import warnings
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
+from ._base import HadamardLinearModel
 from .._validation import check_bool_param, check_sample_weight, check_scalar_param
 
 
@@ -146,7 +144,7 @@ def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None
     return group_alpha_max(design, b, w, gptr)
 
 
-class HadamardGroupLasso(RegressorMixin, BaseEstimator):
+class HadamardGroupLasso(HadamardLinearModel):
     """Linear model with a group-lasso penalty, solved by smooth optimisation of group factors.
 
     Selects whole groups of features. The objective is::
@@ -273,11 +271,6 @@ class HadamardGroupLasso(RegressorMixin, BaseEstimator):
         self.warm_start = warm_start
         self.positive = positive
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
     def _validate_params(self):
         check_scalar_param(self.alpha, "alpha", low=0.0)
         check_bool_param(self.fit_intercept, "fit_intercept")
@@ -304,25 +297,8 @@ class HadamardGroupLasso(RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        if self.alpha == 0:
-            warnings.warn(
-                "With alpha=0 the group lasso is ordinary least squares, which this solver "
-                "cannot certify well; use sklearn.linear_model.LinearRegression instead.",
-                UserWarning,
-                stacklevel=2,
-            )
-        X, y = validate_data(
-            self, X, y,
-            accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32],
-            y_numeric=True,
-        )
-        if sparse.issparse(X):
-            X = sparse.csc_matrix(X)
-            if not np.all(np.isfinite(X.data)):
-                raise ValueError("Input X contains NaN or infinity.")
-        out_dtype = X.dtype
-        y = np.asarray(y, dtype=np.float64)
+        self._warn_if_alpha_is_zero()
+        X, y, out_dtype = self._validate_fit_data(X, y)
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
         columns, gptr, sizes, free = resolve_groups(self.groups, n_features)
@@ -357,25 +333,3 @@ class HadamardGroupLasso(RegressorMixin, BaseEstimator):
         self.dual_gap_ = float(gap)
         self.n_iter_ = n_iter
         return self
-
-    @property
-    def sparse_coef_(self):
-        """Sparse representation of the fitted ``coef_``."""
-        check_is_fitted(self)
-        return sparse.csr_matrix(np.atleast_2d(self.coef_))
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_) + self.intercept_

@@ -1,14 +1,11 @@
 """HadamardMultiTaskLasso: sklearn's MultiTaskLasso, solved through group Hadamard factors."""
 
-import warnings
-
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
 from .._solver import solve_group_lasso, warn_not_converged
+from ._base import HadamardLinearModel
 from .._validation import (
     check_bool_param,
     check_option,
@@ -17,7 +14,7 @@ from .._validation import (
 )
 
 
-class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
     """Multi-task lasso (ℓ1/ℓ2 mixed norm), solved by smooth optimisation of group factors.
 
     A drop-in replacement for :class:`sklearn.linear_model.MultiTaskLasso`: same parameters,
@@ -122,7 +119,6 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags
@@ -151,28 +147,10 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        if self.alpha == 0:
-            warnings.warn(
-                "With alpha=0 the multi-task lasso is ordinary least squares, which this "
-                "solver cannot certify well; use sklearn.linear_model.LinearRegression.",
-                UserWarning,
-                stacklevel=2,
-            )
-        X, y = validate_data(
-            self, X, y,
-            accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-        )
+        self._warn_if_alpha_is_zero()
+        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True)
         if y.ndim == 1:
             raise ValueError("For mono-task outputs, use HadamardLasso.")
-        if sparse.issparse(X):
-            X = sparse.csc_matrix(X)
-            if not np.all(np.isfinite(X.data)):
-                raise ValueError("Input X contains NaN or infinity.")
-        out_dtype = X.dtype
-        y = np.asarray(y, dtype=np.float64)
         n_samples, n_features = X.shape
         n_tasks = y.shape[1]
         sample_weight = check_sample_weight(sample_weight, n_samples)
@@ -203,25 +181,3 @@ class HadamardMultiTaskLasso(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.eps_ = float(self.tol * (b @ b))
         self.n_iter_ = n_iter
         return self
-
-    @property
-    def sparse_coef_(self):
-        """Sparse representation of the fitted ``coef_``."""
-        check_is_fitted(self)
-        return sparse.csr_matrix(self.coef_)
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples, n_tasks)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        return np.asarray(X @ self.coef_.T) + self.intercept_
