@@ -20,7 +20,15 @@ from ._lq_kernels import (
     solve_group_lq_ws,
     solve_lq_ws,
 )
-from ._solver import single_threaded_blas, solve_group_lasso, solve_lasso
+from ._solver import (
+    _EMPTY,
+    _EMPTY_2D,
+    _EMPTY_SPARSE,
+    _grow_gram,
+    single_threaded_blas,
+    solve_group_lasso,
+    solve_lasso,
+)
 
 _WS_START = 32  # most violators admitted to a working set at once
 _SNAP_EVERY = 25  # L-BFGS steps between two snaps
@@ -30,12 +38,6 @@ _N_PATH = 10  # alphas of the continuation path of init="path"
 # the lasso start only has to land in the right basin: a loose duality gap suffices
 _LASSO_INIT_TOL = 1e-1
 
-# placeholders for the parts of a kernel operator tuple that a form does not use (the same
-# layout as in _solver, which keeps them private)
-_EMPTY = np.zeros(0)
-_EMPTY_2D = np.zeros((0, 0))
-_EMPTY_INT = np.zeros(0, dtype=np.int64)
-_EMPTY_SPARSE = (_EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY)
 
 
 def depth_of(q):
@@ -152,18 +154,6 @@ def _random_start(design, b, random_state):
     return beta0
 
 
-def _grow_gram(design, G_ws, ws, new):
-    """Gram matrix of ``ws + new`` from that of ``ws`` (as ``_solver._grow_gram``, which is
-    private there)."""
-    k, m = ws.size, new.size
-    G = np.empty((k + m, k + m))
-    G[:k, :k] = G_ws
-    block = design.gram(new, np.concatenate([ws, new]))
-    G[k:, :] = block
-    G[:k, k:] = block[:, :k].T
-    return G
-
-
 def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verbose):
     n, p = design.n_samples, design.n_features
     depth = depth_of(q)
@@ -206,7 +196,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         new = np.union1d(np.setdiff1d(support, ws), moved)
         if new.size:
             if gram_form:
-                G_ws = _grow_gram(design, G_ws, ws, new)
+                G_ws = _grow_gram(design, None, G_ws, ws, new)
             ws = np.concatenate([ws, new])
             op = None
         elif n_iter > 1:
@@ -370,7 +360,7 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
         if new.size:
             new_feats = np.concatenate([np.arange(gptr[g], gptr[g + 1]) for g in new])
             if gram_form:
-                G_ws = _grow_gram(design, G_ws, ws_feats, new_feats)
+                G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
             ws = np.concatenate([ws, new])
             ws_feats = np.concatenate([ws_feats, new_feats])
             op = None
