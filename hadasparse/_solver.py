@@ -102,7 +102,8 @@ class WorkingSet:
     rebuilding its Gram blocks."""
 
     def __init__(self):
-        self.ws = np.zeros(0, dtype=np.intp)
+        self.ws = np.zeros(0, dtype=np.intp)  # units: features, or groups
+        self.ws_feats = np.zeros(0, dtype=np.intp)  # their features
         self.G_ws = np.zeros((0, 0))
         self.factor = None
         self.c_full = None
@@ -111,54 +112,94 @@ class WorkingSet:
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
                  verbose, state):
     """The working-set loop of :func:`solve_lasso`, on one BLAS thread."""
-    n, p = design.n_samples, design.n_features
-    beta = np.zeros(p) if beta_init is None else np.array(beta_init, dtype=np.float64)
+    beta = np.zeros(design.n_features) if beta_init is None else np.array(
+        beta_init, dtype=np.float64)
     if positive:
         np.maximum(beta, 0.0, out=beta)
+    return working_set_loop(design, b, beta, tol, max_iter, verbose,
+                            _LassoUnits(design, alpha, positive, gram, max_inner),
+                            WorkingSet() if state is None else state)
+
+
+class _LassoUnits:
+    """The lasso for :func:`working_set_loop`: every feature is a unit, the certificate is
+    :func:`lasso_duality_gap`, the inner solve the lasso kernel (whose polish factor is kept
+    in the working set's state)."""
+
+    ws_start = _WS_START
+
+    def __init__(self, design, alpha, positive, gram, max_inner):
+        self.design, self.alpha, self.positive = design, alpha, positive
+        self.gram, self.max_inner = gram, max_inner
+        self.col_norms = np.sqrt(design.col_sq_norms())
+
+    def gap(self, b, beta):
+        gap, _, grad = lasso_duality_gap(self.design, b, beta, self.alpha, self.positive)
+        return gap, grad
+
+    def scores(self, grad, beta):
+        return (_kkt_scores(grad, self.alpha, self.col_norms, self.positive),
+                np.flatnonzero(beta))
+
+    def features(self, units):
+        return units
+
+    def solve(self, op, beta_ws, state, inner_rtol):
+        n = self.design.n_samples
+        state.factor = _grow_factor(state.factor, beta_ws.size, n)
+        solve_lasso_ws(op, self.alpha, beta_ws, self.positive, self.max_inner, _SNAP_EVERY,
+                       _MAX_POLISH, inner_rtol, _LBFGS_MEMORY, n, *state.factor)
+
+
+def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
+    """The outer loop every convex hadasparse model runs, with ``units`` (features for the
+    lasso, groups for the group lasso) providing the certificate, the KKT scores, the units'
+    features and the inner Hadamard solve.
+
+    One iteration: certify ``beta`` by the duality gap on all units; if the gap is above
+    ``tol · ‖b‖²/n``, grow the working set by the support and the most violating units
+    (violators are saddles of the surrogate at zero: at most as many as the support has, so
+    the set roughly doubles while the support grows and stops once it has settled), and solve
+    the problem restricted to it. A dense design keeps the working set's Gram matrix and grows
+    it; a sparse one is passed as sparse columns (O(nnz) mat-vecs). When an iteration brings no
+    new unit, the inner solve is asked for more accuracy; when that is exhausted and the gap
+    no longer falls, the loop stops (not converged). ``state`` (a :class:`WorkingSet`) carries
+    the working set to the next solve on the same data. Returns
+    ``beta, dual_gap, n_iter, converged``.
+    """
+    n = design.n_samples
     tol_abs = tol * (b @ b) / n
-    col_norms = np.sqrt(design.col_sq_norms())
-    if state is None:
-        state = WorkingSet()
-    ws, G_ws, factor, c_full = state.ws, state.G_ws, state.factor, state.c_full
-    # relative accuracy of the inner solve (KKT on the working set, conjugate gradients); it
-    # is tightened when an outer iteration brings no new feature but the gap is still too big
-    inner_rtol = 1e-10
-    # a sparse design stays sparse (mat-vecs in O(nnz)); otherwise the working set's Gram
-    # matrix is kept and grown
+    gram = getattr(units, "gram", None)
     gram_form = gram is not None or not design.is_sparse
+    inner_rtol = 1e-10
     gap = last_gap = np.inf
     op = None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        gap, _, grad = lasso_duality_gap(design, b, beta, alpha, positive)
+        gap, grad = units.gap(b, beta)
         if verbose:
             print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
-                  f"working set {ws.size}, support {np.count_nonzero(beta)}")
+                  f"working set {state.ws.size} units, {np.count_nonzero(beta)} nonzero")
         if gap <= tol_abs:
             converged = True
             break
-        if c_full is None:
-            c_full = design.rdot(b) / n
-        # grow the working set: the support, then the most violating (saddle) coordinates
-        support = np.flatnonzero(beta)
-        score = _kkt_scores(grad, alpha, col_norms, positive)
-        in_ws = np.zeros(p, dtype=bool)
-        in_ws[ws] = True
+        score, support = units.scores(grad, beta)
+        in_ws = np.zeros(score.size, dtype=bool)
+        in_ws[state.ws] = True
         in_ws[support] = True
         score[in_ws] = np.inf
-        # only violators enter (they are the saddles to escape), at most as many as the
-        # support has, so the set roughly doubles while the support grows and stops growing
-        # once it has settled
-        n_add = max(_WS_START, support.size)
+        n_add = max(units.ws_start, support.size)
         candidates = np.flatnonzero(score < 0)
         if candidates.size > n_add:
             candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
-        new = np.union1d(np.setdiff1d(support, ws), candidates)
+        new = np.union1d(np.setdiff1d(support, state.ws), candidates)
         if new.size:
+            new_feats = units.features(new)
             if gram_form:
-                G_ws = _grow_gram(design, gram, G_ws, ws, new)
-            ws = np.concatenate([ws, new])
+                state.G_ws = _grow_gram(design, gram, state.G_ws, state.ws_feats, new_feats)
+            state.ws = np.concatenate([state.ws, new])
+            state.ws_feats = np.concatenate([state.ws_feats, new_feats])
             op = None
         else:
             if inner_rtol <= _MIN_INNER_RTOL and gap >= last_gap:
@@ -167,19 +208,18 @@ def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max
         last_gap = gap
         if op is None:
             if gram_form:
-                op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+                if state.c_full is None:
+                    state.c_full = design.rdot(b) / n
+                op = (True, state.G_ws, state.c_full[state.ws_feats], _EMPTY) + _EMPTY_SPARSE
             else:
-                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
-        factor = _grow_factor(factor, ws.size, n)
-        beta_ws = beta[ws].copy()
-        solve_lasso_ws(op, alpha, beta_ws, positive, max_inner, _SNAP_EVERY, _MAX_POLISH,
-                       inner_rtol, _LBFGS_MEMORY, n, *factor)
+                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(state.ws_feats)
+        beta_ws = beta[state.ws_feats].copy()
+        units.solve(op, beta_ws, state, inner_rtol)
         beta[:] = 0.0
-        beta[ws] = beta_ws
+        beta[state.ws_feats] = beta_ws
     else:
-        gap = lasso_duality_gap(design, b, beta, alpha, positive)[0]
+        gap = units.gap(b, beta)[0]
         converged = gap <= tol_abs
-    state.ws, state.G_ws, state.factor, state.c_full = ws, G_ws, factor, c_full
     return beta, gap, n_iter, converged
 
 
@@ -327,76 +367,48 @@ def solve_group_lasso(design, b, alpha, weights, gptr, beta_init=None, *, tol=1e
 def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter, max_inner,
                        verbose):
     """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``) to
-    duality gap ``≤ tol · ‖b‖²/n``; the outer loop of ``_solve_lasso`` with groups as units.
+    duality gap ``≤ tol · ‖b‖²/n``: :func:`working_set_loop` with groups as units.
 
     ``design`` is a ``Design`` or anything with its interface (``TaskDesign``). Returns
     ``beta, dual_gap, n_iter, converged``.
     """
-    n, p = design.n_samples, design.n_features
-    sizes = np.diff(gptr)
-    beta = np.zeros(p) if beta_init is None else np.array(beta_init, dtype=np.float64)
-    tol_abs = tol * (b @ b) / n
-    traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
-    scale = np.sqrt(np.where(traces > 0, traces, 1.0))
-    unpen_groups = np.flatnonzero(weights == 0)
-    projector = ResidualProjector(design, group_ranges(unpen_groups, gptr))
-    c_full = None
-    ws = np.zeros(0, dtype=np.intp)
-    ws_feats = np.zeros(0, dtype=np.intp)
-    G_ws = np.zeros((0, 0))
-    inner_rtol = 1e-10
-    gram_form = not design.is_sparse
-    gap = last_gap = np.inf
-    op = None
-    converged = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        gap, grad = group_duality_gap(design, b, beta, alpha, weights, gptr, projector)
-        if verbose:
-            print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
-                  f"working set {ws.size} groups")
-        if gap <= tol_abs:
-            converged = True
-            break
-        if c_full is None:
-            c_full = design.rdot(b) / n
-        gn = group_norms(grad, gptr)
-        support = np.union1d(np.flatnonzero(group_norms(beta, gptr) > 0), unpen_groups)
-        score = (alpha * weights - gn) / scale
-        in_ws = np.zeros(len(weights), dtype=bool)
-        in_ws[ws] = True
-        in_ws[support] = True
-        score[in_ws] = np.inf
-        n_add = max(_GROUP_WS_START, support.size)
-        candidates = np.flatnonzero(score < 0)
-        if candidates.size > n_add:
-            candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
-        new = np.union1d(np.setdiff1d(support, ws), candidates)
-        if new.size:
-            new_feats = group_ranges(new, gptr)
-            if gram_form:
-                G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
-            ws = np.concatenate([ws, new])
-            ws_feats = np.concatenate([ws_feats, new_feats])
-            op = None
-        else:
-            if inner_rtol <= _MIN_INNER_RTOL and gap >= last_gap:
-                break
-            inner_rtol = max(inner_rtol * 1e-3, _MIN_INNER_RTOL)
-        last_gap = gap
-        if op is None:
-            if gram_form:
-                op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
-            else:
-                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
-            ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
-            ws_weights = np.ascontiguousarray(weights[ws])
-        beta_ws = beta[ws_feats].copy()
-        solve_group_ws(op, alpha, ws_weights, ws_gptr, beta_ws, max_inner, _SNAP_EVERY,
-                       _MAX_GROUP_POLISH, inner_rtol, _LBFGS_MEMORY, _DENSE_NEWTON_MAX)
-        beta[:] = 0.0
-        beta[ws_feats] = beta_ws
-    else:
-        gap = group_duality_gap(design, b, beta, alpha, weights, gptr, projector)[0]
-        converged = gap <= tol_abs
-    return beta, gap, n_iter, converged
+    beta = np.zeros(design.n_features) if beta_init is None else np.array(
+        beta_init, dtype=np.float64)
+    return working_set_loop(design, b, beta, tol, max_iter, verbose,
+                            _GroupUnits(design, alpha, weights, gptr, max_inner), WorkingSet())
+
+
+class _GroupUnits:
+    """The group lasso for :func:`working_set_loop`: groups are the units (unpenalised groups
+    always in the support), the certificate is :func:`group_duality_gap`, the inner solve the
+    group kernel."""
+
+    ws_start = _GROUP_WS_START
+
+    def __init__(self, design, alpha, weights, gptr, max_inner):
+        self.design, self.alpha, self.weights, self.gptr = design, alpha, weights, gptr
+        self.max_inner = max_inner
+        self.sizes = np.diff(gptr)
+        traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
+        self.scale = np.sqrt(np.where(traces > 0, traces, 1.0))
+        self.unpenalised = np.flatnonzero(weights == 0)
+        self.projector = ResidualProjector(design, group_ranges(self.unpenalised, gptr))
+
+    def gap(self, b, beta):
+        return group_duality_gap(self.design, b, beta, self.alpha, self.weights, self.gptr,
+                                 self.projector)
+
+    def scores(self, grad, beta):
+        score = (self.alpha * self.weights - group_norms(grad, self.gptr)) / self.scale
+        support = np.union1d(np.flatnonzero(group_norms(beta, self.gptr) > 0),
+                             self.unpenalised)
+        return score, support
+
+    def features(self, units):
+        return group_ranges(units, self.gptr)
+
+    def solve(self, op, beta_ws, state, inner_rtol):
+        ws_gptr = np.concatenate([[0], np.cumsum(self.sizes[state.ws])]).astype(np.int64)
+        solve_group_ws(op, self.alpha, np.ascontiguousarray(self.weights[state.ws]), ws_gptr,
+                       beta_ws, self.max_inner, _SNAP_EVERY, _MAX_GROUP_POLISH, inner_rtol,
+                       _LBFGS_MEMORY, _DENSE_NEWTON_MAX)
