@@ -8,10 +8,16 @@ from .linear_model import (
     HadamardMultiTaskLasso,
     group_lasso_alpha_max,
 )
-from .linear_model import HadamardLqRegressor
+from .linear_model import (
+    HadamardGroupLassoCV,
+    HadamardLqRegressor,
+    HadamardLqRegressorCV,
+    HadamardMultiTaskLassoCV,
+)
 from .paths import hadamard_lasso_path
 
 __version__ = "0.1.0"
 
-__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
+__all__ = ["HadamardGroupLasso", "HadamardGroupLassoCV", "HadamardLqRegressorCV",
+           "HadamardMultiTaskLassoCV", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
            "HadamardMultiTaskLasso", "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]

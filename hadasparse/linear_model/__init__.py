@@ -5,6 +5,8 @@ from ._lasso import HadamardLasso
 from ._lasso_cv import HadamardLassoCV
 from ._lq import HadamardLqRegressor
 from ._multitask import HadamardMultiTaskLasso
+from ._path_cv import HadamardGroupLassoCV, HadamardLqRegressorCV, HadamardMultiTaskLassoCV
 
-__all__ = ["HadamardGroupLasso", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
+__all__ = ["HadamardGroupLasso", "HadamardGroupLassoCV", "HadamardLqRegressorCV",
+           "HadamardMultiTaskLassoCV", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
            "HadamardMultiTaskLasso", "group_lasso_alpha_max"]

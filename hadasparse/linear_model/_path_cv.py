@@ -1,0 +1,266 @@
+"""Cross-validated α for the group, multi-task and ℓq models.
+
+Each fold walks a decreasing α grid with the model warm-started from the previous α (the
+path continuation), records the test error along it, and the model is refitted on all the data
+at the chosen α -- the scheme of sklearn's ``LassoCV``, on any hadasparse estimator.
+"""
+
+import numbers
+
+import numpy as np
+
+from .._design import preprocess
+from .._lq_solver import depth_of, group_lipschitz, group_lq_alpha_max, lq_alpha_max
+from .._validation import (
+    check_bool_param,
+    check_option,
+    check_sample_weight,
+    check_scalar_param,
+)
+from ..paths import alpha_grid
+from ._base import HadamardLinearModel
+from ._group import HadamardGroupLasso, group_lasso_alpha_max, resolve_groups, resolve_weights
+from ._lq import HadamardLqRegressor
+from ._multitask import HadamardMultiTaskLasso
+
+
+def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
+    """Test error along ``alphas`` (decreasing) of ``estimator`` fitted on the training fold,
+    each fit warm-started from the previous one."""
+    sw_train = None if sample_weight is None else sample_weight[train]
+    sw_test = None if sample_weight is None else sample_weight[test]
+    estimator.set_params(warm_start=True)
+    mse = np.empty(len(alphas))
+    for i, alpha in enumerate(alphas):
+        estimator.set_params(alpha=float(alpha)).fit(X[train], y[train], sample_weight=sw_train)
+        resid = np.asarray(estimator.predict(X[test])) - y[test]
+        per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
+        mse[i] = np.average(per_sample, weights=sw_test)
+    return mse
+
+
+class _PathCV(HadamardLinearModel):
+    """Shared fit of the CV estimators: subclasses say which model (``_estimator``) and how
+    large α needs to be for the all-zero model (``_alpha_max``)."""
+
+    _multi_output = False
+    _certificates = ("dual_gap_",)
+
+    def _validate_cv_params(self):
+        check_scalar_param(self.eps, "eps", low=0.0, low_inclusive=False)
+        check_bool_param(self.fit_intercept, "fit_intercept")
+        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
+        check_scalar_param(self.tol, "tol", low=0.0)
+        check_option(self.selection_rule, "selection_rule", {"min", "1se"})
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            check_scalar_param(self.alphas, "alphas", kind="int", low=1)
+        else:
+            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+                raise ValueError(
+                    "The 'alphas' parameter must be an int >= 1 or an array of finite "
+                    f"non-negative values; got {self.alphas!r}."
+                )
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose α by cross-validation along a warm-started path, then refit at that α.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks) for the multi-task model
+        sample_weight : float or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import check_cv
+
+        self._validate_cv_params()
+        X, y, _ = self._validate_fit_data(X, y, multi_output=self._multi_output,
+                                          sparse_format="csr")
+        if self._multi_output and y.ndim == 1:
+            raise ValueError(f"For mono-task outputs, use {type(self).__name__[:-2]}'s "
+                             "single-task counterpart.")
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        self._estimator()._validate_params()  # bad model parameters fail before the folds
+        if isinstance(self.alphas, numbers.Integral):
+            alphas = alpha_grid(self._alpha_max(X, y, sample_weight), self.eps,
+                                int(self.alphas))
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+
+        folds = list(check_cv(self.cv).split(X, y))
+        mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fold_mse_path)(self._estimator(), X, y, sample_weight, train, test,
+                                    alphas)
+            for train, test in folds
+        )
+        self.mse_path_ = np.column_stack(mse)
+        self.alphas_ = alphas
+        mean = self.mse_path_.mean(axis=1)
+        best = int(np.argmin(mean))
+        if self.selection_rule == "1se" and len(folds) > 1:
+            se = self.mse_path_[best].std(ddof=1) / np.sqrt(len(folds))
+            best = int(np.flatnonzero(mean <= mean[best] + se)[0])  # largest such alpha
+        self.alpha_ = float(alphas[best])
+
+        model = self._estimator().set_params(alpha=self.alpha_)
+        model.fit(X, y, sample_weight=sample_weight)
+        for name in ("coef_", "intercept_", "n_iter_") + self._certificates:
+            setattr(self, name, getattr(model, name))
+        return self
+
+
+_CV_DOC = """
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max``.
+    alphas : int or array-like, default=100
+        Number of alphas on the grid ``alpha_max · logspace(0, log10(eps))``, or the alphas.
+    selection_rule : {{'min', '1se'}}, default='min'
+        ``'min'``: the α with the smallest mean CV error; ``'1se'``: the largest α whose mean
+        CV error is within one standard error (over folds) of that minimum.
+    cv, n_jobs, verbose :
+        As in sklearn's ``LassoCV`` (folds computed in parallel processes with ``n_jobs``).
+    Other parameters are those of :class:`{model}`, used for every fit.
+
+    Attributes
+    ----------
+    alpha_ : float
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Mean squared test error of each fold along the grid{mse_extra}.
+    coef_, intercept_, n_iter_{certs} :
+        Those of the :class:`{model}` refitted on all the data at ``alpha_``.
+"""
+
+
+class HadamardGroupLassoCV(_PathCV):
+    __doc__ = """Group lasso with α chosen by cross-validation.
+
+    The grid starts at the smallest α whose solution has every penalised group at zero
+    (:func:`group_lasso_alpha_max`); each fold walks it warm-started, as ``LassoCV`` does.
+    """ + _CV_DOC.format(model="HadamardGroupLasso", mse_extra="", certs=", dual_gap_")
+
+    def __init__(self, *, groups=None, weights=None, eps=1e-3, alphas=100, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, cv=None, verbose=False, n_jobs=None,
+                 selection_rule="min"):
+        self.groups = groups
+        self.weights = weights
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.selection_rule = selection_rule
+
+    def _estimator(self):
+        return HadamardGroupLasso(groups=self.groups, weights=self.weights,
+                                  fit_intercept=self.fit_intercept, max_iter=self.max_iter,
+                                  tol=self.tol)
+
+    def _alpha_max(self, X, y, sample_weight):
+        return group_lasso_alpha_max(X, y, groups=self.groups, weights=self.weights,
+                                     sample_weight=sample_weight,
+                                     fit_intercept=self.fit_intercept)
+
+
+class HadamardMultiTaskLassoCV(_PathCV):
+    __doc__ = """Multi-task lasso with α chosen by cross-validation, like sklearn's
+    ``MultiTaskLassoCV``: the same grid (``alpha_max = max_j ‖X_jᵀ Y_c‖₂ / n``), folds,
+    ``mse_path_`` and ``alpha_``.
+    """ + _CV_DOC.format(model="HadamardMultiTaskLasso", mse_extra=" (averaged over tasks)",
+                         certs=", dual_gap_")
+
+    _multi_output = True
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000, tol=1e-4,
+                 copy_X=True, cv=None, verbose=False, n_jobs=None, random_state=None,
+                 selection="cyclic", selection_rule="min"):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
+        self.selection_rule = selection_rule
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+    def _estimator(self):
+        return HadamardMultiTaskLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,
+                                      tol=self.tol)
+
+    def _alpha_max(self, X, y, sample_weight):
+        design, B, _, _ = preprocess(X, y, sample_weight, self.fit_intercept)
+        corr = np.column_stack([design.rdot(B[:, t]) for t in range(B.shape[1])])
+        return float(np.sqrt((corr**2).sum(axis=1)).max() / design.n_samples)
+
+
+class HadamardLqRegressorCV(_PathCV):
+    __doc__ = """ℓq-penalised regression (q = 2/k) with α chosen by cross-validation.
+
+    There is no finite α above which the non-convex ℓq solution is 0 for every start, so the
+    grid starts (just above) the smallest α at which β = 0 is a fixed point of the ℓq
+    proximal-gradient map (every ``|X_jᵀy_c|/n`` below the zero threshold; grouped: every
+    group's), and goes down by ``eps``. Each fold walks it warm-started -- from the all-zero model down, the path
+    continuation -- and the final model is refitted at ``alpha_`` with ``init``.
+    """ + _CV_DOC.format(model="HadamardLqRegressor", mse_extra="",
+                         certs=", fixed_point_residual_")
+
+    _certificates = ("fixed_point_residual_", "objective_")
+
+    def __init__(self, *, q=0.5, groups=None, weights=None, init="lasso", eps=1e-3,
+                 alphas=100, fit_intercept=True, max_iter=100, tol=1e-4, cv=None,
+                 verbose=False, n_jobs=None, random_state=None, selection_rule="min"):
+        self.q = q
+        self.groups = groups
+        self.weights = weights
+        self.init = init
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection_rule = selection_rule
+
+    def _estimator(self):
+        return HadamardLqRegressor(q=self.q, groups=self.groups, weights=self.weights,
+                                   init=self.init, fit_intercept=self.fit_intercept,
+                                   max_iter=self.max_iter, tol=self.tol,
+                                   random_state=self.random_state)
+
+    def _alpha_max(self, X, y, sample_weight):
+        q = 2.0 / depth_of(self.q)
+        if self.groups is None:
+            design, b, _, _ = preprocess(X, y, sample_weight, self.fit_intercept)
+            threshold = lq_alpha_max(design, b, q)
+        else:
+            columns, gptr, sizes, free = resolve_groups(self.groups, X.shape[1])
+            w = resolve_weights(self.weights, sizes, free)
+            design, b, _, _ = preprocess(X[:, columns], y, sample_weight, self.fit_intercept)
+            threshold = group_lq_alpha_max(design, b, q, w, gptr, group_lipschitz(design, gptr))
+        # exactly at the threshold the prox of the largest coordinate is set-valued (0 and a
+        # nonzero root): start just inside, where 0 is the unique fixed point
+        return threshold * (1.0 + 1e-6)
