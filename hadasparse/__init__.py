@@ -14,10 +14,22 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
-from .paths import hadamard_lasso_path
+from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
 
 __version__ = "0.1.0"
 
-__all__ = ["HadamardGroupLasso", "HadamardGroupLassoCV", "HadamardLqRegressorCV",
-           "HadamardMultiTaskLassoCV", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
-           "HadamardMultiTaskLasso", "group_lasso_alpha_max", "hadamard_lasso_path", "__version__"]
+__all__ = [
+    "HadamardGroupLasso",
+    "HadamardGroupLassoCV",
+    "HadamardLasso",
+    "HadamardLassoCV",
+    "HadamardLqRegressor",
+    "HadamardLqRegressorCV",
+    "HadamardMultiTaskLasso",
+    "HadamardMultiTaskLassoCV",
+    "group_lasso_alpha_max",
+    "hadamard_group_lasso_path",
+    "hadamard_lasso_path",
+    "hadamard_lq_path",
+    "__version__",
+]

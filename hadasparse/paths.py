@@ -144,3 +144,128 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     if return_n_iter:
         return alphas, coefs, dual_gaps, n_iters
     return alphas, coefs, dual_gaps
+
+
+def _estimator_path(estimator, X, y, alphas, certificate, sample_weight=None):
+    """Fit ``estimator`` along decreasing ``alphas``, each fit warm-started from the previous
+    one; returns ``coefs`` (n_features, n_alphas) or (n_tasks, n_features, n_alphas) and the
+    per-alpha ``certificate`` attribute."""
+    estimator.set_params(warm_start=True)
+    coefs, certificates = [], []
+    for alpha in alphas:
+        estimator.set_params(alpha=float(alpha)).fit(X, y, sample_weight=sample_weight)
+        coefs.append(np.array(estimator.coef_))
+        certificates.append(getattr(estimator, certificate))
+    return np.stack(coefs, axis=-1), np.asarray(certificates, dtype=np.float64)
+
+
+def _decreasing_alphas(alphas, alpha_max, eps):
+    if alphas is None or isinstance(alphas, numbers.Integral):
+        n_alphas = 100 if alphas is None else int(alphas)
+        if n_alphas < 1:
+            raise ValueError(f"alphas must be a positive int or an array; got {alphas!r}.")
+        return alpha_grid(alpha_max(), eps, n_alphas)
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+    if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+        raise ValueError("alphas must be finite and non-negative.")
+    return alphas
+
+
+def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alphas=None,
+                              fit_intercept=False, sample_weight=None, **params):
+    """Group-lasso path, warm-started from the largest alpha down.
+
+    Each point minimises ``1/(2n) ||y - Xw - b0||^2 + alpha sum_g w_g ||w_g||_2`` (see
+    :class:`~hadasparse.HadamardGroupLasso`; by default, like ``lasso_path``, no intercept).
+
+    Parameters
+    ----------
+    X, y : the data; ``y`` of shape (n_samples,) or, for the multi-task lasso (rows of the
+        coefficient matrix as groups, ``groups`` must then be None), (n_samples, n_tasks).
+    groups, weights : as in :class:`~hadasparse.HadamardGroupLasso`.
+    eps : float, default=1e-3
+    alphas : int or array-like, default=None
+        Number of alphas from the all-zero alpha down to ``eps`` times it (None: 100), or the
+        alphas.
+    fit_intercept : bool, default=False
+    sample_weight : array-like of shape (n_samples,), default=None
+    **params
+        ``tol``, ``max_iter`` of the estimator.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_tasks, n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        The duality gap certified at each alpha.
+    """
+    from .linear_model import (
+        HadamardGroupLasso,
+        HadamardMultiTaskLassoCV,
+        group_lasso_alpha_max,
+    )
+    from .linear_model._multitask import HadamardMultiTaskLasso
+
+    multi_task = np.ndim(y) == 2
+    if multi_task:
+        if groups is not None or weights is not None:
+            raise ValueError("With a 2-D y the groups are the rows of the coefficient matrix: "
+                             "groups and weights must be None.")
+        estimator = HadamardMultiTaskLasso(fit_intercept=fit_intercept, **params)
+
+        def alpha_max():
+            return HadamardMultiTaskLassoCV(fit_intercept=fit_intercept)._alpha_max(
+                X if sparse.issparse(X) else np.asarray(X, dtype=np.float64),
+                np.asarray(y, dtype=np.float64), sample_weight)
+    else:
+        estimator = HadamardGroupLasso(groups=groups, weights=weights,
+                                       fit_intercept=fit_intercept, **params)
+
+        def alpha_max():
+            return group_lasso_alpha_max(X, y, groups=groups, weights=weights,
+                                         sample_weight=sample_weight,
+                                         fit_intercept=fit_intercept)
+    alphas = _decreasing_alphas(alphas, alpha_max, eps)
+    coefs, gaps = _estimator_path(estimator, X, y, alphas, "dual_gap_", sample_weight)
+    return alphas, coefs, gaps
+
+
+def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas=None,
+                     fit_intercept=False, sample_weight=None, **params):
+    """ℓq path (q = 2/k), continued from the all-zero model down: each fit starts from the
+    previous alpha's solution (the path continuation of ``init='path'``).
+
+    The grid starts just above the smallest alpha at which 0 is a fixed point of the ℓq
+    proximal-gradient map (see :class:`~hadasparse.HadamardLqRegressorCV`).
+
+    Parameters
+    ----------
+    X, y : the data.
+    q, groups, weights : as in :class:`~hadasparse.HadamardLqRegressor`.
+    eps, alphas, fit_intercept, sample_weight : as in :func:`hadamard_group_lasso_path`.
+    **params
+        ``tol``, ``max_iter``, ``init`` (used for the first, largest alpha), ``random_state``.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    fixed_point_residuals : ndarray of shape (n_alphas,)
+        The certificate at each alpha (see ``HadamardLqRegressor.fixed_point_residual_``).
+    """
+    from .linear_model import HadamardLqRegressor, HadamardLqRegressorCV
+
+    estimator = HadamardLqRegressor(q=q, groups=groups, weights=weights,
+                                    fit_intercept=fit_intercept, **params)
+    estimator._validate_params()
+
+    def alpha_max():
+        cv = HadamardLqRegressorCV(q=q, groups=groups, weights=weights,
+                                   fit_intercept=fit_intercept)
+        return cv._alpha_max(X if sparse.issparse(X) else np.asarray(X, dtype=np.float64),
+                             np.asarray(y, dtype=np.float64), sample_weight)
+
+    alphas = _decreasing_alphas(alphas, alpha_max, eps)
+    coefs, residuals = _estimator_path(estimator, X, y, alphas, "fixed_point_residual_",
+                                       sample_weight)
+    return alphas, coefs, residuals

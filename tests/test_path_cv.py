@@ -125,3 +125,45 @@ def test_bad_parameters():
         HadamardMultiTaskLassoCV().fit(X, y)
     with pytest.raises(ValueError):
         HadamardGroupLassoCV(groups=7).fit(X, y)  # 7 does not divide 24
+
+
+# ---------------------------------------------------------------------------------------
+# Path functions
+# ---------------------------------------------------------------------------------------
+
+
+def test_group_lasso_path_equals_independent_fits():
+    from hadasparse import hadamard_group_lasso_path
+
+    X, y = data(p=30)
+    y = y - y.mean()
+    alphas, coefs, gaps = hadamard_group_lasso_path(X, y, groups=5, alphas=6, tol=TOL)
+    assert coefs.shape == (30, 6) and np.all(np.diff(alphas) < 0)
+    assert np.all(coefs[:, 0] == 0)  # the grid starts at the all-zero alpha
+    for i, alpha in enumerate(alphas):
+        ref = HadamardGroupLasso(groups=5, alpha=alpha, fit_intercept=False, tol=TOL).fit(X, y)
+        np.testing.assert_allclose(coefs[:, i], ref.coef_, atol=1e-7)
+        assert gaps[i] <= TOL * (y @ y) / len(y) * 1.0001
+
+
+def test_multitask_path_matches_sklearn_lasso_path():
+    from sklearn.linear_model import lasso_path
+
+    from hadasparse import hadamard_group_lasso_path
+
+    X, Y = data(tasks=3)
+    alphas, coefs, gaps = hadamard_group_lasso_path(X, Y, alphas=8, tol=TOL)
+    _, ref, _ = lasso_path(X, Y, alphas=alphas, tol=TOL, max_iter=200_000)
+    assert coefs.shape == ref.shape == (3, 24, 8)
+    np.testing.assert_allclose(coefs, ref, atol=1e-6 * np.abs(ref).max())
+
+
+def test_lq_path_is_certified_and_starts_at_zero():
+    from hadasparse import hadamard_lq_path
+
+    X, y = data(seed=4)
+    y = y - y.mean()
+    alphas, coefs, residuals = hadamard_lq_path(X, y, q=2 / 3, alphas=10)
+    assert coefs.shape == (24, 10) and np.all(coefs[:, 0] == 0)
+    assert np.all(residuals <= 1e-4 * np.sqrt((y @ y) / len(y)))
+    assert np.count_nonzero(coefs[:, -1]) >= 6
