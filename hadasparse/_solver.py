@@ -40,14 +40,16 @@ def single_threaded_blas():
     return _threadpools.limit(limits=1, user_api="blas")
 
 
-def lasso_duality_gap(design, b, beta, alpha, positive):
+def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None):
     """Duality gap of ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at ``beta``.
 
-    Returns ``(gap, resid, grad)`` with ``resid = b − Aβ`` and ``grad = Aᵀ resid / n``.
+    Returns ``(gap, resid, grad)`` with ``resid = b − Aβ`` and ``grad = Aᵀ resid / n``; pass
+    them when already known for this ``beta`` (they do not depend on α).
     """
     n = design.n_samples
-    resid = b - design.dot(beta)
-    grad = design.rdot(resid) / n
+    if resid is None:
+        resid = b - design.dot(beta)
+        grad = design.rdot(resid) / n
     dual_norm = np.max(grad) if positive else np.max(np.abs(grad))
     scale = max(1.0, dual_norm / alpha) if alpha > 0 else 1.0
     if alpha == 0 and dual_norm > 0:
@@ -107,6 +109,7 @@ class WorkingSet:
         self.G_ws = np.zeros((0, 0))
         self.factor = None
         self.c_full = None
+        self.certified = None  # (beta, resid, grad) of the last certificate
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
@@ -133,8 +136,14 @@ class _LassoUnits:
         self.gram, self.max_inner = gram, max_inner
         self.col_norms = np.sqrt(design.col_sq_norms())
 
-    def gap(self, b, beta):
-        gap, _, grad = lasso_duality_gap(self.design, b, beta, self.alpha, self.positive)
+    def gap(self, b, beta, state):
+        # along a path the first certificate at a new alpha is at the previous alpha's
+        # solution, whose residual and gradient the last certificate already computed
+        cached = state.certified is not None and np.array_equal(state.certified[0], beta)
+        resid, grad = state.certified[1:] if cached else (None, None)
+        gap, resid, grad = lasso_duality_gap(self.design, b, beta, self.alpha, self.positive,
+                                             resid, grad)
+        state.certified = (beta.copy(), resid, grad)
         return gap, grad
 
     def scores(self, grad, beta):
@@ -177,7 +186,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        gap, grad = units.gap(b, beta)
+        gap, grad = units.gap(b, beta, state)
         if verbose:
             print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
                   f"working set {state.ws.size} units, {np.count_nonzero(beta)} nonzero")
@@ -218,7 +227,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         beta[:] = 0.0
         beta[state.ws_feats] = beta_ws
     else:
-        gap = units.gap(b, beta)[0]
+        gap = units.gap(b, beta, state)[0]
         converged = gap <= tol_abs
     return beta, gap, n_iter, converged
 
@@ -394,7 +403,7 @@ class _GroupUnits:
         self.unpenalised = np.flatnonzero(weights == 0)
         self.projector = ResidualProjector(design, group_ranges(self.unpenalised, gptr))
 
-    def gap(self, b, beta):
+    def gap(self, b, beta, state):
         return group_duality_gap(self.design, b, beta, self.alpha, self.weights, self.gptr,
                                  self.projector)
 
