@@ -82,8 +82,7 @@ class _PathCV(HadamardLinearModel):
         X, y, _ = self._validate_fit_data(X, y, multi_output=self._multi_output,
                                           sparse_format="csr")
         if self._multi_output and y.ndim == 1:
-            raise ValueError(f"For mono-task outputs, use {type(self).__name__[:-2]}'s "
-                             "single-task counterpart.")
+            raise ValueError("For mono-task outputs, use HadamardLassoCV.")
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         self._estimator()._validate_params()  # bad model parameters fail before the folds
         if isinstance(self.alphas, numbers.Integral):
