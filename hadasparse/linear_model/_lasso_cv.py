@@ -1,24 +1,17 @@
 """HadamardLassoCV: sklearn's LassoCV on the Hadamard solver."""
 
-import numbers
-
 import numpy as np
 
 from .._design import preprocess
 from .._solver import WorkingSet, solve_lasso, warn_not_converged
-from .._validation import (
-    check_bool_param,
-    check_option,
-    check_sample_weight,
-    check_scalar_param,
-)
-from ..paths import alpha_grid, lasso_alpha_max
-from ._base import HadamardLinearModel
+from .._validation import check_bool_param, check_option
+from ..paths import lasso_alpha_max
 from ._lasso import HadamardLasso
+from ._path_cv import _PathCV
 
 
-def _fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, positive, tol,
-                   max_iter):
+def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, positive,
+                         tol, max_iter):
     """Mean squared test error along ``alphas`` of the lasso fitted on the training fold,
     warm-started from one alpha to the next (the fold's weights are rescaled to sum to its
     size, as sklearn does)."""
@@ -42,7 +35,7 @@ def _fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, posi
     return mse
 
 
-class HadamardLassoCV(HadamardLinearModel):
+class HadamardLassoCV(_PathCV):
     """Lasso with the regularisation chosen by cross-validation, solved by the Hadamard solver.
 
     A drop-in replacement for :class:`sklearn.linear_model.LassoCV`: the same α grid, folds,
@@ -139,76 +132,21 @@ class HadamardLassoCV(HadamardLinearModel):
         self.selection = selection
         self.selection_rule = selection_rule
 
-    def _validate_params(self):
-        check_scalar_param(self.eps, "eps", low=0.0, low_inclusive=False)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
+    def _validate_cv_params(self):
+        super()._validate_cv_params()
         check_bool_param(self.positive, "positive")
         check_option(self.selection, "selection", {"cyclic", "random"})
-        check_option(self.selection_rule, "selection_rule", {"min", "1se"})
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            check_scalar_param(self.alphas, "alphas", kind="int", low=1)
-        else:
-            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise ValueError(
-                    "The 'alphas' parameter must be an int >= 1 or an array of finite "
-                    f"non-negative values; got {self.alphas!r}."
-                )
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose α by cross-validation, then fit on all the data at that α.
+    def _estimator(self):
+        return HadamardLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,
+                             tol=self.tol, positive=self.positive)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : float or array-like of shape (n_samples,), default=None
+    def _alpha_max(self, X, y, sample_weight):
+        design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept)
+        return lasso_alpha_max(design, b[:, 0], self.positive)
 
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
-        # CSR: the folds slice rows; validate_data rejects a 2-D y
-        X, y, _ = self._validate_fit_data(X, y, sparse_format="csr")
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-
-        if isinstance(self.alphas, numbers.Integral):
-            design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept)
-            a_max = lasso_alpha_max(design, b[:, 0], self.positive)
-            alphas = alpha_grid(a_max, self.eps, int(self.alphas))
-        else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-
-        # imported here: model_selection and joblib weigh on `import hadasparse`, and only
-        # the CV estimators need them
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import check_cv
-
-        folds = list(check_cv(self.cv).split(X, y))
-        mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fold_mse_path)(X, y, sample_weight, train, test, alphas,
+    def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
+        # the lasso path calls the solver directly, carrying the working set across alphas
+        return _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas,
                                     self.fit_intercept, self.positive, float(self.tol),
                                     int(self.max_iter))
-            for train, test in folds
-        )
-        self.mse_path_ = np.column_stack(mse)
-        self.alphas_ = alphas
-        mean = self.mse_path_.mean(axis=1)
-        best = int(np.argmin(mean))
-        if self.selection_rule == "1se" and len(folds) > 1:
-            se = self.mse_path_[best].std(ddof=1) / np.sqrt(len(folds))
-            # the grid is decreasing: the first alpha within one SE is the largest
-            best = int(np.flatnonzero(mean <= mean[best] + se)[0])
-        self.alpha_ = float(alphas[best])
-
-        model = HadamardLasso(alpha=self.alpha_, fit_intercept=self.fit_intercept,
-                              max_iter=self.max_iter, tol=self.tol, positive=self.positive)
-        model.fit(X, y, sample_weight=sample_weight)
-        self.coef_ = model.coef_
-        self.intercept_ = model.intercept_
-        self.dual_gap_ = model.dual_gap_
-        self.n_iter_ = model.n_iter_
-        return self

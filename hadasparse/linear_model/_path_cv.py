@@ -46,6 +46,9 @@ class _PathCV(HadamardLinearModel):
     _multi_output = False
     _certificates = ("dual_gap_",)
 
+    def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
+        return _fold_mse_path(self._estimator(), X, y, sample_weight, train, test, alphas)
+
     def _validate_cv_params(self):
         check_scalar_param(self.eps, "eps", low=0.0, low_inclusive=False)
         check_bool_param(self.fit_intercept, "fit_intercept")
@@ -93,8 +96,7 @@ class _PathCV(HadamardLinearModel):
 
         folds = list(check_cv(self.cv).split(X, y))
         mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fold_mse_path)(self._estimator(), X, y, sample_weight, train, test,
-                                    alphas)
+            delayed(self._fold_mse_path)(X, y, sample_weight, train, test, alphas)
             for train, test in folds
         )
         self.mse_path_ = np.column_stack(mse)
