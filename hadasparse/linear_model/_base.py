@@ -8,6 +8,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import check_bool_param, check_scalar_param
+
 
 class HadamardLinearModel(RegressorMixin, BaseEstimator):
     """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X."""
@@ -16,6 +18,17 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def _check_common_params(self):
+        """The parameters every model shares: alpha, fit_intercept, max_iter, tol, warm_start
+        (and copy_X where the model has it)."""
+        check_scalar_param(self.alpha, "alpha", low=0.0)
+        check_bool_param(self.fit_intercept, "fit_intercept")
+        if hasattr(self, "copy_X"):
+            check_bool_param(self.copy_X, "copy_X")
+        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
+        check_scalar_param(self.tol, "tol", low=0.0)
+        check_bool_param(self.warm_start, "warm_start")
 
     def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc"):
         """Validated ``(X, y, out_dtype)``: X float64 or float32 (the dtype the coefficients

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_array
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
 from ._base import HadamardLinearModel
-from .._validation import check_bool_param, check_sample_weight, check_scalar_param
+from .._validation import check_bool_param, check_sample_weight
 
 
 def _as_index_array(values, what):
@@ -272,12 +272,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         self.positive = positive
 
     def _validate_params(self):
-        check_scalar_param(self.alpha, "alpha", low=0.0)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_bool_param(self.copy_X, "copy_X")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
+        self._check_common_params()
         check_bool_param(self.positive, "positive")
         if self.positive:
             raise ValueError("positive=True is not supported yet by HadamardGroupLasso.")

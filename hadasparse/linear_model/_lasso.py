@@ -6,12 +6,7 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
-from .._validation import (
-    check_bool_param,
-    check_option,
-    check_sample_weight,
-    check_scalar_param,
-)
+from .._validation import check_bool_param, check_option, check_sample_weight
 from ._base import HadamardLinearModel
 
 
@@ -137,12 +132,7 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         self.selection = selection
 
     def _validate_params(self):
-        check_scalar_param(self.alpha, "alpha", low=0.0)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_bool_param(self.copy_X, "copy_X")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
+        self._check_common_params()
         check_bool_param(self.positive, "positive")
         check_option(self.selection, "selection", {"cyclic", "random"})
         if not (isinstance(self.precompute, (bool, np.bool_)) or hasattr(self.precompute, "shape")

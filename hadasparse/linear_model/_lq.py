@@ -9,12 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
-from .._validation import (
-    check_bool_param,
-    check_option,
-    check_sample_weight,
-    check_scalar_param,
-)
+from .._validation import check_option, check_sample_weight
 from ._base import HadamardLinearModel
 from ._group import resolve_groups, resolve_weights
 
@@ -215,15 +210,11 @@ class HadamardLqRegressor(HadamardLinearModel):
         self.random_state = random_state
 
     def _validate_params(self):
-        check_scalar_param(self.alpha, "alpha", low=0.0)
+        self._check_common_params()
         depth = check_q(self.q)
         if self.groups is None and self.weights is not None:
             raise ValueError("The 'weights' parameter needs 'groups' (one weight per group).")
         check_option(self.init, "init", _INITS)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
         return depth
 
     def fit(self, X, y, sample_weight=None):

@@ -6,12 +6,7 @@ from sklearn.base import MultiOutputMixin
 from .._design import TaskDesign, preprocess
 from .._solver import solve_group_lasso, warn_not_converged
 from ._base import HadamardLinearModel
-from .._validation import (
-    check_bool_param,
-    check_option,
-    check_sample_weight,
-    check_scalar_param,
-)
+from .._validation import check_option, check_sample_weight
 
 
 class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
@@ -124,12 +119,7 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         return tags
 
     def _validate_params(self):
-        check_scalar_param(self.alpha, "alpha", low=0.0)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_bool_param(self.copy_X, "copy_X")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
+        self._check_common_params()
         check_option(self.selection, "selection", {"cyclic", "random"})
 
     def fit(self, X, y, sample_weight=None):
