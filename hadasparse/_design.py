@@ -122,48 +122,46 @@ def preprocess(X, y, sample_weight, fit_intercept):
 
 
 class TaskDesign:
-    """The multi-task design ``A ⊗ I_T`` seen as one single-task design.
+    """The multi-task design ``A ⊗ I_T`` as the working-set loop sees it.
 
-    Coefficient ``j * T + t`` is feature j's coefficient for task t, so the row ``B_j`` of the
-    coefficient matrix is a contiguous group of T coordinates, and ``B.ravel()`` is the flat
-    coefficient vector; residuals are ``(n, T)`` matrices raveled the same way. The
-    multi-task lasso ``1/(2n)‖Y − AB‖²_F + α Σ_j ‖B_j‖₂`` is then the group lasso of this
-    design with groups of size T. Products go through the single-task ``Design`` (so sparse X
-    stays sparse and implicitly centred); Gram blocks are those of ``A`` times ``δ_tt'``.
+    The multi-task lasso ``1/(2n)‖B − AW‖²_F + α Σ_j ‖W_j‖₂`` is the group lasso of the design
+    ``A ⊗ I_T`` with one group per feature (the row ``W_j`` of the p×T coefficient matrix).
+    Its Gram matrix is ``G ⊗ I_T`` with ``G = AᵀA/n``, so only the features' Gram blocks are
+    ever computed (``gram`` works on features, not on coefficients) and the solver applies
+    ``G`` to the working set's m×T coefficient block. Coefficients are p×T matrices and
+    residuals n×T matrices (passed raveled, row-major, where a flat vector is expected);
+    products go through the single-task ``Design``, so sparse X stays sparse and implicitly
+    centred.
     """
 
-    is_sparse = False  # the solver works in Gram form on it
+    is_sparse = False  # the solver works in Gram form (features' Gram) on it
 
     def __init__(self, design, n_tasks):
         self.base = design
         self.n_tasks = n_tasks
         self.n_samples = design.n_samples
-        self.n_features = design.n_features * n_tasks
+        self.n_features = design.n_features
 
-    def dot(self, beta):
+    def dot(self, W):
+        """``A W`` (n×T) for a p×T coefficient matrix."""
         base = self.base
-        W = beta.reshape(base.n_features, self.n_tasks)
         out = np.asarray(base.X @ W)
         if base.x_mean is not None:
             out = out - np.outer(base.sqrt_sw, base.x_mean @ W)
-        return out.ravel()
+        return out
 
     def rdot(self, r):
+        """``Aᵀ R`` (p×T) for a residual matrix ``R`` given as n×T or raveled."""
         base = self.base
-        R = r.reshape(self.n_samples, self.n_tasks)
+        R = np.reshape(r, (self.n_samples, self.n_tasks))
         out = np.asarray(base.X.T @ R)
         if base.x_mean is not None:
             out = out - np.outer(base.x_mean, base.sqrt_sw @ R)
-        return out.ravel()
+        return out
 
     def gram(self, rows, cols):
-        T = self.n_tasks
-        rows = np.asarray(rows)
-        cols = np.asarray(cols)
-        fr, ir = np.unique(rows // T, return_inverse=True)
-        fc, ic = np.unique(cols // T, return_inverse=True)
-        G = self.base.gram(fr, fc)[np.ix_(ir, ic)]
-        return G * ((rows % T)[:, None] == (cols % T)[None, :])
+        """The features' Gram block ``A[:, rows]ᵀ A[:, cols] / n``."""
+        return self.base.gram(rows, cols)
 
     def col_sq_norms(self):
-        return np.repeat(self.base.col_sq_norms(), self.n_tasks)
+        return self.base.col_sq_norms()

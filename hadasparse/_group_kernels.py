@@ -25,6 +25,79 @@ from ._kernels import (
 )
 
 
+# ``T`` (the task count) selects the quadratic part: ``T == 1`` is the operator ``op`` as the
+# lasso kernels define it; ``T > 1`` is the multi-task lasso, whose design ``A ⊗ I_T`` has the
+# Gram matrix ``G ⊗ I_T``: ``op[1]`` then holds only the features' Gram ``G`` (m×m), ``op[2]``
+# the correlations ``c`` (m·T, feature-major), and the working set's coefficients, read as an
+# m×T matrix ``B``, are multiplied as ``G B`` -- never the (m·T)² matrix.
+
+
+# zero groups violating KKT join the polish's active set once the active groups' KKT residual
+# is below this fraction of the largest violation
+_EARLY_ADD = 0.1
+
+
+@njit(cache=True)
+def _kron_times(G, T, v):
+    """``(G ⊗ I_T) v`` for ``v`` stored feature-major (``v.reshape(m, T)``)."""
+    m = G.shape[0]
+    return np.ascontiguousarray(G @ np.ascontiguousarray(v).reshape((m, T))).reshape(m * T)
+
+
+@njit(cache=True)
+def quad_grad(op, T, beta):
+    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``, ``Q`` the quadratic part selected by ``T``."""
+    if T == 1:
+        return op_grad(op, beta)
+    Qb = _kron_times(op[1], T, beta)
+    return 0.5 * (beta @ Qb) - op[2] @ beta, Qb - op[2]
+
+
+@njit(cache=True)
+def quad_diag(op, T, k):
+    """The diagonal of ``Q`` (k coordinates)."""
+    if T == 1:
+        return op_diag(op, k)
+    G = op[1]
+    out = np.empty(k)
+    for j in range(k):
+        out[j] = G[j // T, j // T]
+    return out
+
+
+@njit(cache=True)
+def _active_block(op, T, act, m, pos, gptr, active):
+    """What the Newton products need of ``Q`` on the active coordinates: the dense block
+    ``Q_AA`` (T == 1, Gram form), the active features' Gram block (T > 1), or nothing
+    (operator form, products through the sparse columns)."""
+    if not op[0]:
+        return np.zeros((0, 0))
+    if T == 1:
+        return op_gram_block(op, act, m, pos)
+    G = op[1]
+    feats = np.empty(m // T, dtype=np.int64)
+    a = 0
+    for g in range(active.shape[0]):
+        if active[g]:
+            feats[a] = g
+            a += 1
+    out = np.empty((a, a))
+    for i in range(a):
+        for l in range(a):
+            out[i, l] = G[feats[i], feats[l]]
+    return out
+
+
+@njit(cache=True)
+def _active_times(op, T, GA, act, m, d):
+    """``Q_AA d`` with the block of :func:`_active_block`."""
+    if not op[0]:
+        return op_active_times(op, act, m, d)
+    if T == 1:
+        return GA @ d
+    return _kron_times(GA, T, d)
+
+
 @njit(cache=True)
 def group_ids(gptr, k):
     gid = np.empty(k, dtype=np.int64)
@@ -75,16 +148,16 @@ def group_penalty(alpha, w, gptr, beta):
 
 
 @njit(cache=True)
-def group_value(op, alpha, w, gptr, beta):
-    return op_grad(op, beta)[0] + group_penalty(alpha, w, gptr, beta)
+def group_value(op, T, alpha, w, gptr, beta):
+    return quad_grad(op, T, beta)[0] + group_penalty(alpha, w, gptr, beta)
 
 
 @njit(cache=True)
-def group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
+def group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad):
     """Value of the group surrogate at the factors ``x``; its gradient goes to ``grad``."""
     ng = w.shape[0]
     beta = group_factors_to_beta(x, gid, ng)
-    value, r = op_grad(op, beta)  # r: gradient of the quadratic part in beta
+    value, r = quad_grad(op, T, beta)  # r: gradient of the quadratic part in beta
     for g in range(ng):
         nu = x[g]
         aw = alpha * w[g]
@@ -159,7 +232,7 @@ def group_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
 
 
 @njit(cache=True)
-def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
+def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
     """L-BFGS with Armijo backtracking on the group surrogate (``x`` updated in place); the
     curvature pairs persist between calls. The Hessian diagonal used is the surrogate's
     without the residual cross terms, which follows each factor's own scale (as in the lasso
@@ -169,7 +242,7 @@ def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
     grad = np.empty(nx)
     grad_new = np.empty(nx)
     hess = np.empty(nx)
-    f = group_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
+    f = group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad)
     it = 0
     while it < max_iter:
         if np.max(np.abs(grad)) == 0.0:
@@ -189,7 +262,7 @@ def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
         x_new = x
         for _ in range(40):
             x_new = x + step * d
-            f_new = group_surrogate_value_grad(op, alpha, w, gptr, gid, x_new, grad_new)
+            f_new = group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x_new, grad_new)
             if f_new <= f + 1e-4 * step * slope:
                 accepted = True
                 break
@@ -205,10 +278,10 @@ def group_lbfgs(op, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
 
 
 @njit(cache=True)
-def block_snap(op, alpha, w, gptr, beta, traces):
+def block_snap(op, T, alpha, w, gptr, beta, traces):
     """One block-scaled proximal-gradient step of the original problem: block
     soft-thresholding gives exact zeros for whole groups. Unpenalised groups are kept."""
-    grad = op_grad(op, beta)[1]
+    grad = quad_grad(op, T, beta)[1]
     k = beta.shape[0]
     out = np.zeros(k)
     for g in range(w.shape[0]):
@@ -264,13 +337,10 @@ def group_kkt(grad, beta, alpha, w, gptr, active):
 
 
 @njit(cache=True)
-def _hess_times(op, GA, act, m, d, beta, norms, active, alpha, w, gptr, pos, mu):
+def _hess_times(op, T, GA, act, m, d, beta, norms, active, alpha, w, gptr, pos, mu):
     """``H d`` for the Newton Hessian of the active groups, without forming ``H``; ``GA`` is
-    the active Gram block in Gram form (a BLAS mat-vec), empty in operator form."""
-    if op[0]:
-        out = GA @ d
-    else:
-        out = op_active_times(op, act, m, d)
+    the block of :func:`_active_block`."""
+    out = _active_times(op, T, GA, act, m, d)
     for g in range(w.shape[0]):
         if not active[g] or w[g] == 0.0 or norms[g] == 0.0:
             continue
@@ -306,11 +376,12 @@ def _block_precond(r, m, active, gptr, off, blocks, pos):
 
 
 @njit(cache=True)
-def _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rtol, max_iter):
+def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rtol,
+               max_iter):
     """Newton direction ``H d = −gF`` by conjugate gradients, preconditioned by the inverse
     of each active group's diagonal block of ``H`` (Gram form) or by the diagonal: a dense
     factorisation of H would cost O(m³) when many groups are active."""
-    diag = op_diag(op, gptr[-1])
+    diag = quad_diag(op, T, gptr[-1])
     # preconditioner blocks, stored back to back
     n_blk = 0
     for g in range(w.shape[0]):
@@ -327,7 +398,7 @@ def _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rto
         sz = hi - lo
         off[g] = o
         B = np.zeros((sz, sz))
-        if op[0] and sz <= 64:
+        if op[0] and T == 1 and sz <= 64:
             G = op[1]
             for i in range(sz):
                 for l in range(sz):
@@ -350,7 +421,7 @@ def _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rto
                 blocks[o + i * sz + l] = Binv[i, l]
         o += sz * sz
 
-    GA = op_gram_block(op, act, m, pos) if op[0] else np.zeros((0, 0))
+    GA = _active_block(op, T, act, m, pos, gptr, active)
     x = np.zeros(m)
     r = -gF.copy()
     target = rtol * np.sqrt(r @ r)
@@ -360,7 +431,7 @@ def _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rto
     for _ in range(max_iter):
         if np.sqrt(r @ r) <= target:
             break
-        Hp = _hess_times(op, GA, act, m, pdir, beta, norms, active, alpha, w, gptr, pos, mu)
+        Hp = _hess_times(op, T, GA, act, m, pdir, beta, norms, active, alpha, w, gptr, pos, mu)
         pHp = pdir @ Hp
         if pHp <= 0.0:
             break
@@ -376,10 +447,19 @@ def _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, rto
 
 
 @njit(cache=True)
-def _dense_newton(op, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
-    """Newton direction from the dense Hessian ``G_AA + Σ_g α w_g/‖β_g‖ (I − β̂_g β̂_gᵀ)``
+def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
+    """Newton direction from the dense Hessian ``Q_AA + Σ_g α w_g/‖β_g‖ (I − β̂_g β̂_gᵀ)``
     (plus a tiny shift, for collinear or duplicated columns); empty when it fails."""
-    H = op_gram_block(op, act, m, pos)
+    GA = _active_block(op, T, act, m, pos, gptr, active)
+    if T == 1:
+        H = GA if op[0] else op_gram_block(op, act, m, pos)
+    else:
+        H = np.zeros((m, m))
+        mf = GA.shape[0]
+        for i in range(mf):
+            for l in range(mf):
+                for t in range(T):
+                    H[i * T + t, l * T + t] = GA[i, l]
     hmax = 0.0
     for a in range(m):
         hmax = max(hmax, H[a, a])
@@ -410,7 +490,7 @@ def _dense_newton(op, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
 
 
 @njit(cache=True)
-def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
+def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
     """Newton's method on the active groups, where the group-lasso objective is smooth.
 
     The Hessian is ``G_AA`` plus, per penalised active group, ``α w_g / ‖β_g‖ (I − β̂_g β̂_gᵀ)``
@@ -432,7 +512,7 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
     for g in range(ng):
         active[g] = norms[g] > 0.0 or w[g] == 0.0
     pos = np.full(k, -1, dtype=np.int64)
-    value, grad = op_grad(op, beta)
+    value, grad = quad_grad(op, T, beta)
     value += group_penalty(alpha, w, gptr, beta)
     for rounds in range(1, max_rounds + 1):
         if group_kkt(grad, beta, alpha, w, gptr, active) <= rtol:
@@ -452,9 +532,11 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
         pos[:] = -1
         for a in range(m):
             pos[act[a]] = a
-        # are the active groups optimal? then add the violators
-        on_active_ok = True
+        # are the active groups optimal, or close enough compared with the largest KKT
+        # violation of a zero group? then add the violators (converging on the active set
+        # first to rtol would be wasted: adding groups moves the solution again)
         norms = group_norms(beta, gptr)
+        act_res = 0.0
         for g in range(ng):
             if not active[g]:
                 continue
@@ -464,11 +546,13 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
                 if w[g] > 0.0 and norms[g] > 0.0:
                     e += alpha * w[g] * beta[j] / norms[g]
                 s += e * e
-            if np.sqrt(s) > rtol * alpha * max(w[g], 1.0):
-                on_active_ok = False
-                break
-        if on_active_ok or m == 0:
-            gn = group_norms(grad, gptr)
+            act_res = max(act_res, np.sqrt(s) / (alpha * max(w[g], 1.0)))
+        gn = group_norms(grad, gptr)
+        viol = 0.0
+        for g in range(ng):
+            if not active[g] and w[g] > 0.0:
+                viol = max(viol, (gn[g] - alpha * w[g]) / (alpha * w[g]))
+        if act_res <= rtol or m == 0 or (viol > rtol and act_res <= _EARLY_ADD * viol):
             n_new = 0
             for g in range(ng):
                 if active[g] or gn[g] <= alpha * w[g] * (1.0 + rtol):
@@ -479,10 +563,12 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
                 active[g] = True
                 n_new += 1
             if n_new == 0:
-                return False, rounds  # optimal on the active set, not overall: rtol too tight
-            value, grad = op_grad(op, beta)
-            value += group_penalty(alpha, w, gptr, beta)
-            continue
+                if act_res <= rtol or m == 0:
+                    return False, rounds  # optimal on the active set, not overall: rtol too tight
+            else:
+                value, grad = quad_grad(op, T, beta)
+                value += group_penalty(alpha, w, gptr, beta)
+                continue
         gF = np.empty(m)
         for a in range(m):
             gF[a] = grad[act[a]]
@@ -494,12 +580,12 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
         if m > dense_max:
             # inexact Newton: the forcing term shrinks with the gradient (superlinear)
             gnorm = np.sqrt(gF @ gF) / max(alpha, 1e-300)
-            d = _newton_cg(op, act, m, gF, beta, norms, active, alpha, w, gptr, pos,
-                           1e-12 * max(np.max(op_diag(op, k)), 1e-300),
+            d = _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos,
+                           1e-12 * max(np.max(quad_diag(op, T, k)), 1e-300),
                            min(0.1, max(gnorm, 1e-12)), 10 * m)
             ok = True
         else:
-            d = _dense_newton(op, act, m, pos, gF, beta, norms, active, alpha, w, gptr)
+            d = _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr)
             ok = d.shape[0] == m
         if not ok:
             return False, rounds
@@ -517,7 +603,7 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
                     beta[j] = 0.0
                 n_drop += 1
         if n_drop:
-            value, grad = op_grad(op, beta)
+            value, grad = quad_grad(op, T, beta)
             value += group_penalty(alpha, w, gptr, beta)
             continue
         slope = gF @ d
@@ -533,7 +619,7 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
         for _ in range(40):
             for a in range(m):
                 trial[act[a]] = beta[act[a]] + t * d[a]
-            v_new, g_new = op_grad(op, trial)
+            v_new, g_new = quad_grad(op, T, trial)
             v_new += group_penalty(alpha, w, gptr, trial)
             if v_new <= value + 1e-4 * t * slope:
                 accepted = True
@@ -552,7 +638,7 @@ def group_polish(op, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
 
 
 @njit(cache=True)
-def solve_group_ws(op, alpha, w, gptr, beta, max_inner, snap_every, max_polish, rtol,
+def solve_group_ws(op, T, alpha, w, gptr, beta, max_inner, snap_every, max_polish, rtol,
                    memory, dense_max):
     """Solve the group lasso on one working set of groups through its Hadamard surrogate.
 
@@ -565,9 +651,9 @@ def solve_group_ws(op, alpha, w, gptr, beta, max_inner, snap_every, max_polish, 
     k = beta.shape[0]
     ng = w.shape[0]
     gid = group_ids(gptr, k)
-    diag = op_diag(op, k)
+    diag = quad_diag(op, T, k)
     traces = group_traces(diag, gptr)
-    grad_beta = op_grad(op, beta)[1]
+    grad_beta = quad_grad(op, T, beta)[1]
     # a warm start with the right groups but for a few new ones: try the polish first
     norms = group_norms(beta, gptr)
     gnorms = group_norms(grad_beta, gptr)
@@ -580,9 +666,9 @@ def solve_group_ws(op, alpha, w, gptr, beta, max_inner, snap_every, max_polish, 
             nnz += 1
         elif gnorms[g] > alpha * w[g]:
             n_viol += 1
-    if nnz > 0 and n_viol <= max(4, nnz // 50):
+    if nnz > 0 and n_viol <= max(4, nnz // 10):
         candidate = beta.copy()
-        converged, _ = group_polish(op, alpha, w, gptr, candidate, traces, max_polish, rtol,
+        converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, max_polish, rtol,
                                     dense_max)
         if converged:
             beta[:] = candidate
@@ -596,24 +682,24 @@ def solve_group_ws(op, alpha, w, gptr, beta, max_inner, snap_every, max_polish, 
     prev = norms > 0.0
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += group_lbfgs(op, alpha, w, gptr, gid, diag, x, snap_every, S, Y, rho, state)
+        n_inner += group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, snap_every, S, Y, rho, state)
         smooth_beta = group_factors_to_beta(x, gid, ng)
-        grad_beta = op_grad(op, smooth_beta)[1]
+        grad_beta = quad_grad(op, T, smooth_beta)[1]
         group_escape_saddles(x, smooth_beta, grad_beta, alpha, w, gptr, traces)
-        candidate = block_snap(op, alpha, w, gptr, smooth_beta, traces)
+        candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces)
         cur = group_norms(candidate, gptr) > 0.0
         n_changed = np.sum(cur != prev)
         prev = cur
         n_act = np.sum(cur)
-        if n_changed <= max(1, n_act // 100):
-            converged, _ = group_polish(op, alpha, w, gptr, candidate, traces, max_polish,
+        if n_changed <= max(1, n_act // 20):
+            converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, max_polish,
                                         rtol, dense_max)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
     smooth_beta = group_factors_to_beta(x, gid, ng)
-    candidate = block_snap(op, alpha, w, gptr, smooth_beta, traces)
-    if group_value(op, alpha, w, gptr, candidate) <= group_value(op, alpha, w, gptr,
+    candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces)
+    if group_value(op, T, alpha, w, gptr, candidate) <= group_value(op, T, alpha, w, gptr,
                                                                   smooth_beta):
         beta[:] = candidate
     else:

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
-from .._solver import solve_group_lasso, warn_not_converged
+from .._solver import solve_multitask_lasso, warn_not_converged
 from ._base import HadamardLinearModel
 from .._validation import check_option, check_sample_weight
 
@@ -148,26 +148,25 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
             X, y, sample_weight, self.fit_intercept
         )
         task_design = TaskDesign(design, n_tasks)
-        b = np.ascontiguousarray(B).ravel()
+        y_sq = float(np.vdot(B, B))
 
-        beta0 = None
+        W0 = None
         if self.warm_start and hasattr(self, "coef_"):
             if np.shape(self.coef_) == (n_tasks, n_features):
-                beta0 = np.asarray(self.coef_, dtype=np.float64).T.ravel()
+                W0 = np.asarray(self.coef_, dtype=np.float64).T
 
-        gptr = np.arange(0, n_features * n_tasks + 1, n_tasks, dtype=np.int64)
-        beta, gap, n_iter, converged = solve_group_lasso(
-            task_design, b, float(self.alpha), np.ones(n_features), gptr, beta0,
-            tol=float(self.tol), max_iter=int(self.max_iter),
+        W, gap, n_iter, converged = solve_multitask_lasso(
+            task_design, B, float(self.alpha), W0, tol=float(self.tol),
+            max_iter=int(self.max_iter),
         )
         if not converged:
-            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
-        coef = beta.reshape(n_features, n_tasks).T
+            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter)
+        coef = W.T
         intercept = y_offset - coef @ x_offset
         self.coef_ = np.asarray(coef, dtype=out_dtype)
         # like sklearn: a float 0.0 without an intercept
         self.intercept_ = np.asarray(intercept, dtype=out_dtype) if self.fit_intercept else 0.0
         self.dual_gap_ = float(gap)
-        self.eps_ = float(self.tol * (b @ b))
+        self.eps_ = float(self.tol * y_sq)
         self.n_iter_ = n_iter
         return self
