@@ -578,11 +578,12 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_ma
                 for j in range(gptr[g], gptr[g + 1]):
                     gF[pos[j]] += c * beta[j]
         if m > dense_max:
-            # inexact Newton: the forcing term shrinks with the gradient (superlinear)
+            # inexact Newton: the forcing term shrinks with the gradient (superlinear), but
+            # need not go below what takes the KKT residual from act_res to rtol in one step
             gnorm = np.sqrt(gF @ gF) / max(alpha, 1e-300)
+            forcing = min(0.1, max(gnorm, 0.3 * rtol / max(act_res, 1e-300), 1e-12))
             d = _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos,
-                           1e-12 * max(np.max(quad_diag(op, T, k)), 1e-300),
-                           min(0.1, max(gnorm, 1e-12)), 10 * m)
+                           1e-12 * max(np.max(quad_diag(op, T, k)), 1e-300), forcing, 10 * m)
             ok = True
         else:
             d = _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr)
