@@ -9,6 +9,13 @@ The factor vector stacks ``x = [ν, ω]``: one scalar ``ν_g`` per group and one
 coordinate, ``β_g = ν_g ω_g``, surrogate penalty ``Σ_g α w_g / 2 (ν_g² + ‖ω_g‖²)``, which is
 ``α w_g ‖β_g‖`` at balance (``ν_g² = ‖ω_g‖``). An unpenalised group keeps ``ν_g = 1`` and
 optimises ``ω_g = β_g`` directly (its surrogate would have no scale to balance).
+
+With ``positive`` (β ≥ 0; single task, penalised groups only) the factors are squared:
+``β_j = s_g² u_j²`` (``ν_g = s_g²``, ``ω_j = u_j²``) with surrogate penalty
+``Σ_g α w_g / 2 (s_g⁴ + Σ_j u_j⁴)`` -- the same ``(ν² + ‖ω‖²)/2 ≥ ν‖ω‖`` bound, now over
+non-negative factors only, so every point of the smooth problem is feasible. The snap projects
+before thresholding (``prox`` of ``α w ‖·‖ + ι_{≥0}`` is block soft-thresholding of the positive
+part), and the polish works on the free coordinates (``β_j > 0``) of the active groups.
 """
 
 import numpy as np
@@ -177,6 +184,114 @@ def group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad):
 
 
 @njit(cache=True)
+def pos_factors_to_beta(x, gid, ng):
+    k = gid.shape[0]
+    beta = np.empty(k)
+    for j in range(k):
+        beta[j] = (x[gid[j]] * x[ng + j]) ** 2
+    return beta
+
+
+@njit(cache=True)
+def pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
+    """Value and gradient (into ``grad``) of the positive surrogate ``β_j = s_g² u_j²``."""
+    ng = w.shape[0]
+    beta = pos_factors_to_beta(x, gid, ng)
+    value, r = op_grad(op, beta)
+    for g in range(ng):
+        s = x[g]
+        aw = alpha * w[g]
+        acc = 0.0
+        q = 0.0
+        for j in range(gptr[g], gptr[g + 1]):
+            u = x[ng + j]
+            u2 = u * u
+            acc += r[j] * u2
+            q += u2 * u2
+            grad[ng + j] = 2.0 * u * (r[j] * s * s + aw * u2)
+        grad[g] = 2.0 * s * (acc + aw * s * s)
+        value += 0.5 * aw * (s ** 4 + q)
+    return value
+
+
+@njit(cache=True)
+def _pos_start(x, g, lo, hi, ng, beta_g_norm, beta, scale):
+    """Balanced positive factors of group g (``s⁴ = ‖β_g‖``, ``u_j² = β_j / s²``); zero
+    coordinates get a tiny factor so that gradient steps can still move them."""
+    nu = np.sqrt(beta_g_norm)
+    x[g] = np.sqrt(nu)
+    umax = 0.0
+    for j in range(lo, hi):
+        x[ng + j] = np.sqrt(max(beta[j], 0.0) / nu)
+        umax = max(umax, x[ng + j])
+    for j in range(lo, hi):
+        if x[ng + j] == 0.0:
+            x[ng + j] = scale * umax
+
+
+@njit(cache=True)
+def pos_balanced_factors(beta, grad_beta, alpha, w, gptr, traces):
+    """Positive counterpart of :func:`group_balanced_factors`; a zero group that violates
+    KKT (``‖(−∇_g L)⁺‖ > α w_g``) starts at its projected block soft-thresholding step."""
+    ng = w.shape[0]
+    k = beta.shape[0]
+    x = np.zeros(ng + k)
+    tmp = np.zeros(k)
+    norms = group_norms(beta, gptr)
+    for g in range(ng):
+        lo, hi = gptr[g], gptr[g + 1]
+        if norms[g] > 0.0:
+            _pos_start(x, g, lo, hi, ng, norms[g], beta, 1e-3)
+            continue
+        gn = 0.0
+        for j in range(lo, hi):
+            gn += max(-grad_beta[j], 0.0) ** 2
+        gn = np.sqrt(gn)
+        if gn > alpha * w[g]:
+            step = (gn - alpha * w[g]) / (traces[g] * gn)
+            nb = 0.0
+            for j in range(lo, hi):
+                tmp[j] = step * max(-grad_beta[j], 0.0)
+                nb += tmp[j] * tmp[j]
+            _pos_start(x, g, lo, hi, ng, np.sqrt(nb), tmp, 1e-3)
+        else:
+            e = 1e-2 * (alpha * w[g] / traces[g]) ** 0.25
+            x[g] = e
+            for j in range(lo, hi):
+                x[ng + j] = e
+    return x
+
+
+@njit(cache=True)
+def pos_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
+    """Restart the groups stuck near the origin although ``‖(−∇_g L)⁺‖ > α w_g`` (the
+    positive surrogate is flat to fourth order there)."""
+    ng = w.shape[0]
+    k = beta.shape[0]
+    tmp = np.zeros(k)
+    norms = group_norms(beta, gptr)
+    n_moved = 0
+    for g in range(ng):
+        lo, hi = gptr[g], gptr[g + 1]
+        gn = 0.0
+        for j in range(lo, hi):
+            gn += max(-grad_beta[j], 0.0) ** 2
+        gn = np.sqrt(gn)
+        if gn <= alpha * w[g]:
+            continue
+        step = (gn - alpha * w[g]) / (traces[g] * gn)
+        if norms[g] >= 1e-3 * step * gn:
+            continue
+        nb = 0.0
+        for j in range(lo, hi):
+            tmp[j] = step * max(-grad_beta[j], 0.0)
+            nb += tmp[j] * tmp[j]
+        _pos_start(x, g, lo, hi, ng, np.sqrt(nb), tmp, 1e-3)
+        n_moved += 1
+    return n_moved
+
+
+@njit(cache=True)
 def group_balanced_factors(beta, grad_beta, alpha, w, gptr, traces):
     """Factors with ``ν_g ω_g = β_g`` and ``ν_g² = ‖ω_g‖`` (the cheapest factorisation).
 
@@ -232,7 +347,14 @@ def group_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
 
 
 @njit(cache=True)
-def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state):
+def _surrogate(op, T, alpha, w, gptr, gid, x, grad, positive):
+    if positive:
+        return pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
+    return group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad)
+
+
+@njit(cache=True)
+def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, positive, max_iter, S, Y, rho, state):
     """L-BFGS with Armijo backtracking on the group surrogate (``x`` updated in place); the
     curvature pairs persist between calls. The Hessian diagonal used is the surrogate's
     without the residual cross terms, which follows each factor's own scale (as in the lasso
@@ -242,7 +364,7 @@ def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state)
     grad = np.empty(nx)
     grad_new = np.empty(nx)
     hess = np.empty(nx)
-    f = group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad)
+    f = _surrogate(op, T, alpha, w, gptr, gid, x, grad, positive)
     it = 0
     while it < max_iter:
         if np.max(np.abs(grad)) == 0.0:
@@ -251,18 +373,27 @@ def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state)
             aw = alpha * w[g]
             nu = x[g]
             acc = 0.0
-            for j in range(gptr[g], gptr[g + 1]):
-                om = x[ng + j]
-                acc += diag[j] * om * om
-                hess[ng + j] = diag[j] * nu * nu + aw
-            hess[g] = acc + aw
+            if positive:
+                # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature, floored at
+                # the signed surrogate's α w (the quartic is flat at 0)
+                for j in range(gptr[g], gptr[g + 1]):
+                    om = x[ng + j]
+                    acc += diag[j] * 4.0 * nu * nu * om ** 4
+                    hess[ng + j] = diag[j] * 4.0 * nu ** 4 * om * om + aw * (6.0 * om * om + 1.0)
+                hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
+            else:
+                for j in range(gptr[g], gptr[g + 1]):
+                    om = x[ng + j]
+                    acc += diag[j] * om * om
+                    hess[ng + j] = diag[j] * nu * nu + aw
+                hess[g] = acc + aw
         d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
         step = 1.0
         accepted = False
         x_new = x
         for _ in range(40):
             x_new = x + step * d
-            f_new = group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x_new, grad_new)
+            f_new = _surrogate(op, T, alpha, w, gptr, gid, x_new, grad_new, positive)
             if f_new <= f + 1e-4 * step * slope:
                 accepted = True
                 break
@@ -278,9 +409,10 @@ def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, max_iter, S, Y, rho, state)
 
 
 @njit(cache=True)
-def block_snap(op, T, alpha, w, gptr, beta, traces):
+def block_snap(op, T, alpha, w, gptr, beta, traces, positive):
     """One block-scaled proximal-gradient step of the original problem: block
-    soft-thresholding gives exact zeros for whole groups. Unpenalised groups are kept."""
+    soft-thresholding (of the positive part, if positive) gives exact zeros for whole
+    groups. Unpenalised groups are kept."""
     grad = quad_grad(op, T, beta)[1]
     k = beta.shape[0]
     out = np.zeros(k)
@@ -294,21 +426,27 @@ def block_snap(op, T, alpha, w, gptr, beta, traces):
         nz = 0.0
         for j in range(lo, hi):
             z = beta[j] - grad[j] / lg
+            if positive and z < 0.0:
+                z = 0.0
             nz += z * z
         nz = np.sqrt(nz)
         t = alpha * w[g] / lg
         if nz > t:
             shrink = 1.0 - t / nz
             for j in range(lo, hi):
-                out[j] = (beta[j] - grad[j] / lg) * shrink
+                z = beta[j] - grad[j] / lg
+                if positive and z < 0.0:
+                    z = 0.0
+                out[j] = z * shrink
     return out
 
 
 @njit(cache=True)
-def group_kkt(grad, beta, alpha, w, gptr, active):
+def group_kkt(grad, beta, alpha, w, gptr, active, positive):
     """Largest KKT violation, relative to ``α`` (and ``α w_g``): on active groups the distance
     of ``∇_g L`` to ``−α w_g β_g/‖β_g‖`` (0 for unpenalised ones), on zero groups the excess of
-    ``‖∇_g L‖`` over ``α w_g``."""
+    ``‖∇_g L‖`` over ``α w_g``. If positive, coordinates at 0 need only ``∇_j L ≥ 0`` (in an
+    active group) and zero groups ``‖(−∇_g L)⁺‖ ≤ α w_g``."""
     worst = 0.0
     for g in range(w.shape[0]):
         lo, hi = gptr[g], gptr[g + 1]
@@ -322,14 +460,17 @@ def group_kkt(grad, beta, alpha, w, gptr, active):
             s = 0.0
             for j in range(lo, hi):
                 e = grad[j]
-                if w[g] > 0.0 and nb > 0.0:
+                if positive and beta[j] <= 0.0:
+                    e = min(e, 0.0)
+                elif w[g] > 0.0 and nb > 0.0:
                     e += aw * beta[j] / nb
                 s += e * e
             v = np.sqrt(s) / unit
         else:
             s = 0.0
             for j in range(lo, hi):
-                s += grad[j] * grad[j]
+                e = min(grad[j], 0.0) if positive else grad[j]
+                s += e * e
             v = (np.sqrt(s) - aw) / unit
         if v > worst:
             worst = v
@@ -349,10 +490,12 @@ def _hess_times(op, T, GA, act, m, d, beta, norms, active, alpha, w, gptr, pos, 
         c = alpha * w[g] / nb
         ud = 0.0
         for j in range(lo, hi):
-            ud += beta[j] * d[pos[j]]
+            if pos[j] >= 0:
+                ud += beta[j] * d[pos[j]]
         ud /= nb * nb
         for j in range(lo, hi):
-            out[pos[j]] += c * (d[pos[j]] - beta[j] * ud)
+            if pos[j] >= 0:
+                out[pos[j]] += c * (d[pos[j]] - beta[j] * ud)
     for a in range(m):
         out[a] += mu * d[a]
     return out
@@ -368,9 +511,12 @@ def _block_precond(r, m, active, gptr, off, blocks, pos):
         sz = hi - lo
         ob = off[g]
         for i in range(sz):
+            if pos[lo + i] < 0:
+                continue
             acc = 0.0
             for l in range(sz):
-                acc += blocks[ob + i * sz + l] * r[pos[lo + l]]
+                if pos[lo + l] >= 0:
+                    acc += blocks[ob + i * sz + l] * r[pos[lo + l]]
             z[pos[lo + i]] = acc
     return z
 
@@ -415,6 +561,12 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
                 B[i, i] += c
         for i in range(sz):
             B[i, i] += mu if B[i, i] + mu > 0.0 else 1.0
+        for i in range(sz):
+            if pos[lo + i] < 0:  # a coordinate held at 0 (positive): outside the system
+                for l in range(sz):
+                    B[i, l] = 0.0
+                    B[l, i] = 0.0
+                B[i, i] = 1.0
         Binv = np.linalg.inv(B)
         for i in range(sz):
             for l in range(sz):
@@ -470,8 +622,11 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
         nb = norms[g]
         c = alpha * w[g] / nb
         for j in range(lo, hi):
+            if pos[j] < 0:
+                continue
             for l in range(lo, hi):
-                H[pos[j], pos[l]] -= c * beta[j] * beta[l] / (nb * nb)
+                if pos[l] >= 0:
+                    H[pos[j], pos[l]] -= c * beta[j] * beta[l] / (nb * nb)
             H[pos[j], pos[j]] += c
     mu = 1e-12 * (hmax if hmax > 0.0 else 1.0)
     for a in range(m):
@@ -490,7 +645,7 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
 
 
 @njit(cache=True)
-def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_max):
+def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol, dense_max):
     """Newton's method on the active groups, where the group-lasso objective is smooth.
 
     The Hessian is ``G_AA`` plus, per penalised active group, ``α w_g / ‖β_g‖ (I − β̂_g β̂_gᵀ)``
@@ -498,68 +653,105 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_ma
     columns); it is factorised (Cholesky) for at most ``dense_max`` active coordinates, and
     otherwise the Newton system is solved inexactly by conjugate gradients preconditioned by
     the groups' diagonal blocks, to a relative accuracy that shrinks with the gradient (so
-    the convergence stays superlinear). Steps are damped by Armijo backtracking on the exact objective. A group whose
-    Newton step passes through the origin (``β_gᵀ(β_g + d_g) ≤ 0``) is set to zero and leaves
-    the active set; once the active groups are optimal, zero groups that violate KKT enter on
-    their block soft-thresholding step. ``beta`` is updated in place.
+    the convergence stays superlinear). Steps are damped by Armijo backtracking on the exact
+    objective. A group whose Newton step passes through the origin (``β_gᵀ(β_g + d_g) ≤ 0``)
+    is set to zero and leaves the active set; once the active groups are nearly optimal, zero
+    groups that violate KKT enter on their block soft-thresholding step. ``beta`` is updated
+    in place.
+
+    With ``positive`` the unknowns are the free coordinates (``β_j > 0``) of the active groups
+    (on them the objective is smooth): a coordinate whose step would cross 0 is held at 0,
+    and a held coordinate with ``∇_j L < 0`` is freed like a violating group.
 
     Returns ``(converged, rounds)``; converged means KKT holds on every group to ``rtol``.
     """
     ng = w.shape[0]
     k = beta.shape[0]
+    gid = group_ids(gptr, k)
+    diag = quad_diag(op, T, k)
     norms = group_norms(beta, gptr)
     active = np.zeros(ng, dtype=np.bool_)
     for g in range(ng):
         active[g] = norms[g] > 0.0 or w[g] == 0.0
+    free = np.ones(k, dtype=np.bool_)
+    if positive:
+        for j in range(k):
+            free[j] = beta[j] > 0.0
     pos = np.full(k, -1, dtype=np.int64)
     value, grad = quad_grad(op, T, beta)
     value += group_penalty(alpha, w, gptr, beta)
     for rounds in range(1, max_rounds + 1):
-        if group_kkt(grad, beta, alpha, w, gptr, active) <= rtol:
+        if group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol:
             return True, rounds
-        # active coordinates and the gradient of the objective on them
+        # the unknowns (free coordinates of the active groups) and the gradient on them
         m = 0
-        for g in range(ng):
-            if active[g]:
-                m += gptr[g + 1] - gptr[g]
+        for j in range(k):
+            if active[gid[j]] and free[j]:
+                m += 1
         act = np.empty(m, dtype=np.int64)
-        a = 0
-        for g in range(ng):
-            if active[g]:
-                for j in range(gptr[g], gptr[g + 1]):
-                    act[a] = j
-                    a += 1
         pos[:] = -1
-        for a in range(m):
-            pos[act[a]] = a
+        a = 0
+        for j in range(k):
+            if active[gid[j]] and free[j]:
+                act[a] = j
+                pos[j] = a
+                a += 1
         # are the active groups optimal, or close enough compared with the largest KKT
-        # violation of a zero group? then add the violators (converging on the active set
-        # first to rtol would be wasted: adding groups moves the solution again)
+        # violation elsewhere? then add the violators (converging on the active set first to
+        # rtol would be wasted: adding groups moves the solution again)
         norms = group_norms(beta, gptr)
         act_res = 0.0
+        viol = 0.0
         for g in range(ng):
             if not active[g]:
                 continue
+            unit = alpha * max(w[g], 1.0)
             s = 0.0
             for j in range(gptr[g], gptr[g + 1]):
+                if not free[j]:
+                    viol = max(viol, -grad[j] / unit)
+                    continue
                 e = grad[j]
                 if w[g] > 0.0 and norms[g] > 0.0:
                     e += alpha * w[g] * beta[j] / norms[g]
                 s += e * e
-            act_res = max(act_res, np.sqrt(s) / (alpha * max(w[g], 1.0)))
-        gn = group_norms(grad, gptr)
-        viol = 0.0
+            act_res = max(act_res, np.sqrt(s) / unit)
+        gn = np.zeros(ng)
         for g in range(ng):
-            if not active[g] and w[g] > 0.0:
-                viol = max(viol, (gn[g] - alpha * w[g]) / (alpha * w[g]))
+            if active[g] or w[g] == 0.0:
+                continue
+            s = 0.0
+            for j in range(gptr[g], gptr[g + 1]):
+                e = min(grad[j], 0.0) if positive else grad[j]
+                s += e * e
+            gn[g] = np.sqrt(s)
+            viol = max(viol, (gn[g] - alpha * w[g]) / (alpha * w[g]))
         if act_res <= rtol or m == 0 or (viol > rtol and act_res <= _EARLY_ADD * viol):
             n_new = 0
             for g in range(ng):
-                if active[g] or gn[g] <= alpha * w[g] * (1.0 + rtol):
+                lo, hi = gptr[g], gptr[g + 1]
+                if active[g]:
+                    if positive:
+                        # held coordinates with ∇_j < 0: a one-dimensional Newton step
+                        unit = alpha * max(w[g], 1.0)
+                        for j in range(lo, hi):
+                            if not free[j] and -grad[j] > rtol * unit:
+                                curv = diag[j] + (alpha * w[g] / norms[g] if norms[g] > 0.0
+                                                  else 0.0)
+                                beta[j] = -grad[j] / (curv if curv > 0.0 else 1.0)
+                                free[j] = True
+                                n_new += 1
+                    continue
+                if w[g] == 0.0 or gn[g] <= alpha * w[g] * (1.0 + rtol):
                     continue
                 step = (gn[g] - alpha * w[g]) / (traces[g] * gn[g])
-                for j in range(gptr[g], gptr[g + 1]):
-                    beta[j] = -step * grad[j]
+                for j in range(lo, hi):
+                    if positive and grad[j] >= 0.0:
+                        beta[j] = 0.0
+                        free[j] = False
+                    else:
+                        beta[j] = -step * grad[j]
+                        free[j] = True
                 active[g] = True
                 n_new += 1
             if n_new == 0:
@@ -576,32 +768,45 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_ma
             if active[g] and w[g] > 0.0 and norms[g] > 0.0:
                 c = alpha * w[g] / norms[g]
                 for j in range(gptr[g], gptr[g + 1]):
-                    gF[pos[j]] += c * beta[j]
+                    if pos[j] >= 0:
+                        gF[pos[j]] += c * beta[j]
         if m > dense_max:
             # inexact Newton: the forcing term shrinks with the gradient (superlinear), but
             # need not go below what takes the KKT residual from act_res to rtol in one step
             gnorm = np.sqrt(gF @ gF) / max(alpha, 1e-300)
             forcing = min(0.1, max(gnorm, 0.3 * rtol / max(act_res, 1e-300), 1e-12))
             d = _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos,
-                           1e-12 * max(np.max(quad_diag(op, T, k)), 1e-300), forcing, 10 * m)
+                           1e-12 * max(np.max(diag), 1e-300), forcing, 10 * m)
             ok = True
         else:
             d = _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr)
             ok = d.shape[0] == m
         if not ok:
             return False, rounds
-        # groups whose Newton step goes through the origin leave the active set
+        # groups whose Newton step goes through the origin leave the active set; with
+        # positive, so do coordinates whose step crosses 0
         n_drop = 0
         for g in range(ng):
             if not active[g] or w[g] == 0.0:
                 continue
             ip = 0.0
+            n_free = 0
             for j in range(gptr[g], gptr[g + 1]):
-                ip += beta[j] * (beta[j] + d[pos[j]])
-            if ip <= 0.0:
+                if pos[j] >= 0:
+                    ip += beta[j] * (beta[j] + d[pos[j]])
+            if positive and ip > 0.0:
+                for j in range(gptr[g], gptr[g + 1]):
+                    if pos[j] >= 0 and beta[j] + d[pos[j]] <= 0.0:
+                        beta[j] = 0.0
+                        free[j] = False
+                        n_drop += 1
+                    elif free[j]:
+                        n_free += 1
+            if ip <= 0.0 or (positive and n_free == 0):
                 active[g] = False
                 for j in range(gptr[g], gptr[g + 1]):
                     beta[j] = 0.0
+                    free[j] = not positive
                 n_drop += 1
         if n_drop:
             value, grad = quad_grad(op, T, beta)
@@ -616,7 +821,7 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_ma
         # near the solution the predicted decrease falls below the rounding error of the
         # objective: the full step is then judged by the KKT residual instead
         noise = -slope <= 1e-12 * (abs(value) + 1.0)
-        kkt_now = group_kkt(grad, beta, alpha, w, gptr, active) if noise else 0.0
+        kkt_now = group_kkt(grad, beta, alpha, w, gptr, active, positive) if noise else 0.0
         for _ in range(40):
             for a in range(m):
                 trial[act[a]] = beta[act[a]] + t * d[a]
@@ -625,23 +830,25 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, max_rounds, rtol, dense_ma
             if v_new <= value + 1e-4 * t * slope:
                 accepted = True
                 break
-            if noise and t == 1.0 and group_kkt(g_new, trial, alpha, w, gptr, active) < kkt_now:
+            if noise and t == 1.0 and group_kkt(g_new, trial, alpha, w, gptr, active,
+                                                positive) < kkt_now:
                 accepted = True
                 break
             t *= 0.5
         if not accepted:
             # no decrease to machine precision: accept if KKT is already met
-            return group_kkt(grad, beta, alpha, w, gptr, active) <= rtol, rounds
+            return group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol, rounds
         beta[:] = trial
         value = v_new
         grad = g_new
-    return group_kkt(grad, beta, alpha, w, gptr, active) <= rtol, max_rounds
+    return group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol, max_rounds
 
 
 @njit(cache=True)
-def solve_group_ws(op, T, alpha, w, gptr, beta, max_inner, snap_every, max_polish, rtol,
-                   memory, dense_max):
-    """Solve the group lasso on one working set of groups through its Hadamard surrogate.
+def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every, max_polish,
+                   rtol, memory, dense_max):
+    """Solve the group lasso (``β ≥ 0`` if positive) on one working set of groups through
+    its Hadamard surrogate.
 
     L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the iterate
     is snapped (block soft-thresholding), and once the set of nonzero groups stops changing
@@ -657,7 +864,7 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, max_inner, snap_every, max_polis
     grad_beta = quad_grad(op, T, beta)[1]
     # a warm start with the right groups but for a few new ones: try the polish first
     norms = group_norms(beta, gptr)
-    gnorms = group_norms(grad_beta, gptr)
+    gnorms = group_norms(np.minimum(grad_beta, 0.0) if positive else grad_beta, gptr)
     nnz = 0
     n_viol = 0
     for g in range(ng):
@@ -669,12 +876,15 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, max_inner, snap_every, max_polis
             n_viol += 1
     if nnz > 0 and n_viol <= max(4, nnz // 10):
         candidate = beta.copy()
-        converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, max_polish, rtol,
-                                    dense_max)
+        converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, positive,
+                                    max_polish, rtol, dense_max)
         if converged:
             beta[:] = candidate
             return True, 0
-    x = group_balanced_factors(beta, grad_beta, alpha, w, gptr, traces)
+    if positive:
+        x = pos_balanced_factors(beta, grad_beta, alpha, w, gptr, traces)
+    else:
+        x = group_balanced_factors(beta, grad_beta, alpha, w, gptr, traces)
     nx = x.shape[0]
     S = np.zeros((memory, nx))
     Y = np.zeros((memory, nx))
@@ -683,26 +893,37 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, max_inner, snap_every, max_polis
     prev = norms > 0.0
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, snap_every, S, Y, rho, state)
-        smooth_beta = group_factors_to_beta(x, gid, ng)
+        n_inner += group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, positive, snap_every, S, Y,
+                               rho, state)
+        smooth_beta = _smooth_beta(x, gid, ng, positive)
         grad_beta = quad_grad(op, T, smooth_beta)[1]
-        group_escape_saddles(x, smooth_beta, grad_beta, alpha, w, gptr, traces)
-        candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces)
+        if positive:
+            pos_escape_saddles(x, smooth_beta, grad_beta, alpha, w, gptr, traces)
+        else:
+            group_escape_saddles(x, smooth_beta, grad_beta, alpha, w, gptr, traces)
+        candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces, positive)
         cur = group_norms(candidate, gptr) > 0.0
         n_changed = np.sum(cur != prev)
         prev = cur
         n_act = np.sum(cur)
         if n_changed <= max(1, n_act // 20):
-            converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, max_polish,
-                                        rtol, dense_max)
+            converged, _ = group_polish(op, T, alpha, w, gptr, candidate, traces, positive,
+                                        max_polish, rtol, dense_max)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
-    smooth_beta = group_factors_to_beta(x, gid, ng)
-    candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces)
+    smooth_beta = _smooth_beta(x, gid, ng, positive)
+    candidate = block_snap(op, T, alpha, w, gptr, smooth_beta, traces, positive)
     if group_value(op, T, alpha, w, gptr, candidate) <= group_value(op, T, alpha, w, gptr,
                                                                   smooth_beta):
         beta[:] = candidate
     else:
         beta[:] = smooth_beta
     return False, n_inner
+
+
+@njit(cache=True)
+def _smooth_beta(x, gid, ng, positive):
+    if positive:
+        return pos_factors_to_beta(x, gid, ng)
+    return group_factors_to_beta(x, gid, ng)

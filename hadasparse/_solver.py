@@ -326,11 +326,14 @@ class ResidualProjector:
         return resid, design.rdot(resid) / design.n_samples
 
 
-def group_duality_gap(design, b, beta, alpha, weights, gptr, projector):
-    """Duality gap of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖`` at ``beta``.
+def group_duality_gap(design, b, beta, alpha, weights, gptr, projector, positive=False):
+    """Duality gap of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖`` (``β ≥ 0`` if positive) at
+    ``beta``.
 
     Dual point ``θ = r / max(1, max_g ‖A_gᵀ r‖ / (n α w_g))`` over the penalised groups, with
-    ``r`` the residual projected off the unpenalised columns. Returns ``(gap, grad)`` with
+    ``r`` the residual projected off the unpenalised columns. If positive, the dual
+    constraint is ``‖(A_gᵀθ)⁺‖ ≤ n α w_g`` (the conjugate of ``α w_g‖·‖ + ι_{≥0}``), so only
+    the positive part of the correlations counts. Returns ``(gap, grad)`` with
     ``grad = Aᵀ(b − Aβ)/n`` (unprojected).
     """
     n = design.n_samples
@@ -339,7 +342,7 @@ def group_duality_gap(design, b, beta, alpha, weights, gptr, projector):
     primal = 0.5 * (resid @ resid) / n + alpha * (weights @ group_norms(beta, gptr))
     resid_p, grad_p = projector(design, resid, grad)
     pen = weights > 0
-    gn = group_norms(grad_p, gptr)
+    gn = group_norms(np.maximum(grad_p, 0.0) if positive else grad_p, gptr)
     dual_norm = np.max(gn[pen] / weights[pen]) if pen.any() else 0.0
     if alpha == 0:
         if dual_norm > 0:
@@ -352,9 +355,10 @@ def group_duality_gap(design, b, beta, alpha, weights, gptr, projector):
     return primal - dual, grad
 
 
-def group_alpha_max(design, b, weights, gptr):
-    """Smallest α for which every penalised group is zero: ``max_g ‖A_gᵀ b_u‖ / (n w_g)``,
-    ``b_u`` the target with the fit of the unpenalised columns removed."""
+def group_alpha_max(design, b, weights, gptr, positive=False):
+    """Smallest α for which every penalised group is zero: ``max_g ‖A_gᵀ b_u‖ / (n w_g)``
+    (of the positive part ``(A_gᵀ b_u)⁺`` if positive), ``b_u`` the target with the fit of the
+    unpenalised columns removed."""
     n = design.n_samples
     unpen = group_ranges(np.flatnonzero(weights == 0), gptr)
     grad = design.rdot(b) / n
@@ -362,29 +366,34 @@ def group_alpha_max(design, b, weights, gptr):
     pen = weights > 0
     if not pen.any():
         return 0.0
+    if positive:
+        grad = np.maximum(grad, 0.0)
     return float(np.max(group_norms(grad, gptr)[pen] / weights[pen]))
 
 
 def solve_group_lasso(design, b, alpha, weights, gptr, beta_init=None, *, tol=1e-4,
-                      max_iter=1000, max_inner=2000, verbose=False):
+                      max_iter=1000, max_inner=2000, verbose=False, positive=False):
     with single_threaded_blas():
         return _solve_group_lasso(design, b, alpha, np.asarray(weights, dtype=np.float64),
                                   np.asarray(gptr, dtype=np.int64), beta_init, tol, max_iter,
-                                  max_inner, verbose)
+                                  max_inner, verbose, positive)
 
 
 def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter, max_inner,
-                       verbose):
-    """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``) to
-    duality gap ``≤ tol · ‖b‖²/n``: :func:`working_set_loop` with groups as units.
-
-    ``design`` is a ``Design`` or anything with its interface (``TaskDesign``). Returns
+                       verbose, positive):
+    """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``; ``β ≥ 0``
+    if positive, for which every group must be penalised) to duality gap ``≤ tol · ‖b‖²/n``:
+    :func:`working_set_loop` with groups as units. Returns
     ``beta, dual_gap, n_iter, converged``.
     """
+    if positive and np.any(weights == 0):
+        raise ValueError("positive=True needs every group penalised (weight > 0).")
     beta = np.zeros(design.n_features) if beta_init is None else np.array(
         beta_init, dtype=np.float64)
+    if positive:
+        np.maximum(beta, 0.0, out=beta)
     return working_set_loop(design, b, beta, tol, max_iter, verbose,
-                            _GroupUnits(design, alpha, weights, gptr, max_inner, tol),
+                            _GroupUnits(design, alpha, weights, gptr, max_inner, tol, positive),
                             WorkingSet())
 
 
@@ -415,9 +424,9 @@ class _GroupUnits:
 
     ws_start = _GROUP_WS_START
 
-    def __init__(self, design, alpha, weights, gptr, max_inner, tol):
+    def __init__(self, design, alpha, weights, gptr, max_inner, tol, positive=False):
         self.design, self.alpha, self.weights, self.gptr = design, alpha, weights, gptr
-        self.max_inner = max_inner
+        self.max_inner, self.positive = max_inner, positive
         self.inner = _InnerTolerance(tol)
         self.sizes = np.diff(gptr)
         traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
@@ -427,10 +436,12 @@ class _GroupUnits:
 
     def gap(self, b, beta, state):
         return group_duality_gap(self.design, b, beta, self.alpha, self.weights, self.gptr,
-                                 self.projector)
+                                 self.projector, self.positive)
 
     def scores(self, grad, beta):
-        score = (self.alpha * self.weights - group_norms(grad, self.gptr)) / self.scale
+        # grad is Aᵀr/n = −∇L: with positive only its positive part can violate KKT
+        corr = np.maximum(grad, 0.0) if self.positive else grad
+        score = (self.alpha * self.weights - group_norms(corr, self.gptr)) / self.scale
         support = np.union1d(np.flatnonzero(group_norms(beta, self.gptr) > 0),
                              self.unpenalised)
         return score, support
@@ -441,8 +452,9 @@ class _GroupUnits:
     def solve(self, op, beta_ws, state, inner_rtol):
         ws_gptr = np.concatenate([[0], np.cumsum(self.sizes[state.ws])]).astype(np.int64)
         solve_group_ws(op, 1, self.alpha, np.ascontiguousarray(self.weights[state.ws]),
-                       ws_gptr, beta_ws, self.max_inner, _SNAP_EVERY, _MAX_GROUP_POLISH,
-                       self.inner(inner_rtol), _LBFGS_MEMORY, _DENSE_NEWTON_MAX)
+                       ws_gptr, beta_ws, self.positive, self.max_inner, _SNAP_EVERY,
+                       _MAX_GROUP_POLISH, self.inner(inner_rtol), _LBFGS_MEMORY,
+                       _DENSE_NEWTON_MAX)
 
 
 # --------------------------------------------------------------------------------------
@@ -516,7 +528,7 @@ class _MultiTaskUnits:
         flat = np.ascontiguousarray(W_ws).reshape(m * T)
         op = op[:2] + (np.ascontiguousarray(op[2]).reshape(m * T),) + op[3:]
         gptr = np.arange(0, m * T + 1, T, dtype=np.int64)
-        solve_group_ws(op, T, self.alpha, np.ones(m), gptr, flat, self.max_inner, _SNAP_EVERY,
-                       _MAX_GROUP_POLISH, self.inner(inner_rtol), _LBFGS_MEMORY,
+        solve_group_ws(op, T, self.alpha, np.ones(m), gptr, flat, False, self.max_inner,
+                       _SNAP_EVERY, _MAX_GROUP_POLISH, self.inner(inner_rtol), _LBFGS_MEMORY,
                        _DENSE_NEWTON_MAX)
         W_ws[:] = flat.reshape(m, T)

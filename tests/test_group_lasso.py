@@ -75,10 +75,12 @@ def objective(X, y, coef, intercept, alpha, groups, weights, sample_weight=None)
     return 0.5 * np.sum(s * r**2) / n + alpha * pen
 
 
-def fista(A, b, alpha, groups, weights, n_iter=100_000, tol=1e-14):
+def fista(A, b, alpha, groups, weights, n_iter=100_000, tol=1e-14, positive=False):
     """FISTA with block soft-thresholding on ``1/(2n)||b - A beta||^2 + alpha sum w_g ||.||``
     for contiguous groups listed in order (weight 0: no thresholding), with adaptive restart
-    when the objective rises, stopped when an iterate no longer moves."""
+    when the objective rises, stopped when an iterate no longer moves. With ``positive``
+    (``beta >= 0``) the prox projects first: the prox of ``alpha w ||.|| + [. >= 0]`` is the
+    block soft-thresholding of the positive part."""
     n, p = A.shape
     sizes = np.array([len(g) for g in groups])
     assert np.array_equal(np.concatenate(groups), np.arange(p)), "contiguous groups only"
@@ -92,6 +94,8 @@ def fista(A, b, alpha, groups, weights, n_iter=100_000, tol=1e-14):
         return np.sqrt(np.add.reduceat(v * v, starts))
 
     def prox(u):
+        if positive:
+            u = np.maximum(u, 0.0)
         nu = np.repeat(norms(u), sizes)
         thr = alpha * w_rep / L
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,6 +159,50 @@ def assert_group_kkt(X, y, coef, alpha, groups, weights, sample_weight=None,
         else:
             assert np.linalg.norm(grad[idx]) <= alpha * w * (1 + rtol)
     assert n_active > 0, "expected a non-trivial solution for this KKT check"
+
+
+def assert_positive_group_kkt(X, y, coef, alpha, groups, weights, sample_weight=None,
+                              fit_intercept=True, rtol=1e-7):
+    """KKT of the positive group lasso (``beta >= 0``), ``grad = A^T(A beta - b)/n``: on a
+    zero group ``||max(-grad_g, 0)|| <= alpha w_g``; in a nonzero group
+    ``grad_j = -alpha w_g beta_j/||beta_g||`` where ``beta_j > 0`` and ``grad_j >= 0`` where
+    ``beta_j = 0``. Returns the number of zero coordinates inside nonzero groups."""
+    assert np.all(coef >= 0)
+    A, b, _, _ = centred_weighted(X, y, sample_weight, fit_intercept)
+    n = A.shape[0]
+    grad = A.T @ (A @ coef - b) / n
+    n_active = n_held = 0
+    for idx, w in zip(groups, weights):
+        idx = np.asarray(idx)
+        nb = np.linalg.norm(coef[idx])
+        if nb > 0:
+            n_active += 1
+            on = coef[idx] > 0
+            np.testing.assert_allclose(grad[idx][on], -alpha * w * coef[idx][on] / nb, rtol=0,
+                                       atol=rtol * alpha * w)
+            assert np.all(grad[idx][~on] >= -rtol * alpha * w)
+            n_held += int(np.sum(~on))
+        else:
+            assert np.linalg.norm(np.maximum(-grad[idx], 0.0)) <= alpha * w * (1 + rtol)
+    assert n_active > 0, "expected a non-trivial solution for this KKT check"
+    return n_held
+
+
+def positive_gap_and_scale(X, y, coef, alpha, groups, weights, sample_weight=None,
+                           fit_intercept=True):
+    """Duality gap of the positive group lasso: the dual constraint is
+    ``||max(A_g^T theta, 0)|| <= n alpha w_g``."""
+    A, b, _, _ = centred_weighted(X, y, sample_weight, fit_intercept)
+    n = A.shape[0]
+    r = b - A @ coef
+    g = A.T @ r
+    dual_norm = max(np.linalg.norm(np.maximum(g[idx], 0.0)) / (n * w)
+                    for idx, w in zip(groups, weights))
+    theta = r / max(1.0, dual_norm / alpha)
+    pen = sum(w * np.linalg.norm(coef[idx]) for idx, w in zip(groups, weights))
+    primal = r @ r / (2 * n) + alpha * pen
+    dual = (b @ b - (b - theta) @ (b - theta)) / (2 * n)
+    return primal - dual, b @ b / n
 
 
 def group_alpha_max_ref(X, y, groups, weights, fit_intercept=True):
@@ -271,6 +319,28 @@ def test_matches_skglm_and_celer():
             assert abs(p_h - p_r) <= OBJ_RTOL * p_r, (type(ref), p_h, p_r)
             np.testing.assert_array_equal(support(model.coef_, groups),
                                           support(ref.coef_, groups))
+
+
+def test_matches_skglm_medium():
+    """A medium problem (n=300, p=600 in groups of 5, 8 true groups): same objective (1e-8
+    relative) and the same groups as skglm's GroupLasso at alpha_max/10 and alpha_max/100."""
+    skglm = _try_import("skglm")
+    if skglm is None:
+        pytest.skip("skglm is not importable")
+    X, y = grouped_design(n=300, p=600, k_active=8, seed=17)
+    groups = group_list(600, 5)
+    weights = np.sqrt(5.0) * np.ones(len(groups))
+    a_max = group_alpha_max_ref(X, y, groups, weights)
+    for div in (10, 100):
+        alpha = a_max / div
+        model = fit_tight(X, y, alpha, groups=5)
+        ref = skglm.GroupLasso(groups=5, alpha=alpha, weights=weights, tol=1e-12,
+                               max_iter=1000, max_epochs=100_000).fit(X, y)
+        p_h = objective(X, y, model.coef_, model.intercept_, alpha, groups, weights)
+        p_r = objective(X, y, ref.coef_, ref.intercept_, alpha, groups, weights)
+        assert abs(p_h - p_r) <= OBJ_RTOL * p_r, (div, p_h, p_r)
+        np.testing.assert_array_equal(support(model.coef_, groups), support(ref.coef_, groups))
+        assert_group_kkt(X, y, model.coef_, alpha, groups, weights)
 
 
 def _try_import(name):
@@ -409,10 +479,94 @@ def test_bad_weights_raise(weights, match):
         HadamardGroupLasso(groups=5, weights=weights).fit(X, y)
 
 
-def test_positive_not_supported_yet():
+def positive_alpha_max(A, b, groups, weights):
+    return max(np.linalg.norm(np.maximum(A[:, idx].T @ b, 0.0)) / (A.shape[0] * w)
+               for idx, w in zip(groups, weights))
+
+
+@pytest.mark.parametrize("frac", [0.5, 0.1, 0.01])
+@pytest.mark.parametrize("name", ["dense", "no-intercept", "weighted", "sparse",
+                                  "custom-weights"])
+def test_positive_matches_projected_proximal_gradient(name, frac):
+    """positive=True against FISTA with projected block soft-thresholding: same objective,
+    same groups, same coefficients, the positive KKT conditions, exact zeros (whole groups
+    and single coordinates held at 0 inside nonzero groups)."""
+    X, y, sw, _, groups, weights, kw, fit_intercept = _case(name, frac)
+    A, b, x_mean, y_mean = centred_weighted(X, y, sw, fit_intercept)
+    alpha = frac * positive_alpha_max(A, b, groups, weights)
+    model = fit_tight(X, y, alpha, sample_weight=sw, positive=True, **kw)
+    ref = fista(A, b, alpha, groups, weights, positive=True)
+    p_h = objective(X, y, model.coef_, model.intercept_, alpha, groups, weights, sw)
+    p_r = objective(X, y, ref, y_mean - x_mean @ ref, alpha, groups, weights, sw)
+    assert p_h <= p_r * (1 + OBJ_RTOL), (p_h, p_r)
+    assert abs(p_h - p_r) <= OBJ_RTOL * abs(p_r)
+    np.testing.assert_array_equal(support(model.coef_, groups), support(ref, groups))
+    np.testing.assert_allclose(model.coef_, ref, atol=1e-6 * np.abs(ref).max())
+    # the zero coordinates are those of the reference (which are exact: projection)
+    scale = np.abs(ref).max()
+    assert np.all(ref[model.coef_ == 0] <= 1e-6 * scale)
+    assert np.all(model.coef_[ref == 0] <= 1e-6 * scale)
+    n_held = assert_positive_group_kkt(X, y, model.coef_, alpha, groups, weights, sw,
+                                       fit_intercept)
+    if frac < 0.5:
+        assert n_held > 0  # the constraint is active inside some nonzero group
+    gap, gap_scale = positive_gap_and_scale(X, y, model.coef_, alpha, groups, weights, sw,
+                                            fit_intercept)
+    assert gap <= TOL * gap_scale * (1 + 1e-6) + 1e-14
+    assert model.dual_gap_ == pytest.approx(gap, rel=1e-6, abs=1e-12 * gap_scale)
+
+
+def test_positive_matches_skglm():
+    """Same objective (1e-8 relative) and groups as skglm's GroupLasso(positive=True)."""
+    skglm = _try_import("skglm")
+    if skglm is None:
+        pytest.skip("skglm is not importable")
+    X, y = grouped_design(n=150, p=80, k_active=5, seed=14)
+    groups = group_list(80, 5)
+    weights = np.sqrt(5.0) * np.ones(len(groups))
+    A, b, _, _ = centred_weighted(X, y)
+    for frac in (0.1, 0.01):
+        alpha = frac * positive_alpha_max(A, b, groups, weights)
+        model = fit_tight(X, y, alpha, groups=5, positive=True)
+        ref = skglm.GroupLasso(groups=5, alpha=alpha, weights=weights, positive=True,
+                               tol=1e-12, max_iter=1000, max_epochs=100_000).fit(X, y)
+        p_h = objective(X, y, model.coef_, model.intercept_, alpha, groups, weights)
+        p_r = objective(X, y, ref.coef_, ref.intercept_, alpha, groups, weights)
+        assert abs(p_h - p_r) <= OBJ_RTOL * p_r, (p_h, p_r)
+        np.testing.assert_array_equal(support(model.coef_, groups), support(ref.coef_, groups))
+
+
+def test_positive_above_alpha_max_is_zero():
+    X, y = grouped_design(seed=15)
+    groups = group_list(X.shape[1], 5)
+    weights = np.sqrt(5.0) * np.ones(len(groups))
+    A, b, _, _ = centred_weighted(X, y)
+    a_max = positive_alpha_max(A, b, groups, weights)
+    # the positive threshold is below the signed one: positive parts only
+    assert a_max < group_alpha_max_ref(X, y, groups, weights)
+    model = HadamardGroupLasso(alpha=a_max * (1 + 1e-8), groups=5, positive=True).fit(X, y)
+    assert np.all(model.coef_ == 0)
+    model = fit_tight(X, y, a_max * 0.99, groups=5, positive=True)
+    assert support(model.coef_, groups).sum() == 1
+
+
+def test_positive_overlapping_groups_and_warm_start():
+    X, y = grouped_design(p=40, seed=16)
+    groups = [list(range(0, 8)), list(range(5, 15)), list(range(15, 40)), [3, 30, 31]]
+    model = fit_tight(X, y, 0.02, groups=groups, positive=True, warm_start=True)
+    assert np.all(model.coef_ >= 0) and np.any(model.coef_ > 0)
+    first = model.coef_.copy()
+    model.fit(X, y)
+    np.testing.assert_allclose(model.coef_, first, atol=1e-9 * np.abs(first).max())
+    assert model.n_iter_ == 1
+
+
+@pytest.mark.parametrize("kw", [{"groups": [0] * 30 + [-1] * 30},
+                                {"groups": 5, "weights": [0.0] + [1.0] * 11}])
+def test_positive_with_unpenalised_features_raises(kw):
     X, y = grouped_design()
-    with pytest.raises(ValueError, match="positive"):
-        HadamardGroupLasso(groups=5, positive=True).fit(X, y)
+    with pytest.raises(ValueError, match="positive=True needs every feature"):
+        HadamardGroupLasso(positive=True, **kw).fit(X, y)
 
 
 # --------------------------------------------------------------------------------------

@@ -199,7 +199,9 @@ class HadamardGroupLasso(HadamardLinearModel):
     warm_start : bool, default=False
         Reuse the previous solution as the start of the next fit.
     positive : bool, default=False
-        Not supported yet: ``True`` raises a ValueError.
+        Constrain the coefficients to be non-negative: the objective above is minimised
+        subject to ``w >= 0``. Every feature must then be in a penalised group (no label -1,
+        no weight 0; a ValueError otherwise). See Notes for how it is solved.
 
     Attributes
     ----------
@@ -230,6 +232,17 @@ class HadamardGroupLasso(HadamardLinearModel):
     weight_g))`` over the penalised groups, with the residual ``r`` projected off the span of
     the unpenalised features (the dual constraint ``X_u^T theta = 0``), so it is a valid
     certificate at every point.
+
+    With ``positive=True`` the factors are squared, ``w_j = s_g^2 * u_j^2`` (``nu_g = s_g^2``,
+    ``omega_j = u_j^2``), with surrogate penalty ``alpha * weight_g / 2 * (s_g^4 +
+    sum_j u_j^4)``: the same bound over non-negative factors, so every point of the smooth
+    problem is feasible. The snap thresholds the positive part (the proximal map of
+    ``alpha weight_g ||.|| + [w_g >= 0]`` is the block soft-thresholding of ``max(z_g, 0)``),
+    the Newton polish works on the positive coordinates of the active groups, and the dual
+    constraint of the certificate becomes ``||max(X_g^T theta, 0)|| <= n alpha weight_g``. The
+    optimality conditions checked are: on a zero group ``||max(-grad_g, 0)|| <= alpha
+    weight_g``; in a nonzero group ``grad_j = -alpha weight_g w_j / ||w_g||`` where ``w_j > 0``
+    and ``grad_j >= 0`` where ``w_j = 0`` (``grad`` the gradient of the squared-error term).
 
     Kolb, Müller, Bischl, Rügamer, "Smoothing the Edges: Smooth Optimization for Sparse
     Regularization using Hadamard Overparametrization", arXiv:2307.03571.
@@ -274,8 +287,6 @@ class HadamardGroupLasso(HadamardLinearModel):
     def _validate_params(self):
         self._check_common_params()
         check_bool_param(self.positive, "positive")
-        if self.positive:
-            raise ValueError("positive=True is not supported yet by HadamardGroupLasso.")
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -298,6 +309,9 @@ class HadamardGroupLasso(HadamardLinearModel):
         sample_weight = check_sample_weight(sample_weight, n_samples)
         columns, gptr, sizes, free = resolve_groups(self.groups, n_features)
         w = resolve_weights(self.weights, sizes, free)
+        if self.positive and np.any(w == 0):
+            raise ValueError("positive=True needs every feature in a penalised group; got "
+                             "unpenalised features (label -1 or weight 0).")
         identity = columns.size == n_features and np.array_equal(columns,
                                                                    np.arange(n_features))
         overlapping = columns.size != n_features
@@ -316,7 +330,7 @@ class HadamardGroupLasso(HadamardLinearModel):
 
         beta, gap, n_iter, converged = solve_group_lasso(
             design, b, float(self.alpha), w, gptr, beta0, tol=float(self.tol),
-            max_iter=int(self.max_iter),
+            max_iter=int(self.max_iter), positive=bool(self.positive),
         )
         if not converged:
             warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
