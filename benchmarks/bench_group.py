@@ -24,11 +24,18 @@ meaning of ``tol``):
   our scaling): it is given ``group_reg = alpha / 2``, ``l1_reg = 0``. The run checks this:
   its solution must reach the target gap of *our* objective at that ``group_reg``.
 
+A second table times HadamardMultiTaskLasso against sklearn's ``MultiTaskLasso`` (whose
+``tol`` is the same relative gap, but on its own dual point, so it too goes through the ladder),
+skglm's and celer's ``MultiTaskLasso``, on ``1/(2n)||Y - XW - b0||^2_F + alpha sum_j ||W_j||``
+(AR(1) design, 10 features active in every task), certified the same way with the
+multi-task gap (``theta = R_c / max(1, max_j ||X_c,j^T R_c|| / (n alpha))``).
+
 Timings are medians of interleaved repeats after one untimed warm-up fit (JIT compilation
 excluded). Usage::
 
     python benchmarks/bench_group.py            # full grid, writes benchmarks/results_group.md
-    python benchmarks/bench_group.py --quick    # only the 500x1000 problem, 3 repeats
+    python benchmarks/bench_group.py --quick    # only the smaller problems, 3 repeats
+    python benchmarks/bench_group.py --only multitask   # one of the two tables
 """
 
 from __future__ import annotations
@@ -48,11 +55,12 @@ sys.path.insert(0, str(HERE))
 
 from _problems import ar1_design  # noqa: E402
 
-from hadasparse import HadamardGroupLasso  # noqa: E402
+from hadasparse import HadamardGroupLasso, HadamardMultiTaskLasso  # noqa: E402
 
 TARGET_REL_GAP = 1e-6
 ALPHA_DIVS = (10, 100)
 TOL_LADDERS = {
+    "sklearn": [10.0 ** -k for k in range(4, 15)],
     "skglm": [10.0 ** -k for k in range(4, 15)],
     "celer": [10.0 ** -k for k in range(4, 15)],
     "group-lasso": [10.0 ** -k for k in range(5, 13)],
@@ -106,6 +114,34 @@ def group_duality_gap(X, y, coef, intercept, alpha, size):
     return (primal - dual) / ((yc @ yc) / n), primal
 
 
+def make_multitask(n, p, n_tasks, n_active=10, rho=0.5, seed=0):
+    """AR(1)-correlated dense design, ``n_active`` features with N(0,1) coefficients in every
+    task, N(0,1) noise."""
+    rng = np.random.default_rng(seed)
+    X = ar1_design(n, p, rho=rho, rng=rng)
+    W = np.zeros((p, n_tasks))
+    W[rng.choice(p, n_active, replace=False)] = rng.standard_normal((n_active, n_tasks))
+    return X, X @ W + rng.standard_normal((n, n_tasks))
+
+
+def multitask_alpha_max(X, Y):
+    Xc = X - X.mean(axis=0)
+    return float(np.max(np.linalg.norm(Xc.T @ (Y - Y.mean(axis=0)), axis=1))) / X.shape[0]
+
+
+def multitask_duality_gap(X, Y, coef, intercept, alpha):
+    """Relative gap of the returned model (coef of shape (n_tasks, p)) and its objective."""
+    n = X.shape[0]
+    R = Y - X @ coef.T - intercept
+    primal = 0.5 * np.sum(R**2) / n + alpha * np.linalg.norm(coef, axis=0).sum()
+    Yc = Y - Y.mean(axis=0)
+    Rc = R - R.mean(axis=0)
+    corr = X.T @ Rc - np.outer(X.mean(axis=0), Rc.sum(axis=0))
+    theta = Rc / max(1.0, np.max(np.linalg.norm(corr, axis=1)) / (n * alpha))
+    dual = 0.5 * (np.sum(Yc**2) - np.sum((Yc - theta) ** 2)) / n
+    return (primal - dual) / (np.sum(Yc**2) / n), primal
+
+
 # ---------------------------------------------------------------------------
 # Solvers: (alpha, size, p, tol) -> fitted-able estimator
 # ---------------------------------------------------------------------------
@@ -151,6 +187,35 @@ def build_solvers():
     return solvers, notes
 
 
+def build_multitask_solvers(notes):
+    from sklearn.linear_model import MultiTaskLasso
+
+    solvers = [
+        ("HadamardMultiTaskLasso",
+         lambda alpha, tol: HadamardMultiTaskLasso(alpha=alpha, tol=tol, max_iter=10_000), None),
+        ("sklearn", lambda alpha, tol: MultiTaskLasso(alpha=alpha, tol=tol, max_iter=100_000),
+         "sklearn"),
+    ]
+    try:
+        import skglm
+
+        solvers.append(("skglm", lambda alpha, tol: skglm.MultiTaskLasso(
+            alpha=alpha, tol=tol, max_iter=1000, max_epochs=100_000), "skglm"))
+    except ImportError:
+        pass
+    try:
+        import celer
+
+        def _celer(alpha, tol):
+            return celer.MultiTaskLasso(alpha=alpha, tol=tol, max_iter=1000,
+                                        max_epochs=100_000)
+        _celer(0.1, 1e-4).fit(np.eye(3), np.eye(3))  # it may not run with this sklearn
+        solvers.append(("celer", _celer, "celer"))
+    except Exception as exc:  # noqa: BLE001 -- any failure only drops the solver
+        notes.append(f"celer MultiTaskLasso skipped ({type(exc).__name__}: {exc})")
+    return solvers
+
+
 def _coef(model):
     return np.asarray(model.coef_, dtype=np.float64).ravel()
 
@@ -168,17 +233,14 @@ def _fit(make, X, y):
     return model
 
 
-def calibrate(name, make, ladder, X, y, alpha, size):
-    """The tol each solver is timed at, and its fitted model there."""
-    p = X.shape[1]
+def calibrate(make, ladder, X, y, certificate):
+    """The tol a solver is timed at (``make(tol)`` builds it), and its fitted model there."""
     if ladder is None:
-        model = _fit(lambda: make(alpha, size, p, TARGET_REL_GAP), X, y)
-        return TARGET_REL_GAP, model
+        return TARGET_REL_GAP, _fit(lambda: make(TARGET_REL_GAP), X, y)
     model = None
     for tol in TOL_LADDERS[ladder]:
-        model = _fit(lambda: make(alpha, size, p, tol), X, y)
-        rel_gap, _ = group_duality_gap(X, y, _coef(model), _intercept(model), alpha, size)
-        if rel_gap <= TARGET_REL_GAP:
+        model = _fit(lambda: make(tol), X, y)
+        if certificate(model)[0] <= TARGET_REL_GAP:
             return tol, model
     return tol, model
 
@@ -207,16 +269,29 @@ def time_cell(entries, X, y, repeats):
     return {name: float(np.median(times[name])) for name, _ in entries}
 
 
+def _load_average():
+    try:
+        import os
+
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return (float("nan"),) * 3
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--output", default=None)
+    parser.add_argument("--only", choices=["group", "multitask"], default=None,
+                        help="run one of the two tables")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     problems = [("corr500x1000 g5", 500, 1000, 5)]
     if not args.quick:
         problems.append(("corr2000x10000 g10", 2000, 10000, 10))
+    if args.only == "multitask":
+        problems = []
     solvers, notes = build_solvers()
 
     rows = []
@@ -229,9 +304,13 @@ def main(argv=None):
             for name, make, ladder in solvers:
                 if name == "group-lasso" and p > GROUP_LASSO_MAX_FEATURES:
                     continue
-                tol, model = calibrate(name, make, ladder, X, y, alpha, size)
-                rel_gap, primal = group_duality_gap(X, y, _coef(model), _intercept(model),
-                                                    alpha, size)
+                def certificate(model):
+                    return group_duality_gap(X, y, _coef(model), _intercept(model), alpha,
+                                             size)
+
+                tol, model = calibrate(lambda t: make(alpha, size, p, t), ladder, X, y,
+                                       certificate)
+                rel_gap, primal = certificate(model)
                 n_groups = int(np.count_nonzero(_group_norms(_coef(model), size)))
                 cell.append(dict(problem=pname, div=div, solver=name, tol=tol,
                                  rel_gap=rel_gap, primal=primal, groups=n_groups,
@@ -252,12 +331,58 @@ def main(argv=None):
                       f"ratio vs skglm {c['ratio_skglm']:.2f}", flush=True)
             rows.extend(cell)
 
+    mt_rows = []
+    mt_problems = [("corr500x2000 T5", 500, 2000, 5)]
+    if not args.quick:
+        mt_problems.append(("corr1000x5000 T10", 1000, 5000, 10))
+    if args.only == "group":
+        mt_problems = []
+    mt_solvers = build_multitask_solvers(notes)
+    for pname, n, p, n_tasks in mt_problems:
+        X, Y = make_multitask(n, p, n_tasks)
+        a_max = multitask_alpha_max(X, Y)
+        for div in ALPHA_DIVS:
+            alpha = a_max / div
+            cell = []
+            for name, make, ladder in mt_solvers:
+                def certificate(model):
+                    return multitask_duality_gap(X, Y, np.asarray(model.coef_, dtype=float),
+                                                 np.asarray(model.intercept_, dtype=float),
+                                                 alpha)
+
+                tol, model = calibrate(lambda t, m=make: m(alpha, t), ladder, X, Y,
+                                       certificate)
+                rel_gap, primal = certificate(model)
+                n_feat = int(np.count_nonzero(np.linalg.norm(model.coef_, axis=0)))
+                cell.append(dict(problem=pname, div=div, solver=name, tol=tol,
+                                 rel_gap=rel_gap, primal=primal, groups=n_feat,
+                                 make=(lambda m=make, t=tol: m(alpha, t))))
+                print(f"{pname} amax/{div} {name}: tol {tol:.0e}, rel gap {rel_gap:.2e}, "
+                      f"{n_feat} features", flush=True)
+            secs = time_cell([(c["solver"], c["make"]) for c in cell], X, Y, repeats)
+            ref = cell[0]
+            by = {c["solver"]: c for c in cell}
+            for c in cell:
+                c["seconds"] = secs[c["solver"]]
+                c["obj_rel"] = (c["primal"] - ref["primal"]) / abs(ref["primal"])
+                c["same_groups"] = c["groups"] == ref["groups"]
+            for c in cell:
+                c["ratio_skglm"] = (c["seconds"] / by["skglm"]["seconds"] if "skglm" in by
+                                    else float("nan"))
+                c["ratio_sklearn"] = c["seconds"] / by["sklearn"]["seconds"]
+                print(f"  {c['solver']:24s} {1e3 * c['seconds']:10.1f} ms  "
+                      f"ratio vs skglm {c['ratio_skglm']:.2f}, vs sklearn "
+                      f"{c['ratio_sklearn']:.2f}", flush=True)
+            mt_rows.extend(cell)
+
+    load = ", ".join(f"{v:.2f}" for v in _load_average())
     lines = [
         "# Group lasso benchmark",
         "",
         f"Generated by `benchmarks/bench_group.py{' --quick' if args.quick else ''}` on "
         f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()} / Python {platform.python_version()}, {repeats} repeats.",
+        f"{platform.machine()} / Python {platform.python_version()}, {repeats} repeats; "
+        f"load average (1, 5, 15 min) at the end: {load}.",
         "",
         f"Target: independent duality gap <= {TARGET_REL_GAP:g} * ||y_c||^2 / n for every "
         "solver; weights sqrt(|g|); intercept fitted; AR(1) rho=0.5 designs, 10 active "
@@ -274,13 +399,32 @@ def main(argv=None):
             f"{c['rel_gap']:.1e}{flag} | {c['groups']}{'' if c['same_groups'] else ' ≠'} | "
             f"{c['obj_rel']:+.1e} | {1e3 * c['seconds']:.1f} | {c['ratio_skglm']:.2f} |"
         )
+    lines += [
+        "",
+        "## Multi-task lasso",
+        "",
+        "Same target gap; `1/(2n)||Y - XW - b0||^2_F + alpha sum_j ||W_j||_2`, intercept "
+        "fitted, 10 features active in every task.",
+        "",
+        "| problem | alpha | solver | tol used | rel. gap | features | objective - ours "
+        "(rel.) | time (ms) | time / skglm | time / sklearn |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in mt_rows:
+        flag = "" if c["rel_gap"] <= TARGET_REL_GAP else " †"
+        lines.append(
+            f"| {c['problem']} | amax/{c['div']} | {c['solver']} | {c['tol']:.0e} | "
+            f"{c['rel_gap']:.1e}{flag} | {c['groups']}{'' if c['same_groups'] else ' ≠'} | "
+            f"{c['obj_rel']:+.1e} | {1e3 * c['seconds']:.1f} | {c['ratio_skglm']:.2f} | "
+            f"{c['ratio_sklearn']:.2f} |"
+        )
     notes.append(f"group-lasso runs only where p <= {GROUP_LASSO_MAX_FEATURES} (its FISTA "
                  "takes tens of seconds per fit already at 500x1000) and is timed on one fit "
                  f"when a fit takes more than {SLOW_FIT_SECONDS:g} s")
     if notes:
         lines += ["", "Notes: " + "; ".join(notes) + "."]
     lines += ["", "† the independent gap misses the target even at the tightest tol tried; "
-              "≠ a different number of nonzero groups than HadamardGroupLasso."]
+              "≠ a different number of nonzero groups (features) than the Hadamard solver."]
     out = Path(args.output) if args.output else HERE / (
         "results_group_quick.md" if args.quick else "results_group.md")
     out.write_text("\n".join(lines) + "\n")
