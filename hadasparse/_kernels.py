@@ -21,6 +21,12 @@ _CURVATURE_EPS = 1e-10
 _CG_MIN_ACTIVE = 600
 # Largest ratio of active features to samples at which it does so.
 _CG_MAX_SATURATION = 0.75
+# Path continuation inside a working set: each step lowers α by this factor, and is solved
+# by an active-set polish of at most this many rounds, adding at most a tenth of the
+# active set's size (and at least _CONTINUATION_MIN_ADD) of the worst violators per round.
+_CONTINUATION_RATIO = 0.9
+_CONTINUATION_ROUNDS = 50
+_CONTINUATION_MIN_ADD = 8
 
 
 # The quadratic part ``1/2 βᵀGβ − cᵀβ`` on a working set is reached through ``op``, a tuple
@@ -77,6 +83,28 @@ def op_grad(op, beta):
         grad[j] = -(acc - x_mean[j] * s_r) / n
     value = 0.5 * ((resid @ resid) - (b @ b)) / n
     return value, grad
+
+
+@njit(cache=True)
+def op_grad_update(op, grad, beta, act, m, step):
+    """Bring ``grad``, the gradient before the active coordinates ``act[:m]`` moved by
+    ``step``, up to date at ``beta``: in Gram form by the rows of G of the moved coordinates
+    when they are few; else (many moved, or sparse columns) by a fresh product."""
+    k = grad.shape[0]
+    n_moved = 0
+    for a in range(m):
+        if step[a] != 0.0:
+            n_moved += 1
+    if op[0] and 4 * n_moved < k:
+        G = op[1]
+        for a in range(m):
+            s = step[a]
+            if s != 0.0:
+                row = G[act[a]]
+                for j in range(k):
+                    grad[j] += s * row[j]
+    else:
+        grad[:] = op_grad(op, beta)[1]
 
 
 @njit(cache=True)
@@ -630,10 +658,14 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_c
 
 @njit(cache=True)
 def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, act, pos,
-           fstate):
+           fstate, max_add=0):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
-    piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators.
+    piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators
+    (the ``max_add`` worst, all of them if 0). Violators added together can pull each other
+    against their signs so that the segment is no descent direction; then fewer are added
+    at a time (halving; a single violator added at an optimum of the active set always gives
+    descent).
 
     The Cholesky factor ``L`` of the active Gram block (active set ``act[:m]``, ``pos`` its
     inverse map, ``fstate = [m, factor_valid]``) is updated, not recomputed, as the active set
@@ -665,6 +697,8 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
     # with conjugate gradients, rounds that only fix signs use a rough solve: each such round
     # just needs a descent direction, and the line search keeps the objective decreasing
     loose = use_cg
+    cap = max_add if max_add > 0 else k
+    n_added = 0
     for rounds in range(1, max_rounds + 1):
         if m > 0:
             x_a = np.empty(m)
@@ -739,6 +773,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
                         t_star = 1.0 if lin + alpha * slope_l1 < 0.0 else t_lo
             reached = t_star >= 1.0
             consistent = True
+            step = np.empty(m)
             for a in range(m):
                 if reached:
                     xn = z[a]
@@ -751,37 +786,48 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
                             xn = 0.0
                 if positive and xn < 0.0:
                     xn = 0.0
+                step[a] = xn - x_a[a]
                 beta[act[a]] = xn
                 sgn = np.sign(xn)
                 if sgn != theta[act[a]]:
                     consistent = False
                 theta[act[a]] = sgn
+            op_grad_update(op, grad, beta, act, m, step)
             # drop the coordinates that reached zero from the factor
             m = _drop_inactive(L, m, act, pos, theta, not use_cg)
-            grad = op_grad(op, beta)[1]
+            if n_added > 0 and t_star <= 0.0:
+                cap = max(1, n_added // 2)  # no descent: add fewer violators next time
+            n_added = 0
             if not (reached and consistent):
                 continue
             if loose:
                 # the signs settled with a rough solve: solve again accurately from here
                 loose = False
                 continue
-        # optimal on the active set: add the violators among the zeros
-        n_viol = 0
-        n_rejected = 0
+        # optimal on the active set: add the (cap worst) violators among the zeros
+        n_cand = 0
+        cand = np.empty(k, dtype=np.int64)
+        excess = np.empty(k)
         for j in range(k):
             if theta[j] != 0.0:
                 continue
-            g = grad[j]
-            if positive:
-                viol = -g > alpha + kkt_eps
-            else:
-                viol = abs(g) > alpha + kkt_eps
-            if not viol:
-                continue
+            e = (-grad[j] if positive else abs(grad[j])) - alpha
+            if e > kkt_eps:
+                cand[n_cand] = j
+                excess[n_cand] = e
+                n_cand += 1
+        order = np.argsort(-excess[:n_cand]) if n_cand > cap else np.arange(n_cand)
+        n_viol = 0
+        n_rejected = 0
+        for ii in range(n_cand):
+            if n_viol == cap:
+                break
+            j = cand[order[ii]]
             if _try_append(op, diag, L, m, act, pos, j, dep_tol, not use_cg):
                 m += 1
-                theta[j] = 1.0 if positive else -np.sign(g)
+                theta[j] = 1.0 if positive else -np.sign(grad[j])
                 n_viol += 1
+                n_added += 1
                 loose = use_cg
             else:
                 n_rejected += 1
@@ -794,7 +840,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
 
 @njit(cache=True)
 def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
-                   memory, max_support, L, act, pos, fstate):
+                   memory, max_support, L, act, pos, fstate, alpha_from=0.0):
     """Solve the lasso on one working set through its Hadamard surrogate.
 
     Runs L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the
@@ -804,6 +850,11 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     ``L, act, pos, fstate`` hold the polish's active set and Cholesky factor (see
     :func:`polish`); the caller keeps them from one working set to the next, which only ever
     appends features. Returns ``(converged, inner_iterations)``.
+
+    Along a path, ``alpha_from > alpha`` says that ``beta`` solved the problem at
+    ``alpha_from`` (on the previous working set): the solution is then followed from there
+    in steps of :data:`_CONTINUATION_RATIO` by the polish alone, each step starting
+    next to its solution. Only if a step fails does the surrogate take over.
     """
     k = beta.shape[0]
     diag = op_diag(op, k)
@@ -824,7 +875,26 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
             nnz += 1
         elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
             n_viol += 1
-    if nnz > 0 and n_viol <= max(4, nnz // 50):
+    if nnz > 0 and alpha_from > alpha:
+        candidate = beta.copy()
+        a_step = alpha_from
+        converged = False
+        while True:
+            a_step = max(alpha, a_step * _CONTINUATION_RATIO)
+            converged, _ = polish(op, diag, a_step, candidate, positive, _CONTINUATION_ROUNDS,
+                                  rtol, max_support, L, act, pos, fstate,
+                                  max(_CONTINUATION_MIN_ADD, fstate[0] // 10))
+            if not converged or a_step == alpha:
+                break
+        if converged:
+            beta[:] = candidate
+            return True, 0
+        # start the surrogate from where the continuation got to
+        beta[:] = candidate
+        grad_beta = op_grad(op, beta)[1]
+        x = balanced_factors(beta, grad_beta, alpha, diag, positive)
+        prev_signs = np.sign(beta)
+    elif nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
         converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
                               max_support, L, act, pos, fstate)
