@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._design import preprocess
-from .._solver import WorkingSet, solve_lasso, warn_not_converged
+from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
 from .._validation import check_bool_param, check_option
 from ..paths import lasso_alpha_max
 from ._lasso import HadamardLasso
@@ -14,24 +14,27 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
                          tol, max_iter):
     """Mean squared test error along ``alphas`` of the lasso fitted on the training fold,
     warm-started from one alpha to the next (the fold's weights are rescaled to sum to its
-    size, as sklearn does)."""
-    sw_train = None if sample_weight is None else sample_weight[train]
-    sw_test = None if sample_weight is None else sample_weight[test]
-    design, b, x_offset, y_offset = preprocess(X[train], y[train], sw_train, fit_intercept)
-    X_test, y_test = X[test], y[test]
-    n = design.n_samples
-    beta = np.zeros(X.shape[1])
-    mse = np.empty(len(alphas))
-    state = WorkingSet()
-    for i, alpha in enumerate(alphas):
-        beta, gap, _, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
-                                              max_iter=max_iter, positive=positive,
-                                              state=state)
-        if not converged:
-            warn_not_converged(gap, tol * (b @ b) / n, max_iter)
-        intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
-        resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
-        mse[i] = np.average(resid**2, weights=sw_test)
+    size, as sklearn does). Runs on one BLAS thread, test predictions included: a
+    multi-threaded mat-vec between two solves collapses when another process holds a core."""
+    with single_threaded_blas():
+        sw_train = None if sample_weight is None else sample_weight[train]
+        sw_test = None if sample_weight is None else sample_weight[test]
+        design, b, x_offset, y_offset = preprocess(X[train], y[train], sw_train,
+                                                   fit_intercept)
+        X_test, y_test = X[test], y[test]
+        n = design.n_samples
+        beta = np.zeros(X.shape[1])
+        mse = np.empty(len(alphas))
+        state = WorkingSet()
+        for i, alpha in enumerate(alphas):
+            beta, gap, _, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
+                                                  max_iter=max_iter, positive=positive,
+                                                  state=state)
+            if not converged:
+                warn_not_converged(gap, tol * (b @ b) / n, max_iter)
+            intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
+            resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
+            mse[i] = np.average(resid**2, weights=sw_test)
     return mse
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._design import preprocess
 from .._lq_solver import depth_of, group_lipschitz, group_lq_alpha_max, lq_alpha_max
+from .._solver import single_threaded_blas
 from .._validation import (
     check_bool_param,
     check_option,
@@ -26,16 +27,20 @@ from ._multitask import HadamardMultiTaskLasso
 
 def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
     """Test error along ``alphas`` (decreasing) of ``estimator`` fitted on the training fold,
-    each fit warm-started from the previous one."""
+    each fit warm-started from the previous one (on one BLAS thread: see
+    :func:`~hadasparse._solver.single_threaded_blas`)."""
     sw_train = None if sample_weight is None else sample_weight[train]
     sw_test = None if sample_weight is None else sample_weight[test]
+    X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
     estimator.set_params(warm_start=True)
     mse = np.empty(len(alphas))
-    for i, alpha in enumerate(alphas):
-        estimator.set_params(alpha=float(alpha)).fit(X[train], y[train], sample_weight=sw_train)
-        resid = np.asarray(estimator.predict(X[test])) - y[test]
-        per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
-        mse[i] = np.average(per_sample, weights=sw_test)
+    with single_threaded_blas():
+        for i, alpha in enumerate(alphas):
+            estimator.set_params(alpha=float(alpha)).fit(X_train, y_train,
+                                                         sample_weight=sw_train)
+            resid = np.asarray(estimator.predict(X_test)) - y_test
+            per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
+            mse[i] = np.average(per_sample, weights=sw_test)
     return mse
 
 
