@@ -26,7 +26,9 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         1 / (2 * n_samples) * ||Y - X W^T - b0||^2_Fro + alpha / 2 * sum_j (nu_j^2 + ||omega_j||^2)
 
     by the same working-set solver (L-BFGS on the factors, block soft-thresholding snap, Newton
-    polish, duality gap on all features).
+    polish, duality gap on all features). The design of this group lasso is ``X ⊗ I_T``,
+    whose Gram matrix is ``G ⊗ I_T`` (``G = X^T X / n``): the working set keeps only the
+    features' Gram matrix and applies it to its features × tasks coefficient block.
 
     Parameters
     ----------
