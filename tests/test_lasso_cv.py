@@ -147,3 +147,34 @@ def test_bad_parameters():
         HadamardLassoCV(eps=0.0).fit(X, y)
     with pytest.raises(ValueError, match="1d array"):
         HadamardLassoCV().fit(X, np.c_[y, y])
+
+
+@pytest.mark.parametrize("name", ["lasso", "group", "lq", "multitask"])
+def test_randomized_search_parallel_equals_sequential(name):
+    """Every estimator in a Pipeline inside RandomizedSearchCV with n_jobs=2: the parallel
+    search scores each sampled alpha exactly as a sequential cross_val_score does, and its
+    best estimator is the refit of the best candidate."""
+    from scipy.stats import loguniform
+    from sklearn.model_selection import RandomizedSearchCV, cross_val_score
+
+    from hadasparse import HadamardGroupLasso, HadamardLqRegressor, HadamardMultiTaskLasso
+
+    X, y = correlated(n=90, p=24, seed=3)
+    est = {"lasso": HadamardLasso(tol=1e-8),
+           "group": HadamardGroupLasso(groups=4, tol=1e-8),
+           "lq": HadamardLqRegressor(q=0.5, tol=1e-8),
+           "multitask": HadamardMultiTaskLasso(tol=1e-8)}[name]
+    if name == "multitask":
+        y = np.c_[y, 0.5 * y + np.random.RandomState(1).standard_normal(y.size)]
+    pipe = make_pipeline(StandardScaler(), est)
+    key = pipe.steps[-1][0] + "__alpha"
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = RandomizedSearchCV(pipe, {key: loguniform(1e-3, 1.0)}, n_iter=4, cv=cv,
+                                random_state=0, n_jobs=2).fit(X, y)
+    for params, score in zip(search.cv_results_["params"],
+                             search.cv_results_["mean_test_score"]):
+        seq = cross_val_score(pipe.set_params(**params), X, y, cv=cv).mean()
+        np.testing.assert_allclose(score, seq, rtol=1e-10)
+    best = search.cv_results_["params"][search.best_index_]
+    np.testing.assert_allclose(search.best_estimator_.predict(X),
+                               pipe.set_params(**best).fit(X, y).predict(X), rtol=1e-10)
