@@ -42,6 +42,8 @@ from ._kernels import (
 # zero groups violating KKT join the polish's active set once the active groups' KKT residual
 # is below this fraction of the largest violation
 _EARLY_ADD = 0.1
+# smallest Newton-CG forcing term at which the Hessian products use a float32 Gram block
+_SINGLE_PRECISION_FORCING = 1e-3
 
 
 @njit(cache=True)
@@ -478,10 +480,16 @@ def group_kkt(grad, beta, alpha, w, gptr, active, positive):
 
 
 @njit(cache=True)
-def _hess_times(op, T, GA, act, m, d, beta, norms, active, alpha, w, gptr, pos, mu):
+def _hess_times(op, T, GA, GA32, act, m, d, beta, norms, active, alpha, w, gptr, pos, mu):
     """``H d`` for the Newton Hessian of the active groups, without forming ``H``; ``GA`` is
-    the block of :func:`_active_block`."""
-    out = _active_times(op, T, GA, act, m, d)
+    the block of :func:`_active_block`, ``GA32`` the same in single precision when the
+    product may use it (not empty)."""
+    if GA32.shape[0] > 0:
+        mf = GA32.shape[0]
+        D = np.ascontiguousarray(d).reshape((mf, m // mf)).astype(np.float32)
+        out = np.ascontiguousarray(GA32 @ D).reshape(m).astype(np.float64)
+    else:
+        out = _active_times(op, T, GA, act, m, d)
     for g in range(w.shape[0]):
         if not active[g] or w[g] == 0.0 or norms[g] == 0.0:
             continue
@@ -574,6 +582,12 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
         o += sz * sz
 
     GA = _active_block(op, T, act, m, pos, gptr, active)
+    # a loose Newton direction tolerates the rounding of a single-precision Gram block, whose
+    # products (memory-bound) take half the time
+    if op[0] and rtol >= _SINGLE_PRECISION_FORCING:
+        GA32 = GA.astype(np.float32)
+    else:
+        GA32 = np.zeros((0, 0), dtype=np.float32)
     x = np.zeros(m)
     r = -gF.copy()
     target = rtol * np.sqrt(r @ r)
@@ -583,7 +597,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
     for _ in range(max_iter):
         if np.sqrt(r @ r) <= target:
             break
-        Hp = _hess_times(op, T, GA, act, m, pdir, beta, norms, active, alpha, w, gptr, pos, mu)
+        Hp = _hess_times(op, T, GA, GA32, act, m, pdir, beta, norms, active, alpha, w, gptr, pos, mu)
         pHp = pdir @ Hp
         if pHp <= 0.0:
             break
