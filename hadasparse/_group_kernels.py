@@ -823,11 +823,25 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
                     free[j] = not positive
                 n_drop += 1
         if n_drop:
+            # the direction on what is kept already accounts for the dropped groups moving
+            # to 0: try it from the new point before solving again (one Newton system less)
             value, grad = quad_grad(op, T, beta)
             value += group_penalty(alpha, w, gptr, beta)
-            continue
+            norms = group_norms(beta, gptr)
+            for a in range(m):
+                j = act[a]
+                g = gid[j]
+                if not (active[g] and free[j]):
+                    d[a] = 0.0
+                    gF[a] = 0.0
+                    continue
+                gF[a] = grad[j]
+                if w[g] > 0.0 and norms[g] > 0.0:
+                    gF[a] += alpha * w[g] * beta[j] / norms[g]
         slope = gF @ d
         if slope >= 0.0:
+            if n_drop:
+                continue
             return False, rounds
         t = 1.0
         accepted = False
