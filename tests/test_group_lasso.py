@@ -544,6 +544,8 @@ def test_positive_above_alpha_max_is_zero():
     a_max = positive_alpha_max(A, b, groups, weights)
     # the positive threshold is below the signed one: positive parts only
     assert a_max < group_alpha_max_ref(X, y, groups, weights)
+    assert group_lasso_alpha_max(X, y, groups=5, positive=True) == pytest.approx(a_max,
+                                                                                 rel=1e-12)
     model = HadamardGroupLasso(alpha=a_max * (1 + 1e-8), groups=5, positive=True).fit(X, y)
     assert np.all(model.coef_ == 0)
     model = fit_tight(X, y, a_max * 0.99, groups=5, positive=True)

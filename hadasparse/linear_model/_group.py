@@ -128,12 +128,13 @@ def resolve_weights(weights, sizes, free):
 
 
 def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None,
-                          fit_intercept=True):
+                          fit_intercept=True, positive=False):
     """Smallest ``alpha`` for which :class:`HadamardGroupLasso` selects no penalised group.
 
     ``max_g ‖X_gᵀ y_c‖₂ / (n w_g)`` over the penalised groups, with ``X`` and ``y`` centred
     (and weighted) as in the fit, and ``y_c`` the target once the unpenalised features are
-    fitted (by least squares). ``groups``, ``weights`` as in :class:`HadamardGroupLasso`.
+    fitted (by least squares); with ``positive``, ``max_g ‖max(X_gᵀ y_c, 0)‖₂ / (n w_g)``.
+    ``groups``, ``weights`` as in :class:`HadamardGroupLasso`.
     """
     X = check_array(X, accept_sparse="csc", dtype=np.float64)
     y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
@@ -141,7 +142,7 @@ def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None
     w = resolve_weights(weights, sizes, free)
     sw = check_sample_weight(sample_weight, X.shape[0])
     design, b, _, _ = preprocess(X[:, columns], y, sw, fit_intercept)
-    return group_alpha_max(design, b, w, gptr)
+    return group_alpha_max(design, b, w, gptr, positive=positive)
 
 
 class HadamardGroupLasso(HadamardLinearModel):
