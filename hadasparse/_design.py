@@ -26,6 +26,10 @@ class Design:
         self._col_sq_norms = None
 
     def dot(self, beta):
+        if not self.is_sparse and self.X.flags.f_contiguous:
+            nz = np.flatnonzero(beta)
+            if 4 * nz.size < self.n_features:  # a sparse beta needs only its (contiguous)
+                return self.X[:, nz] @ beta[nz]  # columns
         out = self.X @ beta
         if self.x_mean is not None:
             out -= self.sqrt_sw * (self.x_mean @ beta)

@@ -537,17 +537,23 @@ def _chol_times(L, m, x):
 
 
 @njit(cache=True, fastmath=True)
-def _chol_solve(L, m, rhs):
-    """Solve ``L Lᵀ z = rhs``."""
-    z = _forward_substitution(L, m, rhs)
-    # back substitution with Lᵀ, by rows of L (contiguous): once z[l] is final, remove its
-    # contribution from the equations above it
+def _back_substitution(L, m, w):
+    """Solve ``L[:m, :m]ᵀ z = w``."""
+    z = w.copy()
+    # by rows of L (contiguous): once z[l] is final, remove its contribution from the
+    # equations above it
     for l in range(m - 1, -1, -1):
         z[l] /= L[l, l]
         zl = z[l]
         for i in range(l):
             z[i] -= L[l, i] * zl
     return z
+
+
+@njit(cache=True, fastmath=True)
+def _chol_solve(L, m, rhs):
+    """Solve ``L Lᵀ z = rhs``."""
+    return _back_substitution(L, m, _forward_substitution(L, m, rhs))
 
 
 @njit(cache=True)
@@ -704,21 +710,30 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
             x_a = np.empty(m)
             for a in range(m):
                 x_a[a] = beta[act[a]]
-            # c_A = G_AA x_A − ∇_A, with G_AA x_A = L (Lᵀ x_A) from the factor
-            Gx = op_active_times(op, act, m, x_a) if use_cg else _chol_times(L, m, x_a)
-            rhs = np.empty(m)
             grad_a = np.empty(m)
             for a in range(m):
                 grad_a[a] = grad[act[a]]
-                rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
             if use_cg:
+                # z solves G_AA z = c_A − αθ_A, with c_A = G_AA x_A − ∇_A
+                Gx = op_active_times(op, act, m, x_a)
+                rhs = np.empty(m)
+                for a in range(m):
+                    rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
                 z = active_cg(op, act, m, rhs, x_a, diag, 1e-4 if loose else rtol, 20 * m + 100)
+                d = z - x_a
+                curv = op_quad_active(op, act, m, d)
             else:
-                z = _chol_solve(L, m, rhs)
-            d = z - x_a
+                # the same step from the factor: d = −(L Lᵀ)⁻¹ (∇_A + αθ_A), and its curvature
+                # dᵀ G_AA d = ‖L⁻¹ (∇_A + αθ_A)‖² comes with the forward substitution
+                r = np.empty(m)
+                for a in range(m):
+                    r[a] = grad_a[a] + alpha * theta[act[a]]
+                w = _forward_substitution(L, m, r)
+                curv = w @ w
+                d = -_back_substitution(L, m, w)
+                z = x_a + d
             # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
             # quadratic, with kinks where coordinates cross zero
-            curv = op_quad_active(op, act, m, d)
             lin = grad_a @ d
             l1slope = 0.0
             n_bp = 0
