@@ -889,6 +889,10 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     gid = group_ids(gptr, k)
     diag = quad_diag(op, T, k)
     traces = group_traces(diag, gptr)
+    if T > 1:
+        # a block of G ⊗ I_T is G_gg I_T: its Lipschitz constant is G_gg, not the trace (the
+        # steps of the snap and of groups entering are then exact along the block)
+        traces = traces / T
     grad_beta = quad_grad(op, T, beta)[1]
     # a warm start with the right groups but for a few new ones: try the polish first
     norms = group_norms(beta, gptr)
