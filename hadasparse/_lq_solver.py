@@ -4,7 +4,8 @@ One outer iteration: take the diagonally scaled proximal-gradient step ``T`` on 
 and stop if the point is a fixed point (to the tolerance); otherwise grow the working set by
 the support and the zeros that violate the ℓq zero condition (those that ``T`` moves), and
 solve the problem on the working set (numba: L-BFGS on the depth-k factors, snap, finish).
-For q = 1 the lasso driver is used unchanged. The group ℓ2,q penalty runs the same loop
+At a fixed point, a local search of swap moves on the working set looks for a better one;
+a move it keeps is certified by the same loop. For q = 1 the lasso driver is used unchanged. The group ℓ2,q penalty runs the same loop
 with groups as units.
 """
 
@@ -14,6 +15,7 @@ from sklearn.utils import check_random_state
 from ._lq_kernels import (
     group_lq_prox_step,
     group_lq_residual,
+    lq_local_search,
     lq_prox_step,
     lq_residual,
     lq_threshold,
@@ -24,6 +26,7 @@ from ._solver import (
     _EMPTY,
     _EMPTY_2D,
     _EMPTY_SPARSE,
+    WorkingSet,
     _grow_gram,
     single_threaded_blas,
     solve_group_lasso,
@@ -35,8 +38,16 @@ _SNAP_EVERY = 25  # L-BFGS steps between two snaps
 _LBFGS_MEMORY = 10
 _MAX_FINISH = 200  # rounds of proximal steps / coordinate steps in a finish
 _N_PATH = 10  # alphas of the continuation path of init="path"
-# the lasso start only has to land in the right basin: a loose duality gap suffices
-_LASSO_INIT_TOL = 1e-1
+# the lasso start: solved to this relative duality gap (HadamardLasso's default); a loosely
+# solved lasso (0.1) started worse local minima on the benchmark's small-alpha problems
+_LASSO_INIT_TOL = 1e-4
+# local search (swap moves) after convergence: moves tried per search, coordinate-descent
+# sweeps per move, searches per fit, and the tolerance of a move's descent (relative to
+# ‖b‖/√n, like tol; loose: a move is judged by an upper bound of its objective)
+_SEARCH_MOVES = 500
+_SEARCH_SWEEPS = 100
+_MAX_SEARCHES = 10
+_SEARCH_RTOL = 1e-4
 
 
 
@@ -99,8 +110,11 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
                                        max_iter=max_iter, max_inner=max_inner),
                 lambda beta: lq_objective(design, b, beta, alpha, q))
         p = design.n_features
+        ws0 = None
         if init == "lasso":
-            beta0 = solve_lasso(design, b, alpha, None, tol=_LASSO_INIT_TOL, max_iter=max_iter)[0]
+            # the lasso's working set (and its Gram matrix) is the first working set
+            ws0 = WorkingSet()
+            beta0 = solve_lasso(design, b, alpha, None, tol=_LASSO_INIT_TOL, state=ws0)[0]
         elif init == "random":
             beta0 = _random_start(design, b, random_state)
         elif init == "path":
@@ -117,7 +131,8 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
             return beta, res, n_iter_total + it, conv
         else:  # "zero"
             beta0 = np.zeros(p)
-        return _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter, max_inner, verbose)
+        return _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter, max_inner, verbose,
+                         ws0)
 
 
 _BEST_OF = ("lasso", "path", "zero")
@@ -154,7 +169,12 @@ def _random_start(design, b, random_state):
     return beta0
 
 
-def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verbose):
+def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verbose,
+              ws0=None):
+    """The working-set loop from ``beta_init``; ``ws0`` (a lasso :class:`WorkingSet` on the
+    same design and target) gives the first working set and its Gram matrix. Once the point
+    is a fixed point, a local search (:func:`lq_local_search`) on the working set tries to
+    move to a better one; an accepted move is certified by going on with the loop."""
     n, p = design.n_samples, design.n_features
     depth = depth_of(q)
     beta = np.array(beta_init, dtype=np.float64)
@@ -164,10 +184,16 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
     ws = np.zeros(0, dtype=np.intp)
     G_ws = np.zeros((0, 0))
     gram_form = not design.is_sparse
+    if ws0 is not None and ws0.ws.size:
+        ws = np.array(ws0.ws, dtype=np.intp)
+        if gram_form:
+            G_ws = ws0.G_ws
     op = None
     res = np.inf
     converged = False
     n_iter = 0
+    n_search = 0
+    moved_by_search = False
     for n_iter in range(1, max_iter + 1):
         grad = -design.rdot(b - design.dot(beta)) / n
         step = lq_prox_step(beta, grad, diag_full, alpha, q)
@@ -175,11 +201,34 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         if verbose:
             print(f"iteration {n_iter}: fixed-point residual {res:.3e} (tolerance "
                   f"{tol_abs:.3e}), working set {ws.size}, support {np.count_nonzero(beta)}")
-        if res <= tol_abs:
-            converged = True
-            break
         if c_full is None and gram_form:
             c_full = design.rdot(b) / n
+        if res <= tol_abs:
+            if n_search >= _MAX_SEARCHES or not np.any(beta):
+                converged = True
+                break
+            n_search += 1
+            missing = np.setdiff1d(np.flatnonzero(beta), ws)
+            if missing.size:  # a warm start: its support is the working set
+                if gram_form:
+                    G_ws = _grow_gram(design, None, G_ws, ws, missing)
+                ws = np.concatenate([ws, missing])
+                op = None
+            if op is None:
+                op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
+            beta_ws = beta[ws].copy()
+            accepted, _ = lq_local_search(op, float(alpha), float(q), beta_ws,
+                                          _SEARCH_RTOL * np.sqrt((b @ b) / n),
+                                          _SEARCH_SWEEPS, _SEARCH_MOVES)
+            if verbose:
+                print(f"local search: {accepted} moves accepted")
+            if not accepted:
+                converged = True
+                break
+            beta[:] = 0.0
+            beta[ws] = beta_ws
+            moved_by_search = True
+            continue  # certify the new point
         support = np.flatnonzero(beta)
         # zeros that the step moves, ranked by the decrease their coordinate step brings
         # (exact: the objective is quadratic in one coordinate with curvature G_jj)
@@ -199,13 +248,11 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
                 G_ws = _grow_gram(design, None, G_ws, ws, new)
             ws = np.concatenate([ws, new])
             op = None
-        elif n_iter > 1:
+        elif n_iter > 1 and not moved_by_search:
             break  # the working-set solve did not reach a fixed point: nothing left to add
+        moved_by_search = False
         if op is None:
-            if gram_form:
-                op = (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
-            else:
-                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
+            op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
         beta_ws = beta[ws].copy()
         solve_lq_ws(op, float(alpha), float(q), depth, beta_ws, max_inner, _SNAP_EVERY,
                     tol_abs, _LBFGS_MEMORY, _MAX_FINISH)
@@ -216,6 +263,13 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         res = lq_residual(beta, lq_prox_step(beta, grad, diag_full, alpha, q), diag_full)
         converged = res <= tol_abs
     return beta, float(res), n_iter, converged
+
+
+def _ws_operator(design, b, ws, G_ws, c_full, gram_form):
+    """The kernels' operator tuple of the working set ``ws``."""
+    if gram_form:
+        return (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
+    return (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
 
 
 # --------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ of the package (its prox, gradient and thresholds are not used):
 """
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -24,7 +25,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
-from hadasparse._lq_kernels import lq_prox
+import hadasparse._lq_solver as lq_solver
+from hadasparse._lq_kernels import lq_local_search, lq_prox
+from hadasparse._solver import _EMPTY, _EMPTY_SPARSE
 
 Q_VALUES = [0.5, 2 / 3, 0.4, 1 / 3]
 
@@ -244,12 +247,67 @@ def test_lq_is_sparser_than_lasso_and_recovers_support():
 
 
 def test_objective_not_above_lasso_start():
-    # init='lasso' descends from the lasso solution at the same alpha
+    # init='lasso' descends from the (certified) lasso solution at the same alpha
     X, y, _ = sparse_recovery(rho=0.7, seed=4)
     for q in [0.5, 2 / 3]:
         reg = HadamardLqRegressor(alpha=0.03, q=q).fit(X, y)
-        lasso = HadamardLasso(alpha=0.03, tol=1e-2).fit(X, y)
+        lasso = HadamardLasso(alpha=0.03).fit(X, y)
         assert reg.objective_ <= objective(lasso, X, y, q=q)
+
+
+def _two_feature_trap(alpha, q=0.5):
+    """y = 2 x1 + noise with x2 = 0.9 x1 + ...: the fit on x2 alone is a fixed point (x1's
+    coordinate step stays at 0 for alpha >= 0.2), the fit on x1 alone a better one."""
+    rng = np.random.RandomState(0)
+    n = 50
+    x1 = rng.standard_normal(n)
+    x2 = 0.9 * x1 + np.sqrt(1 - 0.81) * rng.standard_normal(n)
+    X = np.column_stack([x1, x2, rng.standard_normal((n, 3))])
+    y = 2 * x1 + 0.1 * rng.standard_normal(n)
+    G, c = X.T @ X / n, X.T @ y / n
+    beta = np.zeros(5)
+    for _ in range(200):  # coordinate descent on x2 alone
+        g = G @ beta - c
+        beta[1] = brute_prox(beta[1] - g[1] / G[1, 1], alpha / G[1, 1], q)
+    return G, c, beta
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.5])
+def test_local_search_leaves_a_worse_fixed_point(alpha):
+    q = 0.5
+    G, c, beta = _two_feature_trap(alpha, q)
+    g = G @ beta - c
+    T = [brute_prox(beta[j] - g[j] / G[j, j], alpha / G[j, j], q) for j in range(5)]
+    assert np.max(np.abs(T - beta)) <= 1e-10  # the start is a fixed point, on x2
+
+    def value(b):
+        return 0.5 * b @ G @ b - c @ b + alpha * np.sum(np.abs(b) ** q)
+
+    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    found = beta.copy()
+    accepted, tried = lq_local_search(op, alpha, q, found, 1e-12, 1000, 100)
+    assert accepted >= 1
+    np.testing.assert_array_equal(found != 0, [True, False, False, False, False])
+    assert value(found) < value(beta) - 0.1
+    g = G @ found - c
+    T = [brute_prox(found[j] - g[j] / G[j, j], alpha / G[j, j], q) for j in range(5)]
+    assert np.max(np.sqrt(np.diag(G)) * np.abs(T - found)) <= 1e-10
+
+
+@pytest.mark.parametrize("q", [0.5, 2 / 3])
+def test_local_search_never_raises_the_objective(q, monkeypatch):
+    # many active features (small alpha): the fixed points reached from the lasso start and
+    # after the local search, each certified
+    X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
+    fits = {}
+    for searches in [0, lq_solver._MAX_SEARCHES]:
+        monkeypatch.setattr(lq_solver, "_MAX_SEARCHES", searches)
+        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8).fit(X, y)
+        res, scale = fixed_point_residual(reg, X, y)
+        assert res <= 1e-7 * scale
+        fits[searches] = reg.objective_
+    # here the search finds a strictly better fixed point
+    assert fits[lq_solver._MAX_SEARCHES] < fits[0] * (1 - 1e-4)
 
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])
@@ -371,10 +429,16 @@ def test_invalid_q_lists_valid_values(q):
         HadamardLqRegressor(q=q).fit(X, y)
 
 
-@pytest.mark.parametrize("q", [1, 1.0, 0.5, 2 / 3, 0.4, 1 / 3, 0.6666666666666666, 2 / 7])
+@pytest.mark.parametrize("q", [1, 1.0, 0.5, 2 / 3, 0.4, 1 / 3, 0.6666666666666666, 2 / 7,
+                               np.float32(2 / 3), np.float32(0.4), Fraction(2, 3)])
 def test_valid_q_accepted(q):
     X, y, _ = sparse_recovery()
-    HadamardLqRegressor(q=q, alpha=0.1).fit(X, y)
+    reg = HadamardLqRegressor(q=q, alpha=0.1, tol=1e-8).fit(X, y)
+    # the exponent used is exactly 2/k, whatever rounding q came with
+    k = round(2 / float(q))
+    res, scale = fixed_point_residual(reg, X, y, q=2 / k)
+    assert res <= 1e-7 * scale
+    assert reg.objective_ == pytest.approx(objective(reg, X, y, q=2 / k), rel=1e-10)
 
 
 @pytest.mark.parametrize("groups, weights, match", [
