@@ -358,18 +358,22 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds):
 
 
 @njit(cache=True)
-def lq_coordinate_descent(G, alpha, q, beta, grad, diag, blocked, tol_abs, max_sweeps):
+def lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
+                          max_sweeps):
     """Cyclic coordinate descent with exact ℓq coordinate steps ``T(β)_j`` on
     ``1/2 βᵀGβ − cᵀβ + α Σ |β_j|^q`` (``beta`` and ``grad = Gβ − c`` updated in place);
-    coordinate ``blocked`` (−1: none) is held at its value. Every step minimises the objective
-    along its coordinate exactly, so the objective never increases. Stops after a sweep in
-    which no coordinate moved by more than ``tol_abs`` (in units of ``√G_jj``)."""
+    coordinate ``blocked`` (−1: none) is held at its value; ``thresholds[j]`` is the zero
+    threshold ``τ(α/G_jj)`` of coordinate j (a zero below it stays). Every step minimises the
+    objective along its coordinate exactly, so the objective never increases. Stops after a
+    sweep in which no coordinate moved by more than ``tol_abs`` (in units of ``√G_jj``)."""
     m = beta.shape[0]
     for _ in range(max_sweeps):
         biggest = 0.0
         for j in range(m):
             d = diag[j]
             if d <= 0.0 or j == blocked:
+                continue
+            if beta[j] == 0.0 and abs(grad[j]) <= d * thresholds[j]:
                 continue
             new = lq_prox(beta[j] - grad[j] / d, alpha / d, q)
             delta = new - beta[j]
@@ -401,8 +405,8 @@ def _gradient(G, c, beta):
 
 
 @njit(cache=True)
-def _active_coordinate_descent(G, c, alpha, q, beta, grad, diag, blocked, tol_abs,
-                               max_sweeps):
+def _active_coordinate_descent(G, c, alpha, q, beta, grad, diag, thresholds, blocked,
+                               tol_abs, max_sweeps):
     """:func:`lq_coordinate_descent` that sweeps the nonzero coordinates only (the gradient
     kept up to date on them alone) until they settle, then takes one sweep over all
     coordinates (fresh gradient) to let zeros in; repeated until that sweep moves nothing
@@ -430,7 +434,8 @@ def _active_coordinate_descent(G, c, alpha, q, beta, grad, diag, blocked, tol_ab
             if biggest <= tol_abs:
                 break
         grad[:] = _gradient(G, c, beta)
-        if lq_coordinate_descent(G, alpha, q, beta, grad, diag, blocked, tol_abs, 1):
+        if lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
+                                 1):
             return True
     return False
 
@@ -454,8 +459,11 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
     idx = np.arange(m)
     G = op_gram_block(op, idx, m, idx)
     diag = np.empty(m)
+    thresholds = np.zeros(m)
     for j in range(m):
         diag[j] = G[j, j]
+        if diag[j] > 0.0:
+            thresholds[j] = lq_threshold(alpha / diag[j], q)
     val, grad = op_grad(op, beta)
     c = G @ beta - grad
     F = val + alpha * np.sum(np.abs(beta) ** q)
@@ -485,7 +493,7 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
             best_t = 0.0
             for i in range(m):
                 d = diag[i]
-                if i == j or cand[i] != 0.0 or d <= 0.0:
+                if i == j or cand[i] != 0.0 or d <= 0.0 or abs(g[i]) <= d * thresholds[i]:
                     continue
                 t = lq_prox(-g[i] / d, alpha / d, q)
                 if t != 0.0:
@@ -496,8 +504,10 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
                 cand[best_i] = best_t
                 for i in range(m):
                     g[i] += best_t * G[i, best_i]
-            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, j, tol_abs, max_sweeps)
-            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, -1, tol_abs, max_sweeps)
+            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, thresholds, j, tol_abs,
+                                       max_sweeps)
+            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, thresholds, -1, tol_abs,
+                                       max_sweeps)
             g = _gradient(G, c, cand)  # no drift from the incremental updates
             F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * np.sum(np.abs(cand) ** q)
             if F_cand < F - 1e-12 * abs(F):
