@@ -114,7 +114,8 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
         if init == "lasso":
             # the lasso's working set (and its Gram matrix) is the first working set
             ws0 = WorkingSet()
-            beta0 = solve_lasso(design, b, alpha, None, tol=_LASSO_INIT_TOL, state=ws0)[0]
+            beta0 = solve_lasso(design, b, alpha, None, tol=_LASSO_INIT_TOL, max_iter=max_iter,
+                                state=ws0)[0]
         elif init == "random":
             beta0 = _random_start(design, b, random_state)
         elif init == "path":
