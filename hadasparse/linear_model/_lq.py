@@ -129,7 +129,8 @@ class HadamardLqRegressor(HadamardLinearModel):
     intercept_ : float
         Independent term in the decision function.
     n_iter_ : int
-        Number of working-set iterations run (summed over the path for ``init='path'``).
+        Number of working-set iterations run (summed over the path for ``init='path'``);
+        each local search that moves the point starts one more.
     fixed_point_residual_ : float
         ``max_j sqrt(G_jj) |w_j - T(w)_j|`` at the returned solution, where
         ``G_jj = ||x_j||^2 / n_samples`` (centred, weighted columns) and
