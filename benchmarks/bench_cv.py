@@ -105,7 +105,8 @@ def main(argv=None):
     ]
 
     def compare(model, other):
-        if np.shape(model.mse_path_) != np.shape(other.mse_path_):
+        path = getattr(model, "mse_path_", None)
+        if path is None or np.shape(path) != np.shape(other.mse_path_):
             return "n/a (own folds)", "n/a"
         diff = np.abs(model.mse_path_ - other.mse_path_).max() / np.abs(other.mse_path_).max()
         same = "yes" if np.isclose(model.alpha_, other.alpha_, rtol=1e-10) else "no"
