@@ -518,25 +518,6 @@ def _chol_delete(L, m, pos):
 
 
 @njit(cache=True, fastmath=True)
-def _chol_times(L, m, x):
-    """``L Lᵀ x``: the active Gram block times ``x``, from its factor, in O(m²)."""
-    # L is stored by rows: w = Lᵀ x accumulates row by row (contiguous) rather than
-    # walking down columns
-    w = np.zeros(m)
-    for i in range(m):
-        xi = x[i]
-        for l in range(i + 1):
-            w[l] += L[i, l] * xi
-    out = np.zeros(m)
-    for i in range(m):
-        s = 0.0
-        for l in range(i + 1):
-            s += L[i, l] * w[l]
-        out[i] = s
-    return out
-
-
-@njit(cache=True, fastmath=True)
 def _back_substitution(L, m, w):
     """Solve ``L[:m, :m]ᵀ z = w``."""
     z = w.copy()
