@@ -85,12 +85,13 @@ def lq_alpha_max(design, b, q):
 
 
 def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max_iter=100,
-             max_inner=2000, random_state=None, verbose=False):
+             max_inner=2000, random_state=None, verbose=False, local_search=True):
     """Find a local minimiser of ``1/(2n)‖b − Aβ‖² + α Σ_j |β_j|^q`` (q = 2/k) from the start
     chosen by ``init`` (or ``beta_init``): a fixed point of the diagonally scaled proximal
     gradient map, to residual ``≤ tol · ‖b‖/√n``.
 
     For q = 1 this is :func:`hadasparse._solver.solve_lasso` (duality-gap stop).
+    ``local_search=False`` skips the swap moves tried at a fixed point.
 
     Returns ``beta, residual, n_iter, converged``.
     """
@@ -101,13 +102,15 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
                                                      max_iter=max_iter, max_inner=max_inner)
             return beta, lq_fixed_point_residual(design, b, beta, alpha, 1.0), n_iter, converged
         tol_abs = tol * np.sqrt((b @ b) / n)
+        searches = _MAX_SEARCHES if local_search else 0
         if beta_init is not None:
             return _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner,
-                             verbose)
+                             verbose, searches=searches)
         if init == "best":
             return _best_of(
                 lambda start: solve_lq(design, b, alpha, q, init=start, tol=tol,
-                                       max_iter=max_iter, max_inner=max_inner),
+                                       max_iter=max_iter, max_inner=max_inner,
+                                       local_search=local_search),
                 lambda beta: lq_objective(design, b, beta, alpha, q))
         p = design.n_features
         ws0 = None
@@ -125,15 +128,15 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
             if alpha < a_max:
                 for a in np.geomspace(a_max, alpha, _N_PATH + 1)[1:-1]:
                     beta0, _, it, _ = _solve_lq(design, b, a, q, beta0, tol_abs, max_iter,
-                                                max_inner, verbose)
+                                                max_inner, verbose, searches=searches)
                     n_iter_total += it
             beta, res, it, conv = _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter,
-                                            max_inner, verbose)
+                                            max_inner, verbose, searches=searches)
             return beta, res, n_iter_total + it, conv
         else:  # "zero"
             beta0 = np.zeros(p)
         return _solve_lq(design, b, alpha, q, beta0, tol_abs, max_iter, max_inner, verbose,
-                         ws0)
+                         ws0, searches)
 
 
 _BEST_OF = ("lasso", "path", "zero")
@@ -171,11 +174,12 @@ def _random_start(design, b, random_state):
 
 
 def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verbose,
-              ws0=None):
+              ws0=None, searches=_MAX_SEARCHES):
     """The working-set loop from ``beta_init``; ``ws0`` (a lasso :class:`WorkingSet` on the
     same design and target) gives the first working set and its Gram matrix. Once the point
     is a fixed point, a local search (:func:`lq_local_search`) on the working set tries to
-    move to a better one; an accepted move is certified by going on with the loop."""
+    move to a better one (at most ``searches`` times); an accepted move is certified by going
+    on with the loop."""
     n, p = design.n_samples, design.n_features
     depth = depth_of(q)
     beta = np.array(beta_init, dtype=np.float64)
@@ -205,7 +209,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         if c_full is None and gram_form:
             c_full = design.rdot(b) / n
         if res <= tol_abs:
-            if n_search >= _MAX_SEARCHES or not np.any(beta):
+            if n_search >= searches or not np.any(beta):
                 converged = True
                 break
             n_search += 1

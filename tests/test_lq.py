@@ -25,7 +25,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
-import hadasparse._lq_solver as lq_solver
 from hadasparse._lq_kernels import lq_local_search, lq_prox
 from hadasparse._solver import _EMPTY, _EMPTY_SPARSE
 
@@ -295,19 +294,24 @@ def test_local_search_leaves_a_worse_fixed_point(alpha):
 
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])
-def test_local_search_never_raises_the_objective(q, monkeypatch):
-    # many active features (small alpha): the fixed points reached from the lasso start and
-    # after the local search, each certified
+def test_local_search_never_raises_the_objective(q):
+    # many active features (small alpha): the fixed points reached from the lasso start
+    # without (local_search=False) and with the local search, each certified
     X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
     fits = {}
-    for searches in [0, lq_solver._MAX_SEARCHES]:
-        monkeypatch.setattr(lq_solver, "_MAX_SEARCHES", searches)
-        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8).fit(X, y)
+    for search in [False, True]:
+        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8, local_search=search).fit(X, y)
         res, scale = fixed_point_residual(reg, X, y)
         assert res <= 1e-7 * scale
-        fits[searches] = reg.objective_
+        fits[search] = reg.objective_
     # here the search finds a strictly better fixed point
-    assert fits[lq_solver._MAX_SEARCHES] < fits[0] * (1 - 1e-4)
+    assert fits[True] < fits[False] * (1 - 1e-4)
+
+
+def test_local_search_must_be_bool():
+    X, y, _ = sparse_recovery()
+    with pytest.raises(ValueError, match="local_search"):
+        HadamardLqRegressor(local_search="yes").fit(X, y)
 
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
-from .._validation import check_option, check_sample_weight
+from .._validation import check_bool_param, check_option, check_sample_weight
 from ._base import HadamardLinearModel
 from ._group import resolve_groups, resolve_weights
 
@@ -121,6 +121,10 @@ class HadamardLqRegressor(HadamardLinearModel):
         Reuse the previous ``coef_`` as the start of the next fit.
     random_state : int, RandomState instance or None, default=None
         Seed of ``init='random'``; the solver itself is deterministic.
+    local_search : bool, default=True
+        Whether to improve the fixed point reached by the descent with swap moves (see
+        Notes; without ``groups`` only). ``False`` returns the descent's fixed point, several
+        times faster when many features are active.
 
     Attributes
     ----------
@@ -211,6 +215,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         tol=1e-4,
         warm_start=False,
         random_state=None,
+        local_search=True,
     ):
         self.alpha = alpha
         self.q = q
@@ -222,6 +227,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         self.tol = tol
         self.warm_start = warm_start
         self.random_state = random_state
+        self.local_search = local_search
 
     def _validate_params(self):
         self._check_common_params()
@@ -229,6 +235,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         if self.groups is None and self.weights is not None:
             raise ValueError("The 'weights' parameter needs 'groups' (one weight per group).")
         check_option(self.init, "init", _INITS)
+        check_bool_param(self.local_search, "local_search")
         return depth
 
     def fit(self, X, y, sample_weight=None):
@@ -272,7 +279,8 @@ class HadamardLqRegressor(HadamardLinearModel):
                       random_state=self.random_state)
         if self.groups is None:
             beta, residual, n_iter, converged = solve_lq(
-                design, b, float(self.alpha), q, beta0, **common)
+                design, b, float(self.alpha), q, beta0, local_search=bool(self.local_search),
+                **common)
             pen = np.sum(np.abs(beta) ** q)
         else:
             beta, residual, n_iter, converged = solve_group_lq(

@@ -226,8 +226,10 @@ class HadamardLqRegressorCV(_PathCV):
     There is no finite α above which the non-convex ℓq solution is 0 for every start, so the
     grid starts (just above) the smallest α at which β = 0 is a fixed point of the ℓq
     proximal-gradient map (every ``|X_jᵀy_c|/n`` below the zero threshold; grouped: every
-    group's), and goes down by ``eps``. Each fold walks it warm-started -- from the all-zero model down, the path
-    continuation -- and the final model is refitted at ``alpha_`` with ``init``.
+    group's), and goes down by ``eps``. Each fold walks it warm-started -- from the all-zero
+    model down, the path continuation, without the local search (``local_search=False``: it
+    would multiply the path's cost several times) -- and the final model is refitted at
+    ``alpha_`` with ``init`` and the local search.
     """ + _CV_DOC.format(model="HadamardLqRegressor", mse_extra="",
                          certs=", fixed_point_residual_")
 
@@ -256,6 +258,10 @@ class HadamardLqRegressorCV(_PathCV):
                                    init=self.init, fit_intercept=self.fit_intercept,
                                    max_iter=self.max_iter, tol=self.tol,
                                    random_state=self.random_state)
+
+    def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
+        return _fold_mse_path(self._estimator().set_params(local_search=False), X, y,
+                              sample_weight, train, test, alphas)
 
     def _alpha_max(self, X, y, sample_weight):
         q = 2.0 / depth_of(self.q)
