@@ -52,15 +52,23 @@ def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None):
         resid = b - design.dot(beta)
         grad = design.rdot(resid) / n
     dual_norm = np.max(grad) if positive else np.max(np.abs(grad))
-    scale = max(1.0, dual_norm / alpha) if alpha > 0 else 1.0
-    if alpha == 0 and dual_norm > 0:
-        return np.inf, resid, grad
-    r2 = resid @ resid
-    primal = 0.5 * r2 / n + alpha * np.abs(beta).sum()
+    primal = 0.5 * (resid @ resid) / n + alpha * np.abs(beta).sum()
+    return _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n), resid, grad
+
+
+def _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n):
+    """``primal − D(θ)`` at the dual point ``θ = resid / max(1, dual_norm / α)`` (``resid``
+    and ``b`` flat or matrices), with ``D(θ) = (‖b‖² − ‖b − θ‖²) / (2n)`` expanded to avoid
+    forming ``b − θ``; ``dual_norm`` is the penalty's dual norm of ``Aᵀresid / n``. Infinite
+    for α = 0 unless ``dual_norm`` is 0."""
+    if alpha == 0:
+        if dual_norm > 0:
+            return np.inf
+        scale = 1.0
+    else:
+        scale = max(1.0, dual_norm / alpha)
     theta = resid / scale
-    # D(θ) = (‖b‖² − ‖b − θ‖²) / (2n), expanded to avoid forming b − θ
-    dual = (b @ theta - 0.5 * (theta @ theta)) / n
-    return primal - dual, resid, grad
+    return primal - (np.vdot(b, theta) - 0.5 * np.vdot(theta, theta)) / n
 
 
 def _kkt_scores(grad, alpha, col_norms, positive):
@@ -352,15 +360,7 @@ def group_duality_gap(design, b, beta, alpha, weights, gptr, projector, positive
     pen = weights > 0
     gn = group_norms(np.maximum(grad_p, 0.0) if positive else grad_p, gptr)
     dual_norm = np.max(gn[pen] / weights[pen]) if pen.any() else 0.0
-    if alpha == 0:
-        if dual_norm > 0:
-            return np.inf, grad
-        scale = 1.0
-    else:
-        scale = max(1.0, dual_norm / alpha)
-    theta = resid_p / scale
-    dual = (b @ theta - 0.5 * (theta @ theta)) / n
-    return primal - dual, grad
+    return _gap_at_scaled_residual(primal, b, resid_p, dual_norm, alpha, n), grad
 
 
 def group_alpha_max(design, b, weights, gptr, positive=False):
@@ -479,15 +479,7 @@ def multitask_duality_gap(design, B, W, alpha):
     grad = design.rdot(R) / n
     primal = 0.5 * np.vdot(R, R) / n + alpha * np.sqrt(np.einsum("ij,ij->i", W, W)).sum()
     dual_norm = np.sqrt(np.max(np.einsum("ij,ij->i", grad, grad), initial=0.0))
-    if alpha == 0:
-        if dual_norm > 0:
-            return np.inf, grad
-        scale = 1.0
-    else:
-        scale = max(1.0, dual_norm / alpha)
-    theta = R / scale
-    dual = (np.vdot(B, theta) - 0.5 * np.vdot(theta, theta)) / n
-    return primal - dual, grad
+    return _gap_at_scaled_residual(primal, B, R, dual_norm, alpha, n), grad
 
 
 def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1000,
@@ -497,7 +489,7 @@ def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1
     features as units. The working set keeps the features' Gram matrix only (the design's
     Gram is ``G ⊗ I_T``) and its m×T coefficient block goes to the group kernel with groups of
     T coordinates. Returns ``W, dual_gap, n_iter, converged``."""
-    n, p, T = design.n_samples, design.n_features, design.n_tasks
+    p, T = design.n_features, design.n_tasks
     W = np.zeros((p, T)) if W_init is None else np.array(W_init, dtype=np.float64)
     b = np.ascontiguousarray(B, dtype=np.float64).ravel()
     with single_threaded_blas():
