@@ -28,9 +28,11 @@ from ._solver import (
     _EMPTY_SPARSE,
     WorkingSet,
     _grow_gram,
+    group_ranges,
     single_threaded_blas,
     solve_group_lasso,
     solve_lasso,
+    units_to_add,
 )
 
 _WS_START = 32  # most violators admitted to a working set at once
@@ -240,14 +242,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         moved = np.flatnonzero((beta == 0) & (step != 0))
         s = step[moved]
         gain = -(grad[moved] * s + 0.5 * diag_full[moved] * s * s + alpha * np.abs(s) ** q)
-        in_ws = np.zeros(p, dtype=bool)
-        in_ws[ws] = True
-        keep = ~in_ws[moved]
-        moved, gain = moved[keep], gain[keep]
-        n_add = max(_WS_START, support.size)
-        if moved.size > n_add:
-            moved = moved[np.argpartition(-gain, n_add)[:n_add]]
-        new = np.union1d(np.setdiff1d(support, ws), moved)
+        new = units_to_add(p, ws, support, moved, gain, max(_WS_START, support.size))
         if new.size:
             if gram_form:
                 G_ws = _grow_gram(design, None, G_ws, ws, new)
@@ -408,16 +403,10 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
         # rank by the decrease bound of the group's step: L_g/2 ‖s_g‖² − ...: use the
         # step's length in the metric L_g (the majorised decrease is at least of that order)
         gain = lips[moved] * sn2[moved]
-        in_ws = np.zeros(n_groups, dtype=bool)
-        in_ws[ws] = True
-        keep = ~in_ws[moved]
-        moved, gain = moved[keep], gain[keep]
-        n_add = max(_GROUP_WS_START, support.size)
-        if moved.size > n_add:
-            moved = moved[np.argpartition(-gain, n_add)[:n_add]]
-        new = np.union1d(np.setdiff1d(support, ws), moved)
+        new = units_to_add(n_groups, ws, support, moved, gain,
+                           max(_GROUP_WS_START, support.size))
         if new.size:
-            new_feats = np.concatenate([np.arange(gptr[g], gptr[g + 1]) for g in new])
+            new_feats = group_ranges(new, gptr)
             if gram_form:
                 G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
             ws = np.concatenate([ws, new])

@@ -210,15 +210,10 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
             converged = True
             break
         score, support = units.scores(grad, beta)
-        in_ws = np.zeros(score.size, dtype=bool)
-        in_ws[state.ws] = True
-        in_ws[support] = True
-        score[in_ws] = np.inf
-        n_add = max(units.ws_start, support.size // growth)
+        score[support] = np.inf
         candidates = np.flatnonzero(score < 0)
-        if candidates.size > n_add:
-            candidates = candidates[np.argpartition(score[candidates], n_add)[:n_add]]
-        new = np.union1d(np.setdiff1d(support, state.ws), candidates)
+        new = units_to_add(score.size, state.ws, support, candidates, -score[candidates],
+                           max(units.ws_start, support.size // growth))
         if new.size:
             new_feats = units.features(new)
             if gram_form:
@@ -246,6 +241,18 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         gap = units.gap(b, beta, state)[0]
         converged = gap <= tol_abs
     return beta, gap, n_iter, converged
+
+
+def units_to_add(n_units, ws, support, candidates, priority, n_add):
+    """The units a working set ``ws`` grows by: the ``support`` outside it, and of the
+    ``candidates`` outside it the ``n_add`` of highest ``priority``."""
+    in_ws = np.zeros(n_units, dtype=bool)
+    in_ws[ws] = True
+    keep = ~in_ws[candidates]
+    candidates, priority = candidates[keep], priority[keep]
+    if candidates.size > n_add:
+        candidates = candidates[np.argpartition(-priority, n_add)[:n_add]]
+    return np.union1d(np.setdiff1d(support, ws), candidates)
 
 
 def _grow_factor(factor, k, n):
