@@ -55,6 +55,24 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
                 stacklevel=3,
             )
 
+    def _latent_warm_start(self, size):
+        """With ``warm_start``, the previous fit's coefficients on the solver's (latent,
+        group-ordered) columns, if there are ``size`` of them; else None."""
+        if self.warm_start and hasattr(self, "coef_"):
+            latent = getattr(self, "_latent_coef", None)
+            if latent is not None and latent.shape == (size,):
+                return latent
+        return None
+
+    def _set_latent_fit(self, beta, columns, n_features, x_offset, y_offset, out_dtype):
+        """``coef_`` and ``intercept_`` from the solution ``beta`` on the latent columns
+        ``columns`` (duplicated features summed), which is kept for a warm start."""
+        self._latent_coef = beta
+        coef = np.bincount(columns, weights=beta, minlength=n_features)
+        self.coef_ = coef.astype(out_dtype, copy=False)
+        intercept = float(y_offset - x_offset @ beta) if self.fit_intercept else 0.0
+        self.intercept_ = out_dtype.type(intercept) if self.fit_intercept else 0.0
+
     @property
     def sparse_coef_(self):
         """Sparse representation of the fitted ``coef_``."""

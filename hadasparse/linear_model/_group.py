@@ -127,6 +127,17 @@ def resolve_weights(weights, sizes, free):
     return w
 
 
+def grouped_columns(groups, weights, X):
+    """The groups and weights resolved, and the design the solver sees: X with its columns in
+    group order (a feature of several overlapping groups once per group; X itself when the
+    groups already are contiguous and in order). Returns ``X_int, columns, gptr, w``."""
+    n_features = X.shape[1]
+    columns, gptr, sizes, free = resolve_groups(groups, n_features)
+    w = resolve_weights(weights, sizes, free)
+    identity = columns.size == n_features and np.array_equal(columns, np.arange(n_features))
+    return (X if identity else X[:, columns]), columns, gptr, w
+
+
 def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None,
                           fit_intercept=True, positive=False):
     """Smallest ``alpha`` for which :class:`HadamardGroupLasso` selects no penalised group.
@@ -308,26 +319,18 @@ class HadamardGroupLasso(HadamardLinearModel):
         X, y, out_dtype = self._validate_fit_data(X, y)
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
-        columns, gptr, sizes, free = resolve_groups(self.groups, n_features)
-        w = resolve_weights(self.weights, sizes, free)
+        X_int, columns, gptr, w = grouped_columns(self.groups, self.weights, X)
         if self.positive and np.any(w == 0):
             raise ValueError("positive=True needs every feature in a penalised group; got "
                              "unpenalised features (label -1 or weight 0).")
-        identity = columns.size == n_features and np.array_equal(columns,
-                                                                   np.arange(n_features))
-        overlapping = columns.size != n_features
-        X_int = X if identity else X[:, columns]
         design, b, x_offset, y_offset = preprocess(
             X_int, y, sample_weight, self.fit_intercept
         )
 
-        beta0 = None
-        if self.warm_start and hasattr(self, "coef_"):
-            latent = getattr(self, "_latent_coef", None)
-            if latent is not None and latent.shape == (columns.size,):
-                beta0 = latent
-            elif not overlapping and self.coef_.shape == (n_features,):
-                beta0 = np.asarray(self.coef_, dtype=np.float64)[columns]
+        beta0 = self._latent_warm_start(columns.size)
+        if (beta0 is None and self.warm_start and hasattr(self, "coef_")
+                and columns.size == n_features and self.coef_.shape == (n_features,)):
+            beta0 = np.asarray(self.coef_, dtype=np.float64)[columns]
 
         beta, gap, n_iter, converged = solve_group_lasso(
             design, b, float(self.alpha), w, gptr, beta0, tol=float(self.tol),
@@ -335,11 +338,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         )
         if not converged:
             warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
-        coef = np.bincount(columns, weights=beta, minlength=n_features)
-        intercept = float(y_offset - x_offset @ beta) if self.fit_intercept else 0.0
-        self._latent_coef = beta
-        self.coef_ = coef.astype(out_dtype, copy=False)
-        self.intercept_ = out_dtype.type(intercept) if self.fit_intercept else 0.0
+        self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
         self.dual_gap_ = float(gap)
         self.n_iter_ = n_iter
         return self

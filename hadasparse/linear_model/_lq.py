@@ -11,7 +11,7 @@ from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
 from .._validation import check_bool_param, check_option, check_sample_weight
 from ._base import HadamardLinearModel
-from ._group import resolve_groups, resolve_weights
+from ._group import grouped_columns
 
 _INITS = {"best", "lasso", "path", "random", "zero"}
 # q is accepted as 2/k when it is within this relative distance of it: floats like 2/3
@@ -262,19 +262,11 @@ class HadamardLqRegressor(HadamardLinearModel):
             columns = np.arange(n_features)
             X_int = X
         else:
-            columns, gptr, sizes, free = resolve_groups(self.groups, n_features)
-            w = resolve_weights(self.weights, sizes, free)
-            identity = columns.size == n_features and np.array_equal(
-                columns, np.arange(n_features))
-            X_int = X if identity else X[:, columns]
+            X_int, columns, gptr, w = grouped_columns(self.groups, self.weights, X)
         design, b, x_offset, y_offset = preprocess(X_int, y, sample_weight,
                                                    self.fit_intercept)
 
-        beta0 = None
-        if self.warm_start and hasattr(self, "coef_"):
-            latent = getattr(self, "_latent_coef", None)
-            if latent is not None and latent.shape == (columns.size,):
-                beta0 = latent
+        beta0 = self._latent_warm_start(columns.size)
         common = dict(init=self.init, tol=float(self.tol), max_iter=int(self.max_iter),
                       random_state=self.random_state)
         if self.groups is None:
@@ -296,11 +288,7 @@ class HadamardLqRegressor(HadamardLinearModel):
             )
         r = b - design.dot(beta)
         self.objective_ = float(0.5 * (r @ r) / n_samples + self.alpha * pen)
-        intercept = float(y_offset - x_offset @ beta) if self.fit_intercept else 0.0
-        self._latent_coef = beta
-        coef = np.bincount(columns, weights=beta, minlength=n_features)
-        self.coef_ = coef.astype(out_dtype, copy=False)
-        self.intercept_ = out_dtype.type(intercept) if self.fit_intercept else 0.0
+        self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
         self.fixed_point_residual_ = float(residual)
         self.n_iter_ = n_iter
         return self
