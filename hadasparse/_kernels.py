@@ -855,15 +855,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     k = beta.shape[0]
     diag = op_diag(op, k)
     grad_beta = op_grad(op, beta)[1]
-    x = balanced_factors(beta, grad_beta, alpha, diag, positive)
-    nx = x.shape[0]
-    S = np.zeros((memory, nx))
-    Y = np.zeros((memory, nx))
-    rho = np.zeros(memory)
-    state = np.zeros(2, dtype=np.int64)
     # A warm start (the previous working set's solution, or a previous alpha's) often has
     # the right support already, but for a few new coordinates: try the polish first.
-    prev_signs = np.sign(beta)
     nnz = 0
     n_viol = 0
     for j in range(k):
@@ -888,8 +881,6 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         # start the surrogate from where the continuation got to
         beta[:] = candidate
         grad_beta = op_grad(op, beta)[1]
-        x = balanced_factors(beta, grad_beta, alpha, diag, positive)
-        prev_signs = np.sign(beta)
     elif nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
         converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
@@ -897,6 +888,13 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         if converged:
             beta[:] = candidate
             return True, 0
+    x = balanced_factors(beta, grad_beta, alpha, diag, positive)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    prev_signs = np.sign(beta)
     n_inner = 0
     while n_inner < max_inner:
         n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho,
