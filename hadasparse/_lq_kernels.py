@@ -29,6 +29,12 @@ from numba import njit
 
 from ._kernels import lbfgs_direction, lbfgs_store, op_diag, op_grad, op_gram_block
 
+# A Newton polish stops when the decrease its step predicts (``−slope/2``, the Newton
+# decrement) is below this multiple of the objective's magnitude: the decrease can no longer
+# be measured, and the gradient has reached its rounding floor (on an ill-conditioned
+# support ~1e-10, far above a fixed gradient tolerance: the polish then stalled for all its
+# iterations, which made it the most expensive step of a fit).
+_NEWTON_ROUNDING = 1e-15
 
 
 # --------------------------------------------------------------------------------------
@@ -240,7 +246,8 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
     factorisation fails the polish stops (the caller goes on with the surrogate). Steps are
     shortened so that no coordinate reaches zero (zeros are decided by the snap) and by
     Armijo backtracking, so the objective never increases. ``beta`` is updated in place;
-    returns True when the gradient on the support is ≤ ``gtol`` (sup norm)."""
+    returns True when the gradient on the support is ≤ ``gtol`` (sup norm) or the Newton
+    decrement is at the objective's rounding level (``_NEWTON_ROUNDING``)."""
     k = beta.shape[0]
     act = np.flatnonzero(beta != 0.0)
     m = act.shape[0]
@@ -279,6 +286,8 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
                 t = min(t, 0.9 * abs(xa[a] / dirn[a]))
         F0 = f_val + alpha * pen
         slope = ga @ dirn
+        if -slope <= _NEWTON_ROUNDING * (abs(f_val) + alpha * pen):
+            return True
         accepted = False
         new = beta.copy()
         for _ in range(40):
@@ -844,8 +853,11 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
         if not ok:
             return False
         dirn = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, ga))
-        F0 = f_val + alpha * _group_penalty(beta, gptr, weights, q)
+        pen = _group_penalty(beta, gptr, weights, q)
+        F0 = f_val + alpha * pen
         slope = ga @ dirn
+        if -slope <= _NEWTON_ROUNDING * (abs(f_val) + alpha * pen):
+            return True
         t = 1.0
         accepted = False
         new = beta.copy()
