@@ -215,7 +215,9 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
                 converged = True
                 break
             n_search += 1
-            missing = np.setdiff1d(np.flatnonzero(beta), ws)
+            outside = beta != 0
+            outside[ws] = False
+            missing = np.flatnonzero(outside)
             if missing.size:  # a warm start: its support is the working set
                 if gram_form:
                     G_ws = _grow_gram(design, None, G_ws, ws, missing)

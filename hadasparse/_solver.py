@@ -252,7 +252,13 @@ def units_to_add(n_units, ws, support, candidates, priority, n_add):
     candidates, priority = candidates[keep], priority[keep]
     if candidates.size > n_add:
         candidates = candidates[np.argpartition(-priority, n_add)[:n_add]]
-    return np.union1d(np.setdiff1d(support, ws), candidates)
+    # sorted and unique, through a mask (np.union1d / np.setdiff1d sort and hash: ~0.15 ms
+    # a call, a sizeable part of a small problem's outer iteration)
+    added = np.zeros(n_units, dtype=bool)
+    added[support] = True
+    added[ws] = False
+    added[candidates] = True
+    return np.flatnonzero(added)
 
 
 def _grow_factor(factor, k, n):
