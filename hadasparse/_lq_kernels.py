@@ -29,11 +29,14 @@ from numba import njit
 
 from ._kernels import lbfgs_direction, lbfgs_store, op_diag, op_grad, op_gram_block
 
-# A Newton polish stops when the decrease its step predicts (``−slope/2``, the Newton
-# decrement) is below this multiple of the objective's magnitude: the decrease can no longer
-# be measured, and the gradient has reached its rounding floor (on an ill-conditioned
-# support ~1e-10, far above a fixed gradient tolerance: the polish then stalled for all its
-# iterations, which made it the most expensive step of a fit).
+# The Newton polishes' rounding regime: the decrease a step predicts (``−slope``, twice the
+# Newton decrement) is below this multiple of the objective's magnitude, so that Armijo's
+# test cannot measure it. There a step is accepted unless it raises the objective by more
+# than that noise (Armijo would reject full steps at random and halve them, ending the
+# quadratic convergence), and the polish stops once a step no longer halves the gradient:
+# its rounding floor, on an ill-conditioned support ~1e-10, far above a fixed gradient
+# tolerance (the polish then used to stall for all its iterations, the most expensive step
+# of a fit).
 _NEWTON_ROUNDING = 1e-15
 
 
@@ -245,9 +248,9 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
     Hessian is only positive definite near a strict local minimum: where its Cholesky
     factorisation fails the polish stops (the caller goes on with the surrogate). Steps are
     shortened so that no coordinate reaches zero (zeros are decided by the snap) and by
-    Armijo backtracking, so the objective never increases. ``beta`` is updated in place;
-    returns True when the gradient on the support is ≤ ``gtol`` (sup norm) or the Newton
-    decrement is at the objective's rounding level (``_NEWTON_ROUNDING``)."""
+    Armijo backtracking, so the objective never increases (beyond rounding, see
+    ``_NEWTON_ROUNDING``). ``beta`` is updated in place; returns True when the gradient on
+    the support is ≤ ``gtol`` (sup norm) or at its rounding floor."""
     k = beta.shape[0]
     act = np.flatnonzero(beta != 0.0)
     m = act.shape[0]
@@ -258,6 +261,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
         pos[act[a]] = a
     G = op_gram_block(op, act, m, pos)
     f_val, g_full = op_grad(op, beta)
+    g_last = np.inf
     for _ in range(max_iter):
         xa = np.empty(m)
         ga = np.empty(m)
@@ -270,7 +274,8 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
             ga[a] = g_full[act[a]] + alpha * q * np.sign(b) * ab ** (q - 1.0)
             H[a, a] += alpha * q * (q - 1.0) * ab ** (q - 2.0)
             pen += ab ** q
-        if np.max(np.abs(ga)) <= gtol:
+        g_max = np.max(np.abs(ga))
+        if g_max <= gtol:
             return True
         ok = True
         try:
@@ -286,8 +291,11 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
                 t = min(t, 0.9 * abs(xa[a] / dirn[a]))
         F0 = f_val + alpha * pen
         slope = ga @ dirn
-        if -slope <= _NEWTON_ROUNDING * (abs(f_val) + alpha * pen):
+        noise = _NEWTON_ROUNDING * (abs(f_val) + alpha * pen)
+        rounding = -slope <= noise
+        if rounding and g_max > 0.5 * g_last:
             return True
+        g_last = g_max
         accepted = False
         new = beta.copy()
         for _ in range(40):
@@ -295,7 +303,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
                 new[act[a]] = xa[a] + t * dirn[a]
             f_new, g_new = op_grad(op, new)
             F1 = f_new + alpha * np.sum(np.abs(new) ** q)
-            if F1 <= F0 + 1e-4 * t * slope:
+            if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
                 accepted = True
                 break
             t *= 0.5
@@ -819,6 +827,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
         pos[act[a]] = a
     G = op_gram_block(op, act, m, pos)
     f_val, g_full = op_grad(op, beta)
+    g_last = np.inf
     for _ in range(max_iter):
         xa = np.empty(m)
         for a in range(m):
@@ -843,7 +852,8 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
                         H[a + i, a + l] += c * (q - 2.0) * v[i] * v[l] / r2
                     H[a + i, a + i] += c
             a += size
-        if np.max(np.abs(ga)) <= gtol:
+        g_max = np.max(np.abs(ga))
+        if g_max <= gtol:
             return True
         ok = True
         try:
@@ -856,8 +866,11 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
         pen = _group_penalty(beta, gptr, weights, q)
         F0 = f_val + alpha * pen
         slope = ga @ dirn
-        if -slope <= _NEWTON_ROUNDING * (abs(f_val) + alpha * pen):
+        noise = _NEWTON_ROUNDING * (abs(f_val) + alpha * pen)
+        rounding = -slope <= noise
+        if rounding and g_max > 0.5 * g_last:
             return True
+        g_last = g_max
         t = 1.0
         accepted = False
         new = beta.copy()
@@ -874,7 +887,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
             if not shrunk:
                 f_new, g_new = op_grad(op, new)
                 F1 = f_new + alpha * _group_penalty(new, gptr, weights, q)
-                if F1 <= F0 + 1e-4 * t * slope:
+                if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
                     accepted = True
                     break
             t *= 0.5
