@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
-from hadasparse._lq_kernels import lq_local_search, lq_prox
+from hadasparse._lq_kernels import group_lq_polish, lq_local_search, lq_polish, lq_prox
 from hadasparse._solver import _EMPTY, _EMPTY_SPARSE
 
 Q_VALUES = [0.5, 2 / 3, 0.4, 1 / 3]
@@ -306,6 +306,50 @@ def test_local_search_never_raises_the_objective(q):
         fits[search] = reg.objective_
     # here the search finds a strictly better fixed point
     assert fits[True] < fits[False] * (1 - 1e-4)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_newton_polish_stops_at_the_rounding_floor(grouped):
+    # with an unreachable gradient tolerance (0) the polish must recognise the rounding floor
+    # of the gradient and report convergence, having brought the gradient down to it, instead
+    # of iterating to max_iter
+    X, y, _ = sparse_recovery(n=80, p=12, rho=0.6, seed=3)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    n = len(yc)
+    G, c = Xc.T @ Xc / n, Xc.T @ yc / n
+    alpha, q = 0.05, 0.5
+    gptr = np.arange(0, 13, 3 if grouped else 1, dtype=np.int64)
+    weights = np.ones(gptr.size - 1)
+    reg = HadamardLqRegressor(alpha=alpha, q=q, groups=3 if grouped else None, tol=1e-6,
+                              fit_intercept=False).fit(Xc, yc)
+    beta = reg.coef_.copy()
+    assert 0 < np.count_nonzero(beta) < beta.size
+    beta[beta != 0] *= 1.0 + 1e-3 * np.random.default_rng(0).standard_normal(
+        np.count_nonzero(beta))
+
+    def value(b):
+        if grouped:
+            pen = weights @ np.sqrt(np.add.reduceat(b * b, gptr[:-1])) ** q
+        else:
+            pen = np.sum(np.abs(b) ** q)
+        return 0.5 * b @ G @ b - c @ b + alpha * pen
+
+    start = value(beta)
+    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    if grouped:
+        assert group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 0.0)
+        norms = np.repeat(np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])), 3)
+        nz = norms > 0
+        grad = np.zeros_like(beta)
+        grad[nz] = (G @ beta - c)[nz] + alpha * q * norms[nz] ** (q - 2) * beta[nz]
+    else:
+        assert lq_polish(op, alpha, q, beta, 50, 0.0)
+        nz = beta != 0
+        grad = np.zeros_like(beta)
+        grad[nz] = (G @ beta - c)[nz] + alpha * q * np.sign(beta[nz]) * np.abs(
+            beta[nz]) ** (q - 1)
+    assert np.max(np.abs(grad)) <= 1e-12
+    assert value(beta) <= start
 
 
 def test_local_search_must_be_bool():
