@@ -191,10 +191,15 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
     ws = np.zeros(0, dtype=np.intp)
     G_ws = np.zeros((0, 0))
     gram_form = not design.is_sparse
+    # the lasso's last certificate holds the gradient at its solution, the start here
+    certified = None
     if ws0 is not None and ws0.ws.size:
         ws = np.array(ws0.ws, dtype=np.intp)
         if gram_form:
             G_ws = ws0.G_ws
+            c_full = ws0.c_full
+        if ws0.certified is not None and np.array_equal(ws0.certified[0], beta):
+            certified = -ws0.certified[2]
     op = None
     res = np.inf
     converged = False
@@ -202,7 +207,10 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
     n_search = 0
     moved_by_search = False
     for n_iter in range(1, max_iter + 1):
-        grad = -design.rdot(b - design.dot(beta)) / n
+        if certified is not None:
+            grad, certified = certified, None
+        else:
+            grad = -design.rdot(b - design.dot(beta)) / n
         step = lq_prox_step(beta, grad, diag_full, alpha, q)
         res = lq_residual(beta, step, diag_full)
         if verbose:
