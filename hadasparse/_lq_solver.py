@@ -206,6 +206,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
     n_iter = 0
     n_search = 0
     moved_by_search = False
+    searched = None  # (support, working-set size) an accepted local search left
     for n_iter in range(1, max_iter + 1):
         if certified is not None:
             grad, certified = certified, None
@@ -219,7 +220,12 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         if c_full is None and gram_form:
             c_full = design.rdot(b) / n
         if res <= tol_abs:
-            if n_search >= searches or not np.any(beta):
+            # an accepted search ends with a pass that tried every swap from its support and
+            # kept none; from the same support on the same working set (the certification
+            # only refines the values) a new search would repeat that pass
+            repeat = (searched is not None and ws.size == searched[1]
+                      and np.array_equal(beta != 0, searched[0]))
+            if n_search >= searches or not np.any(beta) or repeat:
                 converged = True
                 break
             n_search += 1
@@ -244,6 +250,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
                 break
             beta[:] = 0.0
             beta[ws] = beta_ws
+            searched = (beta != 0, ws.size)
             moved_by_search = True
             continue  # certify the new point
         support = np.flatnonzero(beta)
