@@ -13,8 +13,10 @@ smallest alpha at which ``beta = 0`` is a coordinate-wise fixed point (computed 
 data, not by either package); LassoCV uses its own grid and folds (``cv=KFold(5, shuffle)``).
 
 Reported, at each method's own CV alpha: true / false positives, missed true features,
-``||beta_hat - beta||_2``, the median time of 3 fits on the full data (after one untimed fit,
-so compilation is excluded). And the objective comparison **at equal alpha**: both ℓq solvers
+``||beta_hat - beta||_2``, the median time of 9 fits on the full data (after one untimed fit,
+so compilation is excluded; the two ℓq solvers' fits alternate, so that load changes on a
+shared machine hit both; LassoCV is timed once), and per seed the ratio of the two ℓq
+medians. And the objective comparison **at equal alpha**: both ℓq solvers
 are fitted at the alpha chosen by HadamardLqRegressor's CV, at the one chosen by skglm's
 CV, and at a quarter of the latter (many active features: the regime where the local minima
 found by different methods differ; there also with ``init='path'`` and ``'best'``); the
@@ -38,7 +40,7 @@ to the fixpoint AndersonCD reference.
 
 Usage::
 
-    python benchmarks/bench_lq.py            # full run (~2 min on 2 shared cores)
+    python benchmarks/bench_lq.py            # full run (~3 min on 2 shared cores)
     python benchmarks/bench_lq.py --quick    # 3 seeds, writes results_lq_quick.md
 """
 
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import platform
 import sys
 import time
@@ -80,6 +83,7 @@ except ImportError:  # pragma: no cover
 N, P, K, SIGMA, RHO = 200, 1000, 10, 1.0, 0.6
 N_ALPHAS, ALPHA_RATIO = 20, 100.0
 TOL = 1e-8
+TIME_REPEATS = 9  # timed fits per method and problem, interleaved
 Q_VALUES = {"1/2": (0.5, L0_5), "2/3": (2.0 / 3.0, L2_3)}
 
 
@@ -135,7 +139,7 @@ def skglm_defaults(alpha, q):
     return {
         f"GeneralizedLinearEstimator(Quadratic(), {name}(alpha), AndersonCD())":
             (glm(AndersonCD()), False),
-        f"... AndersonCD(fit_intercept=False), centred X and y": (
+        "... AndersonCD(fit_intercept=False), centred X and y": (
             glm(AndersonCD(fit_intercept=False)), True),
         "... ProxNewton()": (glm(ProxNewton()), False),
         "... ProxNewton(ws_strategy='fixpoint')": (glm(ProxNewton(ws_strategy="fixpoint")),
@@ -164,6 +168,19 @@ def timed_fit(make, X, y, repeats=3):
     return est, float(np.median(times))
 
 
+def timed_pair(makes, X, y, repeats=TIME_REPEATS):
+    """Fits of several estimators timed in turns (one fit of each per round, after an untimed
+    one), so that the machine's load changes hit all alike; the median per estimator."""
+    ests = [make().fit(X, y) for make in makes]  # untimed: compilation, caches
+    times = [[] for _ in makes]
+    for _ in range(repeats):
+        for i, make in enumerate(makes):
+            t0 = time.perf_counter()
+            ests[i] = make().fit(X, y)
+            times[i].append(time.perf_counter() - t0)
+    return ests, [float(np.median(t)) for t in times]
+
+
 def recovery(coef_hat, coef):
     true = coef != 0
     sel = coef_hat != 0
@@ -180,13 +197,13 @@ def run_problem(seed, correlated):
         alphas = np.geomspace(a_max, a_max / ALPHA_RATIO, N_ALPHAS)
         a_h = cv_alpha(lambda a: hadamard(a, q), X, y, alphas, seed)
         a_s = cv_alpha(lambda a: skglm_lq(a, q), X, y, alphas, seed)
-        for label, a, make in [(f"HadamardLq q={qname}", a_h, lambda: hadamard(a_h, q)),
-                               (f"skglm {'L0_5' if q == 0.5 else 'L2_3'}", a_s,
-                                lambda: skglm_lq(a_s, q))]:
-            est, t = timed_fit(make, X, y)
+        labels = (f"HadamardLq q={qname}", f"skglm {'L0_5' if q == 0.5 else 'L2_3'}")
+        ests, times = timed_pair([lambda: hadamard(a_h, q), lambda: skglm_lq(a_s, q)], X, y)
+        for label, a, est, t in zip(labels, (a_h, a_s), ests, times):
             rec = recovery(est.coef_, coef)
             rec.update(alpha=a, time=t, obj=objective(X, y, est.coef_, est.intercept_, a, q))
             out["methods"][label] = rec
+        out["methods"][labels[0]]["ratio"] = times[0] / times[1]
         # the default start alone: the lasso at Hadamard's CV alpha, as the estimator solves it
         design, b, _, _ = preprocess(X, y, None, True)
         times = []
@@ -247,20 +264,26 @@ def summarise(results, seeds):
         lines.append(f"\n### {design} design"
                      + (f" (AR(1), rho = {RHO})" if design == "correlated" else "") + "\n")
         lines.append("At each method's own 5-fold-CV alpha; means over "
-                     f"{len(seeds)} seeds (time: median over seeds of the per-fit median).\n")
+                     f"{len(seeds)} seeds (time: median over seeds of the median of "
+                     f"{TIME_REPEATS} fits, the two ℓq solvers' fits timed in turns; the ratio "
+                     "is per seed, of those medians).\n")
         lines.append("| method | mean CV alpha | true pos. (of 10) | false pos. | "
-                     "seeds with a missed feature | ‖β̂ − β‖₂ | time per fit (s) |")
-        lines.append("|---|---|---|---|---|---|---|")
+                     "seeds with a missed feature | ‖β̂ − β‖₂ | time per fit (s) | "
+                     "time / skglm's: median (min-max) over seeds |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for label in runs[0]["methods"]:
             rows = [r["methods"][label] for r in runs]
             time_note = " (whole LassoCV)" if "LassoCV" in label else ""
+            ratios = [r["ratio"] for r in rows if "ratio" in r]
+            ratio = (f"{np.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+                     if ratios else "")
             lines.append(
                 f"| {label} | {np.mean([r['alpha'] for r in rows]):.4g} | "
                 f"{np.mean([r['tp'] for r in rows]):.1f} | "
                 f"{np.mean([r['fp'] for r in rows]):.1f} | "
                 f"{sum(r['missed'] > 0 for r in rows)} | "
                 f"{np.mean([r['err'] for r in rows]):.3f} | "
-                f"{np.median([r['time'] for r in rows]):.4f}{time_note} |")
+                f"{np.median([r['time'] for r in rows]):.4f}{time_note} | {ratio} |")
         lasso_t = {qn: np.median([r["methods"][f"HadamardLq q={qn}"]["lasso_time"]
                                   for r in runs]) for qn in Q_VALUES}
         lines.append("\nOf HadamardLq's time per fit, the lasso start alone (solve_lasso at the "
@@ -315,6 +338,7 @@ def main():
         "results_lq_quick.md" if args.quick else "results_lq.md")
     warnings.simplefilter("ignore", ConvergenceWarning)
     t_start = time.perf_counter()
+    load_start = os.getloadavg()[0]
     results = {"independent": [], "correlated": []}
     for design in results:
         for seed in seeds:
@@ -329,7 +353,8 @@ def main():
         f"Generated by `benchmarks/bench_lq.py` on {_dt.date.today()} "
         f"({platform.machine()}, Python {platform.python_version()}, "
         f"scikit-learn {sklearn.__version__}, skglm {skglm.__version__}); "
-        f"total {total:.0f} s.\n\n"
+        f"total {total:.0f} s. Machine load (1-min average, `os.getloadavg`): "
+        f"{load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.\n\n"
         f"n = {N}, p = {P}, {K} true nonzeros ±U(1, 2), noise N(0, {SIGMA:g}); "
         f"{len(seeds)} seeds per design. Both ℓq solvers at tol = {TOL:g}, skglm with "
         "`ws_strategy='fixpoint'`; alpha by 5-fold CV over 20 alphas from alpha_max_q to "
