@@ -375,10 +375,11 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds):
 
 
 @njit(cache=True)
-def lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
+def lq_coordinate_descent(Gt, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
                           max_sweeps):
     """Cyclic coordinate descent with exact ℓq coordinate steps ``T(β)_j`` on
-    ``1/2 βᵀGβ − cᵀβ + α Σ |β_j|^q`` (``beta`` and ``grad = Gβ − c`` updated in place);
+    ``1/2 βᵀGβ − cᵀβ + α Σ |β_j|^q`` (``beta`` and ``grad = Gβ − c`` updated in place;
+    ``Gt = Gᵀ`` C-contiguous, so that column j of G is the contiguous row ``Gt[j]``);
     coordinate ``blocked`` (−1: none) is held at its value; ``thresholds[j]`` is the zero
     threshold ``τ(α/G_jj)`` of coordinate j (a zero below it stays). Every step minimises the
     objective along its coordinate exactly, so the objective never increases. Stops after a
@@ -396,7 +397,7 @@ def lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, to
             delta = new - beta[j]
             if delta != 0.0:
                 beta[j] = new
-                col = G[:, j]
+                col = Gt[j]
                 for i in range(m):
                     grad[i] += delta * col[i]
                 r = np.sqrt(d) * abs(delta)
@@ -408,21 +409,21 @@ def lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, to
 
 
 @njit(cache=True)
-def _gradient(G, c, beta):
-    """``Gβ − c`` from the nonzero columns only (β is sparse)."""
+def _gradient(Gt, c, beta):
+    """``Gβ − c`` from the nonzero columns only (β is sparse; ``Gt = Gᵀ`` C-contiguous)."""
     m = beta.shape[0]
     g = -c.copy()
     for j in range(m):
         bj = beta[j]
         if bj != 0.0:
-            col = G[:, j]
+            col = Gt[j]
             for i in range(m):
                 g[i] += bj * col[i]
     return g
 
 
 @njit(cache=True)
-def _active_coordinate_descent(G, c, alpha, q, beta, grad, diag, thresholds, blocked,
+def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, blocked,
                                tol_abs, max_sweeps):
     """:func:`lq_coordinate_descent` that sweeps the nonzero coordinates only (the gradient
     kept up to date on them alone) until they settle, then takes one sweep over all
@@ -443,15 +444,16 @@ def _active_coordinate_descent(G, c, alpha, q, beta, grad, diag, thresholds, blo
                 delta = new - beta[j]
                 if delta != 0.0:
                     beta[j] = new
+                    col = Gt[j]
                     for b in range(k):
-                        grad[act[b]] += delta * G[act[b], j]
+                        grad[act[b]] += delta * col[act[b]]
                     r = np.sqrt(d) * abs(delta)
                     if r > biggest:
                         biggest = r
             if biggest <= tol_abs:
                 break
-        grad[:] = _gradient(G, c, beta)
-        if lq_coordinate_descent(G, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
+        grad[:] = _gradient(Gt, c, beta)
+        if lq_coordinate_descent(Gt, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
                                  1):
             return True
     return False
@@ -475,6 +477,9 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
     m = beta.shape[0]
     idx = np.arange(m)
     G = op_gram_block(op, idx, m, idx)
+    # the coordinate steps read columns of G: as contiguous rows of its transpose (the same
+    # numbers, so the same arithmetic, without a strided pass through G per step)
+    Gt = np.ascontiguousarray(G.T)
     diag = np.empty(m)
     thresholds = np.zeros(m)
     for j in range(m):
@@ -503,8 +508,9 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
             g = grad.copy()
             bj = cand[j]
             cand[j] = 0.0
+            col = Gt[j]
             for i in range(m):
-                g[i] -= bj * G[i, j]
+                g[i] -= bj * col[i]
             best_i = -1
             best_gain = 0.0
             best_t = 0.0
@@ -519,13 +525,14 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
                         best_gain, best_i, best_t = gain, i, t
             if best_i >= 0:
                 cand[best_i] = best_t
+                col = Gt[best_i]
                 for i in range(m):
-                    g[i] += best_t * G[i, best_i]
-            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, thresholds, j, tol_abs,
+                    g[i] += best_t * col[i]
+            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds, j, tol_abs,
                                        max_sweeps)
-            _active_coordinate_descent(G, c, alpha, q, cand, g, diag, thresholds, -1, tol_abs,
+            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds, -1, tol_abs,
                                        max_sweeps)
-            g = _gradient(G, c, cand)  # no drift from the incremental updates
+            g = _gradient(Gt, c, cand)  # no drift from the incremental updates
             F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * np.sum(np.abs(cand) ** q)
             if F_cand < F - 1e-12 * abs(F):
                 beta[:] = cand
