@@ -1006,3 +1006,225 @@ def solve_group_lq_ws(op, alpha, q, depth, beta, gptr, lips, weights, max_inner,
         return res_c <= tol_abs, n_inner, res_c
     beta[:] = direct
     return res_d <= tol_abs, n_inner, res_d
+
+
+# --------------------------------------------------------------------------------------
+# Group local search: swap moves with groups as units
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _group_block_step(Gt, beta, grad, s, e, lip, weight, alpha, q, rows):
+    """One group's proximal step with step ``1/L_g`` (:func:`group_lq_prox_step` for one
+    group; weight 0: the gradient step ``β_g − ∇_g/L_g``), taken in place: ``beta[s:e]``
+    and ``grad`` on the coordinates ``rows`` updated (``Gt = Gᵀ`` C-contiguous). The step
+    minimises a majoriser of the objective along the group that is exact at ``β_g``, so it
+    never increases the objective. Returns the change ``√L_g ‖δ‖``."""
+    size = e - s
+    z = np.empty(size)
+    for i in range(size):
+        z[i] = beta[s + i] - grad[s + i] / lip
+    if weight != 0.0:
+        nz = np.sqrt(z @ z)
+        scale = 0.0
+        if nz > 0.0:
+            rho = lq_prox(nz, alpha * weight / lip, q)
+            if rho != 0.0:
+                scale = rho / nz
+        for i in range(size):
+            z[i] *= scale
+    moved = 0.0
+    for i in range(size):
+        j = s + i
+        delta = z[i] - beta[j]
+        if delta != 0.0:
+            beta[j] = z[i]
+            col = Gt[j]
+            for r in rows:
+                grad[r] += delta * col[r]
+            moved += delta * delta
+    return np.sqrt(lip * moved)
+
+
+@njit(cache=True)
+def _group_is_zero(beta, s, e):
+    for j in range(s, e):
+        if beta[j] != 0.0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _group_active_descent(Gt, c, alpha, q, beta, grad, gptr, lips, weights, thresholds,
+                          blocked, tol_abs, max_sweeps):
+    """Block coordinate descent with the groups' proximal steps (:func:`_group_block_step`)
+    on ``1/2 βᵀGβ − cᵀβ + α Σ_g w_g ‖β_g‖^q``, the structure of
+    :func:`_active_coordinate_descent`: sweeps over the nonzero groups only (the gradient kept
+    up to date on their coordinates alone) until they settle, then a fresh gradient and one
+    sweep over all groups to let zero groups in (a zero group with
+    ``‖∇_g‖ ≤ L_g τ(α w_g/L_g)``, ``thresholds[g]``, stays at 0); repeated until that sweep
+    moves no group by more than ``tol_abs`` (``√L_g ‖δ‖``). Group ``blocked`` (−1: none) is
+    held at its value. ``grad`` is exact on return."""
+    m = beta.shape[0]
+    n_groups = gptr.shape[0] - 1
+    every = np.arange(m)
+    for _ in range(max_sweeps):
+        n_act = 0
+        k = 0
+        for g in range(n_groups):
+            if not _group_is_zero(beta, gptr[g], gptr[g + 1]):
+                n_act += 1
+                k += gptr[g + 1] - gptr[g]
+        act_groups = np.empty(n_act, dtype=np.int64)
+        act = np.empty(k, dtype=np.int64)
+        n_act = 0
+        k = 0
+        for g in range(n_groups):
+            if not _group_is_zero(beta, gptr[g], gptr[g + 1]):
+                act_groups[n_act] = g
+                n_act += 1
+                for j in range(gptr[g], gptr[g + 1]):
+                    act[k] = j
+                    k += 1
+        for _ in range(max_sweeps):
+            biggest = 0.0
+            for g in act_groups:
+                if g == blocked or lips[g] <= 0.0:
+                    continue
+                r = _group_block_step(Gt, beta, grad, gptr[g], gptr[g + 1], lips[g],
+                                      weights[g], alpha, q, act)
+                if r > biggest:
+                    biggest = r
+            if biggest <= tol_abs:
+                break
+        grad[:] = _gradient(Gt, c, beta)
+        biggest = 0.0
+        for g in range(n_groups):
+            s, e = gptr[g], gptr[g + 1]
+            if g == blocked or lips[g] <= 0.0:
+                continue
+            if _group_is_zero(beta, s, e):
+                gn = np.sqrt(grad[s:e] @ grad[s:e])
+                if gn <= lips[g] * thresholds[g]:
+                    continue
+            r = _group_block_step(Gt, beta, grad, s, e, lips[g], weights[g], alpha, q, every)
+            if r > biggest:
+                biggest = r
+        if biggest <= tol_abs:
+            return True
+    return False
+
+
+@njit(cache=True)
+def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_sweeps,
+                          max_moves):
+    """:func:`lq_local_search` with groups as units: improve the fixed point ``beta`` (updated
+    in place) of the group proximal map by swap moves.
+
+    A swap move of a nonzero penalised group g: set ``β_g = 0``, let in the zero group whose
+    proximal step (step ``1/L_g``) then lowers the objective most (if any; its decrease is
+    computed exactly), descend by block coordinate descent (:func:`_group_active_descent`)
+    with g held at 0 and then free, and keep the result only if its objective, computed
+    afresh, is lower. Groups of weight 0 are never dropped. The nonzero groups are tried from
+    the weakest (smallest ``√L_g ‖β_g‖``); after an accepted move the pass goes on, passes
+    repeat until none is accepted or ``max_moves`` moves were tried. The objective never
+    increases; the returned point is a block-coordinate-descent point to ``tol_abs`` (the
+    caller certifies it). Returns ``(accepted, tried)``, the numbers of moves."""
+    m = beta.shape[0]
+    n_groups = gptr.shape[0] - 1
+    idx = np.arange(m)
+    G = op_gram_block(op, idx, m, idx)
+    # columns of G read as contiguous rows of its transpose (see lq_local_search)
+    Gt = np.ascontiguousarray(G.T)
+    thresholds = np.zeros(n_groups)
+    for g in range(n_groups):
+        if lips[g] > 0.0 and weights[g] != 0.0:
+            thresholds[g] = lq_threshold(alpha * weights[g] / lips[g], q)
+    grad = op_grad(op, beta)[1]
+    c = G @ beta - grad
+    # the objective as every candidate's is computed below (1/2 βᵀGβ − cᵀβ from Gβ − c)
+    F = 0.5 * (beta @ grad) - 0.5 * (c @ beta) + alpha * _group_penalty(beta, gptr, weights, q)
+    accepted = 0
+    tried = 0
+    improved = True
+    while improved and tried < max_moves:
+        improved = False
+        n_nz = 0
+        for g in range(n_groups):
+            if weights[g] != 0.0 and not _group_is_zero(beta, gptr[g], gptr[g + 1]):
+                n_nz += 1
+        support = np.empty(n_nz, dtype=np.int64)
+        strength = np.empty(n_nz)
+        n_nz = 0
+        for g in range(n_groups):
+            s, e = gptr[g], gptr[g + 1]
+            if weights[g] != 0.0 and not _group_is_zero(beta, s, e):
+                support[n_nz] = g
+                strength[n_nz] = np.sqrt(lips[g] * (beta[s:e] @ beta[s:e]))
+                n_nz += 1
+        for g in support[np.argsort(strength)]:
+            s, e = gptr[g], gptr[g + 1]
+            if _group_is_zero(beta, s, e):
+                continue
+            if tried >= max_moves:
+                break
+            tried += 1
+            cand = beta.copy()
+            gr = grad.copy()
+            for j in range(s, e):
+                bj = cand[j]
+                if bj != 0.0:
+                    cand[j] = 0.0
+                    col = Gt[j]
+                    for i in range(m):
+                        gr[i] -= bj * col[i]
+            best_h = -1
+            best_gain = 0.0
+            best_step = np.zeros(0)
+            for h in range(n_groups):
+                sh, eh = gptr[h], gptr[h + 1]
+                lip = lips[h]
+                if h == g or lip <= 0.0 or not _group_is_zero(cand, sh, eh):
+                    continue
+                gn = np.sqrt(gr[sh:eh] @ gr[sh:eh])
+                if gn == 0.0 or gn <= lip * thresholds[h]:
+                    continue
+                z = -gr[sh:eh] / lip
+                if weights[h] != 0.0:
+                    rho = lq_prox(gn / lip, alpha * weights[h] / lip, q)
+                    if rho == 0.0:
+                        continue
+                    z *= rho / (gn / lip)
+                # the step's exact decrease: −(∇_hᵀδ + 1/2 δᵀG_hh δ + α w_h ‖δ‖^q)
+                quad = 0.0
+                for i in range(eh - sh):
+                    col = Gt[sh + i]
+                    for l in range(eh - sh):
+                        quad += z[i] * col[sh + l] * z[l]
+                gain = -(gr[sh:eh] @ z + 0.5 * quad)
+                if weights[h] != 0.0:
+                    gain -= alpha * weights[h] * np.sqrt(z @ z) ** q
+                if gain > best_gain:
+                    best_gain, best_h, best_step = gain, h, z
+            if best_h >= 0:
+                sh = gptr[best_h]
+                for i in range(best_step.shape[0]):
+                    t = best_step[i]
+                    cand[sh + i] = t
+                    col = Gt[sh + i]
+                    for r in range(m):
+                        gr[r] += t * col[r]
+            _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
+                                  g, tol_abs, max_sweeps)
+            _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
+                                  -1, tol_abs, max_sweeps)
+            gr = _gradient(Gt, c, cand)  # no drift from the incremental updates
+            F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) \
+                + alpha * _group_penalty(cand, gptr, weights, q)
+            if F_cand < F - 1e-12 * abs(F):
+                beta[:] = cand
+                grad = gr
+                F = F_cand
+                accepted += 1
+                improved = True
+    return accepted, tried
