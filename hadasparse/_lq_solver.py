@@ -5,14 +5,15 @@ and stop if the point is a fixed point (to the tolerance); otherwise grow the wo
 the support and the zeros that violate the ℓq zero condition (those that ``T`` moves), and
 solve the problem on the working set (numba: L-BFGS on the depth-k factors, snap, finish).
 At a fixed point, a local search of swap moves on the working set looks for a better one;
-a move it keeps is certified by the same loop. For q = 1 the lasso driver is used unchanged. The group ℓ2,q penalty runs the same loop
-with groups as units.
+a move it keeps is certified by the same loop. For q = 1 the lasso driver is used unchanged.
+The group ℓ2,q penalty runs the same loop, local search included, with groups as units.
 """
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ._lq_kernels import (
+    group_lq_local_search,
     group_lq_prox_step,
     group_lq_residual,
     lq_local_search,
@@ -339,11 +340,13 @@ def group_lq_alpha_max(design, b, q, weights, gptr, lips):
 
 
 def solve_group_lq(design, b, alpha, q, weights, gptr, beta_init=None, *, init="lasso",
-                   tol=1e-4, max_iter=100, max_inner=2000, random_state=None):
+                   tol=1e-4, max_iter=100, max_inner=2000, random_state=None,
+                   local_search=True):
     """Find a local minimiser of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂^q`` (q = 2/k; groups
     contiguous, ``gptr``): a fixed point of the group proximal-gradient map with steps
     ``1/L_g``, to residual ``≤ tol · ‖b‖/√n``. For q = 1 this is the group lasso solver
-    (duality-gap stop). Returns ``beta, residual, n_iter, converged``."""
+    (duality-gap stop). ``local_search=False`` skips the swap moves of groups tried at a
+    fixed point. Returns ``beta, residual, n_iter, converged``."""
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     gptr = np.ascontiguousarray(gptr, dtype=np.int64)
     lips = group_lipschitz(design, gptr)
@@ -355,15 +358,17 @@ def solve_group_lq(design, b, alpha, q, weights, gptr, beta_init=None, *, init="
             return (beta, group_lq_fixed_point_residual(design, b, beta, alpha, 1.0, weights,
                                                         gptr, lips), n_iter, conv)
         tol_abs = tol * np.sqrt((b @ b) / n)
+        searches = _MAX_SEARCHES if local_search else 0
         args = (design, b, alpha, q, weights, gptr, lips)
         if init == "best" and beta_init is None:
             return _best_of(
                 lambda start: solve_group_lq(design, b, alpha, q, weights, gptr, init=start,
                                              tol=tol, max_iter=max_iter,
-                                             max_inner=max_inner),
+                                             max_inner=max_inner,
+                                             local_search=local_search),
                 lambda beta: group_lq_objective(design, b, beta, alpha, q, weights, gptr))
         if beta_init is not None:
-            return _solve_group_lq(*args, beta_init, tol_abs, max_iter, max_inner)
+            return _solve_group_lq(*args, beta_init, tol_abs, max_iter, max_inner, searches)
         if init == "lasso":
             beta0 = solve_group_lasso(design, b, alpha, weights, gptr, None,
                                       tol=_LASSO_INIT_TOL, max_iter=max_iter)[0]
@@ -376,17 +381,23 @@ def solve_group_lq(design, b, alpha, q, weights, gptr, beta_init=None, *, init="
             if alpha < a_max:
                 for a in np.geomspace(a_max, alpha, _N_PATH + 1)[1:-1]:
                     beta0, _, it, _ = _solve_group_lq(design, b, a, q, weights, gptr, lips,
-                                                      beta0, tol_abs, max_iter, max_inner)
+                                                      beta0, tol_abs, max_iter, max_inner,
+                                                      searches)
                     total += it
-            beta, res, it, conv = _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner)
+            beta, res, it, conv = _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner,
+                                                  searches)
             return beta, res, total + it, conv
         else:
             beta0 = np.zeros(p)
-        return _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner)
+        return _solve_group_lq(*args, beta0, tol_abs, max_iter, max_inner, searches)
 
 
 def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs, max_iter,
-                    max_inner):
+                    max_inner, searches=_MAX_SEARCHES):
+    """:func:`_solve_lq` with groups as units: the working-set loop from ``beta_init``, and at
+    a fixed point a local search of group swap moves (:func:`group_lq_local_search`) on the
+    working set, at most ``searches`` times; an accepted move is certified by going on with
+    the loop."""
     n = design.n_samples
     depth = depth_of(q)
     n_groups = gptr.size - 1
@@ -404,16 +415,50 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
     res = np.inf
     converged = False
     n_iter = 0
+    n_search = 0
+    moved_by_search = False
+    searched = None  # (nonzero groups, working-set size) an accepted local search left
     for n_iter in range(1, max_iter + 1):
         grad = -design.rdot(b - design.dot(beta)) / n
         step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
         res = group_lq_residual(beta, step, gptr, lips)
-        if res <= tol_abs:
-            converged = True
-            break
         if c_full is None and gram_form:
             c_full = design.rdot(b) / n
         bn2 = np.add.reduceat(beta * beta, gptr[:-1])
+        if res <= tol_abs:
+            # as in _solve_lq: from the support an accepted search left, on the same working
+            # set, a new search would repeat its last pass (which kept no swap)
+            repeat = (searched is not None and ws.size == searched[1]
+                      and np.array_equal(bn2 > 0, searched[0]))
+            if n_search >= searches or not np.any(bn2[weights != 0] > 0) or repeat:
+                converged = True
+                break
+            n_search += 1
+            missing = np.union1d(np.flatnonzero(bn2 > 0), free)
+            missing = missing[~np.isin(missing, ws)]
+            if missing.size:  # a warm start: its support is the working set
+                missing_feats = group_ranges(missing, gptr)
+                if gram_form:
+                    G_ws = _grow_gram(design, None, G_ws, ws_feats, missing_feats)
+                ws = np.concatenate([ws, missing])
+                ws_feats = np.concatenate([ws_feats, missing_feats])
+                op = None
+            if op is None:
+                op, ws_gptr, ws_weights, ws_lips = _group_ws_operator(
+                    design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights, lips)
+            beta_ws = beta[ws_feats].copy()
+            accepted, _ = group_lq_local_search(op, float(alpha), float(q), beta_ws, ws_gptr,
+                                                ws_lips, ws_weights,
+                                                _SEARCH_RTOL * np.sqrt((b @ b) / n),
+                                                _SEARCH_SWEEPS, _SEARCH_MOVES)
+            if not accepted:
+                converged = True
+                break
+            beta[:] = 0.0
+            beta[ws_feats] = beta_ws
+            searched = (np.add.reduceat(beta * beta, gptr[:-1]) > 0, ws.size)
+            moved_by_search = True
+            continue  # certify the new point
         sn2 = np.add.reduceat(step * step, gptr[:-1])
         support = np.union1d(np.flatnonzero(bn2 > 0), free)
         moved = np.flatnonzero((bn2 == 0) & (sn2 > 0))
@@ -429,16 +474,12 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
             ws = np.concatenate([ws, new])
             ws_feats = np.concatenate([ws_feats, new_feats])
             op = None
-        elif n_iter > 1:
+        elif n_iter > 1 and not moved_by_search:
             break
+        moved_by_search = False
         if op is None:
-            if gram_form:
-                op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
-            else:
-                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
-            ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
-            ws_weights = np.ascontiguousarray(weights[ws])
-            ws_lips = np.ascontiguousarray(lips[ws])
+            op, ws_gptr, ws_weights, ws_lips = _group_ws_operator(
+                design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights, lips)
         beta_ws = beta[ws_feats].copy()
         solve_group_lq_ws(op, float(alpha), float(q), depth, beta_ws, ws_gptr, ws_lips,
                           ws_weights, max_inner, _SNAP_EVERY, tol_abs, _LBFGS_MEMORY,
@@ -451,3 +492,15 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
         res = group_lq_residual(beta, step, gptr, lips)
         converged = res <= tol_abs
     return beta, float(res), n_iter, converged
+
+
+def _group_ws_operator(design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights,
+                       lips):
+    """The kernels' operator tuple of the groups ``ws`` (features ``ws_feats``), with their
+    group pointers, weights and Lipschitz constants."""
+    if gram_form:
+        op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
+    else:
+        op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
+    ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
+    return op, ws_gptr, np.ascontiguousarray(weights[ws]), np.ascontiguousarray(lips[ws])

@@ -107,7 +107,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         Ignored when ``warm_start`` reuses a previous solution, and for q = 1 (the lasso is
         convex: it is solved from zero, as by :class:`HadamardLasso`). Whatever the start,
         a fixed point reached by the descent is then improved by a local search of swap
-        moves (without groups; see Notes).
+        moves (see Notes).
     fit_intercept : bool, default=True
         Whether to fit an intercept (sparse X is centred implicitly, never densified).
     max_iter : int, default=100
@@ -122,9 +122,9 @@ class HadamardLqRegressor(HadamardLinearModel):
     random_state : int, RandomState instance or None, default=None
         Seed of ``init='random'``; the solver itself is deterministic.
     local_search : bool, default=True
-        Whether to improve the fixed point reached by the descent with swap moves (see
-        Notes; without ``groups`` only). ``False`` returns the descent's fixed point, several
-        times faster when many features are active.
+        Whether to improve the fixed point reached by the descent with swap moves (of
+        features, or of whole groups with ``groups``; see Notes). ``False`` returns the
+        descent's fixed point, several times faster when many features are active.
 
     Attributes
     ----------
@@ -170,13 +170,15 @@ class HadamardLqRegressor(HadamardLinearModel):
     that no coordinate step leaves it.
 
     Fixed points differ in their supports, and no descent moves from one to another. Once a
-    fixed point is reached (separable penalty only), each support feature in turn, weakest
-    first, is set to 0, the zero of the working set whose coordinate step then lowers the
-    objective most is let in, coordinate descent settles the rest, and the result is kept
-    only if its objective is lower (the "swap" moves of Hazimeh & Mazumder's L0Learn);
-    a kept move is then certified by the solver's loop again. The objective never rises.
-    With many active features (small ``alpha``), where fixed points abound, this finds
-    markedly better local minima, at several times the cost of the descent.
+    fixed point is reached, each support feature in turn, weakest first, is set to 0, the
+    zero of the working set whose coordinate step then lowers the objective most is let in,
+    coordinate descent settles the rest, and the result is kept only if its objective is
+    lower (the "swap" moves of Hazimeh & Mazumder's L0Learn); a kept move is then certified
+    by the solver's loop again. The objective never rises. With ``groups`` the moves swap
+    whole groups (unpenalised groups are never dropped), with the group proximal steps
+    ``T(w)_g`` of step ``1/L_g`` in the block coordinate descent. With many active features
+    (small ``alpha``), where fixed points abound, this finds markedly better local minima,
+    at several times the cost of the descent.
 
     Kolb, Müller, Bischl, Rügamer, "Smoothing the Edges: Smooth Optimization for Sparse
     Regularization using Hadamard Overparametrization", arXiv:2307.03571.
@@ -276,7 +278,8 @@ class HadamardLqRegressor(HadamardLinearModel):
             pen = np.sum(np.abs(beta) ** q)
         else:
             beta, residual, n_iter, converged = solve_group_lq(
-                design, b, float(self.alpha), q, w, gptr, beta0, **common)
+                design, b, float(self.alpha), q, w, gptr, beta0,
+                local_search=bool(self.local_search), **common)
             pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q)
         if not converged:
             warnings.warn(
