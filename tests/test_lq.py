@@ -25,7 +25,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
-from hadasparse._lq_kernels import group_lq_polish, lq_local_search, lq_polish, lq_prox
+from hadasparse._lq_kernels import (
+    group_lq_local_search,
+    group_lq_polish,
+    lq_local_search,
+    lq_polish,
+    lq_prox,
+)
 from hadasparse._solver import _EMPTY, _EMPTY_SPARSE
 
 Q_VALUES = [0.5, 2 / 3, 0.4, 1 / 3]
@@ -638,3 +644,162 @@ def test_group_deterministic_and_warm_start():
     reg.fit(X, y)
     np.testing.assert_allclose(reg.coef_, coef, rtol=1e-10, atol=1e-12)
     assert reg.n_iter_ == 1
+
+
+# --------------------------------------------------------------------------------------
+# Group ℓ2,q: local search of group swap moves
+# --------------------------------------------------------------------------------------
+
+
+def brute_radial_prox(z, lam, q):
+    """argmin_x 1/2 ||x - z||^2 + lam ||x||^q: x = z * brute_prox(||z||, lam, q) / ||z||."""
+    nz = np.linalg.norm(z)
+    return z * (brute_prox(nz, lam, q) / nz) if nz > 0 else np.zeros_like(z)
+
+
+def _group_prox_map(G, c, beta, gptr, lips, weights, alpha, q):
+    """The group proximal step (step 1/L_g) of every group, from the same point."""
+    g = G @ beta - c
+    out = np.zeros_like(beta)
+    for k, (s, e) in enumerate(zip(gptr[:-1], gptr[1:])):
+        out[s:e] = brute_radial_prox(beta[s:e] - g[s:e] / lips[k], alpha * weights[k] / lips[k],
+                                     q)
+    return out
+
+
+def _two_group_trap(alpha, q=0.5, unpenalised=False):
+    """Groups {x1, a1}, {x2, b1}, {u1, u2}; y = 2 x1 - 1.5 a1 + noise with x2, b1 correlated
+    (0.9) with x1, a1: the fit on the second group alone is a fixed point of the group
+    proximal map (the first group's step stays at 0), the fit on the first a better one.
+    ``unpenalised``: the third group has weight 0 and y also depends on it; the trap is then
+    the fit on the second and third groups."""
+    rng = np.random.RandomState(0)
+    n, rho = 50, 0.9
+    x1, a1 = rng.standard_normal(n), rng.standard_normal(n)
+    x2 = rho * x1 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    b1 = rho * a1 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    X = np.column_stack([x1, a1, x2, b1, rng.standard_normal((n, 2))])
+    y = 2 * x1 - 1.5 * a1 + 0.1 * rng.standard_normal(n)
+    weights = np.sqrt(2.0) * np.ones(3)
+    if unpenalised:
+        y += X[:, 4] - 0.5 * X[:, 5]
+        weights[2] = 0.0
+    G, c = X.T @ X / n, X.T @ y / n
+    gptr = np.array([0, 2, 4, 6], dtype=np.int64)
+    lips = np.array([np.linalg.eigvalsh(G[s:e, s:e])[-1] for s, e in zip(gptr[:-1], gptr[1:])])
+    beta = np.zeros(6)
+    for _ in range(500):  # block coordinate descent on the second (and third) group
+        for k in [1, 2] if unpenalised else [1]:
+            s, e = gptr[k], gptr[k + 1]
+            z = beta[s:e] - (G @ beta - c)[s:e] / lips[k]
+            beta[s:e] = brute_radial_prox(z, alpha * weights[k] / lips[k], q)
+    return G, c, gptr, lips, weights, beta
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.5])
+@pytest.mark.parametrize("unpenalised", [False, True])
+def test_group_local_search_leaves_a_worse_fixed_point(alpha, unpenalised):
+    q = 0.5
+    G, c, gptr, lips, weights, beta = _two_group_trap(alpha, q, unpenalised)
+    T = _group_prox_map(G, c, beta, gptr, lips, weights, alpha, q)
+    np.testing.assert_array_equal(beta != 0, [False, False, True, True, unpenalised,
+                                              unpenalised])
+    # the start is a fixed point (weight 0: the prox with lam = 0 is the gradient step)
+    assert np.max(np.abs(T - beta)) <= 1e-10
+
+    def value(b):
+        return 0.5 * b @ G @ b - c @ b + alpha * weights @ np.sqrt(
+            np.add.reduceat(b * b, gptr[:-1])) ** q
+
+    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    found = beta.copy()
+    accepted, tried = group_lq_local_search(op, alpha, q, found, gptr, lips, weights, 1e-12,
+                                            1000, 100)
+    assert accepted >= 1 and tried >= accepted
+    # the second group swapped for the first; an unpenalised group is kept
+    np.testing.assert_array_equal(found != 0, [True, True, False, False, unpenalised,
+                                               unpenalised])
+    assert value(found) < value(beta) - 0.1
+    T = _group_prox_map(G, c, found, gptr, lips, weights, alpha, q)
+    norms = np.sqrt(np.add.reduceat((T - found) ** 2, gptr[:-1]))
+    assert np.max(np.sqrt(lips) * norms) <= 1e-10
+
+
+@pytest.mark.parametrize("q, seed", [(0.5, 11), (2 / 3, 11), (0.5, 13)])
+def test_group_local_search_finds_lower_certified_fixed_points(q, seed):
+    # many active groups (small alpha): the fixed points reached from the group lasso start
+    # without (local_search=False) and with the local search, each certified independently;
+    # on these problems the search finds a strictly better one
+    X, y, _ = grouped_problem(seed=seed, rho=0.5)
+    index_lists = [np.arange(s, s + 3) for s in range(0, 60, 3)]
+    fits = {}
+    for search in [False, True]:
+        reg = HadamardLqRegressor(alpha=0.005, q=q, groups=3, tol=1e-8,
+                                  local_search=search).fit(X, y)
+        res, scale = group_fixed_point_check(reg, X, y, index_lists, np.sqrt(3) * np.ones(20),
+                                             q)
+        assert res <= 1e-7 * scale
+        assert reg.fixed_point_residual_ <= 1e-8 * scale
+        assert reg.objective_ == pytest.approx(objective_of_groups(reg, X, y, 3, q), rel=1e-10)
+        fits[search] = reg
+    assert fits[True].objective_ < fits[False].objective_ * (1 - 1e-4)
+    # an accepted move is certified by more working-set iterations
+    assert fits[True].n_iter_ > fits[False].n_iter_
+
+
+def objective_of_groups(reg, X, y, size, q):
+    r = y - X @ reg.coef_ - reg.intercept_
+    norms = np.sqrt(np.add.reduceat(reg.coef_**2, np.arange(0, X.shape[1], size)))
+    return 0.5 * (r @ r) / len(y) + reg.alpha * np.sqrt(size) * np.sum(norms**q)
+
+
+@pytest.mark.parametrize("init", ["lasso", "path", "zero"])
+def test_group_local_search_never_raises_the_objective(init):
+    # with unpenalised groups and custom weights too; sparse input
+    X, y, _ = grouped_problem(seed=13)
+    labels = np.repeat(np.arange(20), 3)
+    labels[-3:] = -1
+    weights = np.linspace(0.5, 2.0, 19)
+    index_lists = [np.flatnonzero(labels == g) for g in range(19)] + [np.arange(57, 60)]
+    Xs = sp.csc_matrix(X * (np.random.RandomState(3).uniform(size=X.shape) < 0.5))
+    for data in [X, Xs]:
+        fits = {}
+        for search in [False, True]:
+            reg = HadamardLqRegressor(alpha=0.01, q=2 / 3, groups=labels, weights=weights,
+                                      init=init, tol=1e-8, local_search=search).fit(data, y)
+            res, scale = group_fixed_point_check(reg, data, y, index_lists,
+                                                 np.append(weights, 0.0), 2 / 3)
+            assert res <= 1e-7 * scale
+            assert np.all(reg.coef_[-3:] != 0)
+            fits[search] = reg.objective_
+        assert fits[True] <= fits[False]
+
+
+def test_group_local_search_false_is_the_descent_alone(monkeypatch):
+    # local_search=False never calls the group search (with every start, 'best' and 'path'
+    # recursing), and with local_search=True a search that accepts no move leaves the
+    # descent's fixed point bitwise unchanged
+    import hadasparse._lq_solver as solver
+
+    calls = []
+
+    def spy(*args):
+        out = group_lq_local_search(*args)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(solver, "group_lq_local_search", spy)
+    X, y, _ = grouped_problem(seed=11, rho=0.5)
+    for init in ["lasso", "path", "zero", "best"]:
+        HadamardLqRegressor(alpha=0.005, q=0.5, groups=3, init=init,
+                            local_search=False).fit(X, y)
+    assert calls == []
+    HadamardLqRegressor(alpha=0.005, q=0.5, groups=3).fit(X, y)
+    assert any(accepted for accepted, _ in calls)
+    for alpha in [0.03, 0.1]:
+        calls.clear()
+        off = HadamardLqRegressor(alpha=alpha, q=0.5, groups=3, local_search=False).fit(X, y)
+        on = HadamardLqRegressor(alpha=alpha, q=0.5, groups=3).fit(X, y)
+        assert len(calls) == 1 and calls[0][0] == 0 and calls[0][1] > 0
+        np.testing.assert_array_equal(on.coef_, off.coef_)
+        assert on.intercept_ == off.intercept_ and on.n_iter_ == off.n_iter_
