@@ -1014,36 +1014,54 @@ def solve_group_lq_ws(op, alpha, q, depth, beta, gptr, lips, weights, max_inner,
 
 
 @njit(cache=True)
-def _group_block_step(Gt, beta, grad, s, e, lip, weight, alpha, q, rows):
-    """One group's proximal step with step ``1/L_g`` (:func:`group_lq_prox_step` for one
-    group; weight 0: the gradient step ``β_g − ∇_g/L_g``), taken in place: ``beta[s:e]``
-    and ``grad`` on the coordinates ``rows`` updated (``Gt = Gᵀ`` C-contiguous). The step
-    minimises a majoriser of the objective along the group that is exact at ``β_g``, so it
-    never increases the objective. Returns the change ``√L_g ‖δ‖``."""
+def _group_block_step(Gt, beta, grad, s, e, lip, weight, alpha, q, rows, tol_abs):
+    """Proximal steps of one group with step ``1/L_g`` (:func:`group_lq_prox_step` for one
+    group; weight 0: the gradient step ``β_g − ∇_g/L_g``), repeated on the group alone (its
+    gradient kept through ``G_gg``, at the cost of |g|² per step) until a step moves it by at
+    most ``tol_abs / 10`` (``√L_g ‖δ‖``) or 50 steps: with steps 1/λ_max(G_gg) a single step
+    leaves the group far from its block minimum when G_gg is ill-conditioned. Each step
+    minimises a majoriser of the objective along the group that is exact at the current
+    point, so none increases the objective. ``beta[s:e]`` and ``grad`` on the coordinates
+    ``rows`` (``Gt = Gᵀ`` C-contiguous) are updated in place. Returns the group's change
+    ``√L_g ‖δ‖``."""
     size = e - s
+    cur = beta[s:e].copy()
+    gg = grad[s:e].copy()
     z = np.empty(size)
-    for i in range(size):
-        z[i] = beta[s + i] - grad[s + i] / lip
-    if weight != 0.0:
-        nz = np.sqrt(z @ z)
-        scale = 0.0
-        if nz > 0.0:
-            rho = lq_prox(nz, alpha * weight / lip, q)
-            if rho != 0.0:
-                scale = rho / nz
+    for _ in range(50):
         for i in range(size):
-            z[i] *= scale
-    moved = 0.0
+            z[i] = cur[i] - gg[i] / lip
+        if weight != 0.0:
+            nz = np.sqrt(z @ z)
+            scale = 0.0
+            if nz > 0.0:
+                rho = lq_prox(nz, alpha * weight / lip, q)
+                if rho != 0.0:
+                    scale = rho / nz
+            for i in range(size):
+                z[i] *= scale
+        moved = 0.0
+        for i in range(size):
+            d = z[i] - cur[i]
+            if d != 0.0:
+                col = Gt[s + i]
+                for l in range(size):
+                    gg[l] += d * col[s + l]
+                moved += d * d
+            cur[i] = z[i]
+        if np.sqrt(lip * moved) <= 0.1 * tol_abs:
+            break
+    total = 0.0
     for i in range(size):
         j = s + i
-        delta = z[i] - beta[j]
+        delta = cur[i] - beta[j]
         if delta != 0.0:
-            beta[j] = z[i]
+            beta[j] = cur[i]
             col = Gt[j]
             for r in rows:
                 grad[r] += delta * col[r]
-            moved += delta * delta
-    return np.sqrt(lip * moved)
+            total += delta * delta
+    return np.sqrt(lip * total)
 
 
 @njit(cache=True)
@@ -1092,7 +1110,7 @@ def _group_active_descent(Gt, c, alpha, q, beta, grad, gptr, lips, weights, thre
                 if g == blocked or lips[g] <= 0.0:
                     continue
                 r = _group_block_step(Gt, beta, grad, gptr[g], gptr[g + 1], lips[g],
-                                      weights[g], alpha, q, act)
+                                      weights[g], alpha, q, act, tol_abs)
                 if r > biggest:
                     biggest = r
             if biggest <= tol_abs:
@@ -1107,7 +1125,8 @@ def _group_active_descent(Gt, c, alpha, q, beta, grad, gptr, lips, weights, thre
                 gn = np.sqrt(grad[s:e] @ grad[s:e])
                 if gn <= lips[g] * thresholds[g]:
                     continue
-            r = _group_block_step(Gt, beta, grad, s, e, lips[g], weights[g], alpha, q, every)
+            r = _group_block_step(Gt, beta, grad, s, e, lips[g], weights[g], alpha, q, every,
+                                  tol_abs)
             if r > biggest:
                 biggest = r
         if biggest <= tol_abs:
