@@ -26,6 +26,7 @@ from ._lq_kernels import (
 from ._solver import (
     _EMPTY,
     _EMPTY_2D,
+    _EMPTY_INT,
     _EMPTY_SPARSE,
     WorkingSet,
     _grow_gram,
@@ -434,14 +435,11 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
                 converged = True
                 break
             n_search += 1
-            missing = np.union1d(np.flatnonzero(bn2 > 0), free)
-            missing = missing[~np.isin(missing, ws)]
+            support = np.union1d(np.flatnonzero(bn2 > 0), free)
+            missing = units_to_add(n_groups, ws, support, _EMPTY_INT, _EMPTY, 0)
             if missing.size:  # a warm start: its support is the working set
-                missing_feats = group_ranges(missing, gptr)
-                if gram_form:
-                    G_ws = _grow_gram(design, None, G_ws, ws_feats, missing_feats)
-                ws = np.concatenate([ws, missing])
-                ws_feats = np.concatenate([ws_feats, missing_feats])
+                ws, ws_feats, G_ws = _grow_group_ws(design, gptr, ws, ws_feats, G_ws, missing,
+                                                    gram_form)
                 op = None
             if op is None:
                 op, ws_gptr, ws_weights, ws_lips = _group_ws_operator(
@@ -468,11 +466,8 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
         new = units_to_add(n_groups, ws, support, moved, gain,
                            max(_GROUP_WS_START, support.size))
         if new.size:
-            new_feats = group_ranges(new, gptr)
-            if gram_form:
-                G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
-            ws = np.concatenate([ws, new])
-            ws_feats = np.concatenate([ws_feats, new_feats])
+            ws, ws_feats, G_ws = _grow_group_ws(design, gptr, ws, ws_feats, G_ws, new,
+                                                gram_form)
             op = None
         elif n_iter > 1 and not moved_by_search:
             break
@@ -492,6 +487,15 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
         res = group_lq_residual(beta, step, gptr, lips)
         converged = res <= tol_abs
     return beta, float(res), n_iter, converged
+
+
+def _grow_group_ws(design, gptr, ws, ws_feats, G_ws, new, gram_form):
+    """The group working set ``ws`` (features ``ws_feats``, Gram matrix ``G_ws`` of a dense
+    design) grown by the groups ``new``."""
+    new_feats = group_ranges(new, gptr)
+    if gram_form:
+        G_ws = _grow_gram(design, None, G_ws, ws_feats, new_feats)
+    return np.concatenate([ws, new]), np.concatenate([ws_feats, new_feats]), G_ws
 
 
 def _group_ws_operator(design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights,
