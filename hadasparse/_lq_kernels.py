@@ -630,6 +630,21 @@ def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memor
 
 
 @njit(cache=True)
+def radial_lq_prox(z, lam, q):
+    """``z ← prox_{λ‖·‖^q}(z) = z · prox_{λ|·|^q}(‖z‖) / ‖z‖`` in place (the prox of a norm's
+    power is radial); returns whether the result is nonzero."""
+    nz = np.sqrt(z @ z)
+    scale = 0.0
+    if nz > 0.0:
+        rho = lq_prox(nz, lam, q)
+        if rho != 0.0:
+            scale = rho / nz
+    for i in range(z.shape[0]):
+        z[i] *= scale
+    return scale != 0.0
+
+
+@njit(cache=True)
 def group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q):
     n_groups = gptr.shape[0] - 1
     out = np.zeros(beta.shape[0])
@@ -642,12 +657,8 @@ def group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q):
         if weights[g] == 0.0:
             out[s:e] = z
             continue
-        nz = np.sqrt(z @ z)
-        if nz == 0.0:
-            continue
-        rho = lq_prox(nz, alpha * weights[g] / L, q)
-        if rho != 0.0:
-            out[s:e] = z * (rho / nz)
+        if radial_lq_prox(z, alpha * weights[g] / L, q):
+            out[s:e] = z
     return out
 
 
@@ -1032,14 +1043,7 @@ def _group_block_step(Gt, beta, grad, s, e, lip, weight, alpha, q, rows, tol_abs
         for i in range(size):
             z[i] = cur[i] - gg[i] / lip
         if weight != 0.0:
-            nz = np.sqrt(z @ z)
-            scale = 0.0
-            if nz > 0.0:
-                rho = lq_prox(nz, alpha * weight / lip, q)
-                if rho != 0.0:
-                    scale = rho / nz
-            for i in range(size):
-                z[i] *= scale
+            radial_lq_prox(z, alpha * weight / lip, q)
         moved = 0.0
         for i in range(size):
             d = z[i] - cur[i]
@@ -1209,11 +1213,8 @@ def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_
                 if gn == 0.0 or gn <= lip * thresholds[h]:
                     continue
                 z = -gr[sh:eh] / lip
-                if weights[h] != 0.0:
-                    rho = lq_prox(gn / lip, alpha * weights[h] / lip, q)
-                    if rho == 0.0:
-                        continue
-                    z *= rho / (gn / lip)
+                if weights[h] != 0.0 and not radial_lq_prox(z, alpha * weights[h] / lip, q):
+                    continue
                 # the step's exact decrease: −(∇_hᵀδ + 1/2 δᵀG_hh δ + α w_h ‖δ‖^q)
                 quad = 0.0
                 for i in range(eh - sh):
