@@ -429,7 +429,6 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
     kept up to date on them alone) until they settle, then takes one sweep over all
     coordinates (fresh gradient) to let zeros in; repeated until that sweep moves nothing
     beyond ``tol_abs``. ``grad`` is exact on return."""
-    m = beta.shape[0]
     for _ in range(max_sweeps):
         act = np.flatnonzero(beta)
         k = act.shape[0]

@@ -6,7 +6,6 @@ notebook whose story stops being true fails here.
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
