@@ -19,10 +19,10 @@ from ._lq_kernels import (
     lq_local_search,
     lq_prox_step,
     lq_residual,
-    lq_threshold,
     solve_group_lq_ws,
     solve_lq_ws,
 )
+from .penalties._prox import lq_threshold
 from ._solver import (
     _EMPTY,
     _EMPTY_2D,

@@ -11,7 +11,7 @@ from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
 from .._validation import check_bool_param, check_option, check_sample_weight
 from ._base import HadamardLinearModel
-from ._group import grouped_columns
+from .._groups import grouped_columns
 
 _INITS = {"best", "lasso", "path", "random", "zero"}
 # q is accepted as 2/k when it is within this relative distance of it: floats like 2/3

@@ -20,7 +20,8 @@ from .._validation import (
 )
 from ..paths import alpha_grid
 from ._base import HadamardLinearModel
-from ._group import HadamardGroupLasso, group_lasso_alpha_max, resolve_groups, resolve_weights
+from .._groups import resolve_groups, resolve_weights
+from ._group import HadamardGroupLasso, group_lasso_alpha_max
 from ._lq import HadamardLqRegressor
 from ._multitask import HadamardMultiTaskLasso
 
