@@ -14,6 +14,16 @@ whose surrogate penalty is then ``α ‖u‖²`` (= α Σ β_j).
 import numpy as np
 from numba import njit
 
+from .losses._quadratic import (
+    op_active_times,
+    op_diag,
+    op_grad,
+    op_grad_update,
+    op_gram_block,
+    op_gram_column,
+    op_quad_active,
+)
+
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
 # quartic, so L-BFGS only keeps pairs that carry positive curvature).
 _CURVATURE_EPS = 1e-10
@@ -27,192 +37,6 @@ _CG_MAX_SATURATION = 0.75
 _CONTINUATION_RATIO = 0.9
 _CONTINUATION_ROUNDS = 50
 _CONTINUATION_MIN_ADD = 8
-
-
-# The quadratic part ``1/2 βᵀGβ − cᵀβ`` on a working set is reached through ``op``, a tuple
-# ``(gram_form, G, c, b, data, indices, indptr, rdata, rindices, rindptr, x_mean, sqrt_sw)``:
-# in Gram form ``G`` (k×k) and ``c`` are given; otherwise the working-set columns of the design
-# are given as CSC (``data, indices, indptr``) and CSR (``rdata, rindices, rindptr``; column
-# indices are positions in the working set) with the implicit centring
-# ``A = X − sqrt_sw x_meanᵀ`` and target ``b`` -- a sparse design is never densified, and a
-# mat-vec costs O(nnz) instead of O(k²).
-
-
-@njit(cache=True)
-def _columns_times(op, cols, m, d):
-    """``A[:, cols[:m]] d`` (operator form only)."""
-    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
-    u = np.zeros(sqrt_sw.shape[0])
-    shift = 0.0
-    for a in range(m):
-        j = cols[a]
-        da = d[a]
-        if da != 0.0:
-            for ii in range(indptr[j], indptr[j + 1]):
-                u[indices[ii]] += data[ii] * da
-            shift += x_mean[j] * da
-    if shift != 0.0:
-        u -= shift * sqrt_sw
-    return u
-
-
-@njit(cache=True)
-def op_matvec(op, beta):
-    """``A β`` (operator form only)."""
-    k = beta.shape[0]
-    return _columns_times(op, np.arange(k), k, beta)
-
-
-@njit(cache=True)
-def op_grad(op, beta):
-    """``(1/2 βᵀGβ − cᵀβ, Gβ − c)``."""
-    if op[0]:
-        G, c = op[1], op[2]
-        Gb = G @ beta
-        return 0.5 * (beta @ Gb) - c @ beta, Gb - c
-    b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
-    n = b.shape[0]
-    resid = b - op_matvec(op, beta)
-    k = beta.shape[0]
-    grad = np.empty(k)
-    s_r = sqrt_sw @ resid
-    for j in range(k):
-        acc = 0.0
-        for ii in range(indptr[j], indptr[j + 1]):
-            acc += data[ii] * resid[indices[ii]]
-        grad[j] = -(acc - x_mean[j] * s_r) / n
-    value = 0.5 * ((resid @ resid) - (b @ b)) / n
-    return value, grad
-
-
-@njit(cache=True)
-def op_grad_update(op, grad, beta, act, m, step):
-    """Bring ``grad``, the gradient before the active coordinates ``act[:m]`` moved by
-    ``step``, up to date at ``beta``: in Gram form by the rows of G of the moved coordinates
-    when they are few; else (many moved, or sparse columns) by a fresh product."""
-    k = grad.shape[0]
-    n_moved = 0
-    for a in range(m):
-        if step[a] != 0.0:
-            n_moved += 1
-    if op[0] and 4 * n_moved < k:
-        G = op[1]
-        for a in range(m):
-            s = step[a]
-            if s != 0.0:
-                row = G[act[a]]
-                for j in range(k):
-                    grad[j] += s * row[j]
-    else:
-        grad[:] = op_grad(op, beta)[1]
-
-
-@njit(cache=True)
-def op_diag(op, k):
-    if op[0]:
-        G = op[1]
-        out = np.empty(k)
-        for j in range(k):
-            out[j] = G[j, j]
-        return out
-    data, indptr, x_mean, sqrt_sw = op[4], op[6], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    out = np.empty(k)
-    for j in range(k):
-        acc = 0.0
-        for ii in range(indptr[j], indptr[j + 1]):
-            acc += data[ii] * data[ii]
-        out[j] = max(acc / n - x_mean[j] * x_mean[j], 0.0)
-    return out
-
-
-@njit(cache=True)
-def op_gram_column(op, j, act, m, pos):
-    """``G[act[:m], j]``; ``pos`` maps a working-set index to its place in ``act`` (or -1)."""
-    out = np.zeros(m)
-    if op[0]:
-        G = op[1]
-        for a in range(m):
-            out[a] = G[act[a], j]
-        return out
-    data, indices, indptr = op[4], op[5], op[6]
-    rdata, rindices, rindptr, x_mean, sqrt_sw = op[7], op[8], op[9], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    for ii in range(indptr[j], indptr[j + 1]):
-        i = indices[ii]
-        xij = data[ii]
-        for jj in range(rindptr[i], rindptr[i + 1]):
-            a = pos[rindices[jj]]
-            if a >= 0:
-                out[a] += xij * rdata[jj]
-    for a in range(m):
-        out[a] = out[a] / n - x_mean[act[a]] * x_mean[j]
-    return out
-
-
-@njit(cache=True)
-def op_gram_block(op, act, m, pos):
-    """``G[act[:m]][:, act[:m]]`` as a dense m×m array."""
-    out = np.zeros((m, m))
-    if op[0]:
-        G = op[1]
-        for a in range(m):
-            for b in range(m):
-                out[a, b] = G[act[a], act[b]]
-        return out
-    rdata, rindices, rindptr, x_mean, sqrt_sw = op[7], op[8], op[9], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    # row by row: each row adds the outer product of its active entries
-    for i in range(n):
-        for jj in range(rindptr[i], rindptr[i + 1]):
-            a = pos[rindices[jj]]
-            if a < 0:
-                continue
-            va = rdata[jj]
-            for ll in range(rindptr[i], rindptr[i + 1]):
-                b = pos[rindices[ll]]
-                if b >= 0:
-                    out[a, b] += va * rdata[ll]
-    for a in range(m):
-        xa = x_mean[act[a]]
-        for b in range(m):
-            out[a, b] = out[a, b] / n - xa * x_mean[act[b]]
-    return out
-
-
-@njit(cache=True)
-def op_quad_active(op, act, m, d):
-    """``dᵀ G[act][:, act] d`` for a direction ``d`` on the active coordinates."""
-    if op[0]:
-        return d @ op_active_times(op, act, m, d)
-    u = _columns_times(op, act, m, d)
-    return (u @ u) / op[11].shape[0]
-
-
-@njit(cache=True)
-def op_active_times(op, act, m, d):
-    """``G[act][:, act] d``."""
-    out = np.zeros(m)
-    if op[0]:
-        G = op[1]
-        for a in range(m):
-            ja = act[a]
-            s = 0.0
-            for b in range(m):
-                s += G[ja, act[b]] * d[b]
-            out[a] = s
-        return out
-    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
-    n = sqrt_sw.shape[0]
-    u = _columns_times(op, act, m, d)
-    s_u = sqrt_sw @ u
-    for a in range(m):
-        j = act[a]
-        acc = 0.0
-        for ii in range(indptr[j], indptr[j + 1]):
-            acc += data[ii] * u[indices[ii]]
-        out[a] = (acc - x_mean[j] * s_u) / n
-    return out
 
 
 @njit(cache=True)

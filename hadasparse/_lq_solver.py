@@ -22,12 +22,9 @@ from ._lq_kernels import (
     solve_group_lq_ws,
     solve_lq_ws,
 )
+from .losses._quadratic import gram_operator, sparse_operator
 from .penalties._prox import lq_threshold
 from ._solver import (
-    _EMPTY,
-    _EMPTY_2D,
-    _EMPTY_INT,
-    _EMPTY_SPARSE,
     WorkingSet,
     _grow_gram,
     group_ranges,
@@ -287,8 +284,8 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
 def _ws_operator(design, b, ws, G_ws, c_full, gram_form):
     """The kernels' operator tuple of the working set ``ws``."""
     if gram_form:
-        return (True, G_ws, c_full[ws], _EMPTY) + _EMPTY_SPARSE
-    return (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws)
+        return gram_operator(G_ws, c_full[ws])
+    return sparse_operator(design, b, ws)
 
 
 # --------------------------------------------------------------------------------------
@@ -436,7 +433,8 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
                 break
             n_search += 1
             support = np.union1d(np.flatnonzero(bn2 > 0), free)
-            missing = units_to_add(n_groups, ws, support, _EMPTY_INT, _EMPTY, 0)
+            missing = units_to_add(n_groups, ws, support, np.zeros(0, dtype=np.intp),
+                                   np.zeros(0), 0)
             if missing.size:  # a warm start: its support is the working set
                 ws, ws_feats, G_ws = _grow_group_ws(design, gptr, ws, ws_feats, G_ws, missing,
                                                     gram_form)
@@ -503,8 +501,8 @@ def _group_ws_operator(design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, 
     """The kernels' operator tuple of the groups ``ws`` (features ``ws_feats``), with their
     group pointers, weights and Lipschitz constants."""
     if gram_form:
-        op = (True, G_ws, c_full[ws_feats], _EMPTY) + _EMPTY_SPARSE
+        op = gram_operator(G_ws, c_full[ws_feats])
     else:
-        op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(ws_feats)
+        op = sparse_operator(design, b, ws_feats)
     ws_gptr = np.concatenate([[0], np.cumsum(sizes[ws])]).astype(np.int64)
     return op, ws_gptr, np.ascontiguousarray(weights[ws]), np.ascontiguousarray(lips[ws])

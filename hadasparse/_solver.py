@@ -14,6 +14,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._group_kernels import solve_group_ws
 from ._kernels import solve_lasso_ws
+from .losses._quadratic import gram_operator, sparse_operator
 
 _WS_START = 64  # most violators admitted to the first working set
 _SNAP_EVERY = 25  # L-BFGS steps between two snaps
@@ -23,11 +24,6 @@ _LBFGS_MEMORY = 10
 _MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
 
 _threadpools = None
-# placeholders for the parts of a kernel operator tuple that a form does not use
-_EMPTY = np.zeros(0)
-_EMPTY_2D = np.zeros((0, 0))
-_EMPTY_INT = np.zeros(0, dtype=np.int64)
-_EMPTY_SPARSE = (_EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY)
 
 
 def single_threaded_blas():
@@ -41,8 +37,9 @@ def single_threaded_blas():
     return _threadpools.limit(limits=1, user_api="blas")
 
 
-def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None):
-    """Duality gap of ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at ``beta``.
+def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None, l2=0.0):
+    """Duality gap of ``1/(2n)‖b − Aβ‖² + l2/2 ‖β‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at
+    ``beta`` (``l2 > 0``: the elastic net, with sklearn's dual point).
 
     Returns ``(gap, resid, grad)`` with ``resid = b − Aβ`` and ``grad = Aᵀ resid / n``; pass
     them when already known for this ``beta`` (they do not depend on α).
@@ -51,16 +48,23 @@ def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None):
     if resid is None:
         resid = b - design.dot(beta)
         grad = design.rdot(resid) / n
-    dual_norm = np.max(grad) if positive else np.max(np.abs(grad))
+    corr = grad - l2 * beta if l2 else grad
+    dual_norm = np.max(corr, initial=0.0) if positive else np.max(np.abs(corr), initial=0.0)
     primal = 0.5 * (resid @ resid) / n + alpha * np.abs(beta).sum()
-    return _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n), resid, grad
+    ridge = l2 * (beta @ beta) if l2 else 0.0
+    return (_gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n, ridge), resid,
+            grad)
 
 
-def _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n):
+def _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n, ridge=0.0):
     """``primal − D(θ)`` at the dual point ``θ = resid / max(1, dual_norm / α)`` (``resid``
     and ``b`` flat or matrices), with ``D(θ) = (‖b‖² − ‖b − θ‖²) / (2n)`` expanded to avoid
-    forming ``b − θ``; ``dual_norm`` is the penalty's dual norm of ``Aᵀresid / n``. Infinite
-    for α = 0 unless ``dual_norm`` is 0."""
+    forming ``b − θ``; ``dual_norm`` is the penalty's dual norm of ``Aᵀresid / n − l2 β``.
+    Infinite for α = 0 unless ``dual_norm`` is 0.
+
+    With an elastic-net ridge, ``ridge = l2 ‖β‖²`` (the primal then includes ``ridge / 2``):
+    the problem is the lasso of the augmented design ``[A; √(n l2) I]`` and target ``[b; 0]``,
+    whose residual has the extra block ``−√(n l2) β`` (sklearn's "formulation A")."""
     if alpha == 0:
         if dual_norm > 0:
             return np.inf
@@ -68,7 +72,8 @@ def _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n):
     else:
         scale = max(1.0, dual_norm / alpha)
     theta = resid / scale
-    return primal - (np.vdot(b, theta) - 0.5 * np.vdot(theta, theta)) / n
+    dual = (np.vdot(b, theta) - 0.5 * np.vdot(theta, theta) - 0.5 * n * ridge / scale**2) / n
+    return primal + 0.5 * ridge - dual
 
 
 def _kkt_scores(grad, alpha, col_norms, positive):
@@ -82,9 +87,9 @@ def _kkt_scores(grad, alpha, col_norms, positive):
 
 
 def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, positive=False,
-                gram=None, max_inner=2000, verbose=False, state=None):
-    """Minimise ``1/(2n)‖b − Aβ‖² + α‖β‖₁`` (optionally ``β ≥ 0``) to duality gap
-    ``≤ tol · ‖b‖²/n``.
+                gram=None, max_inner=2000, verbose=False, state=None, l2=0.0):
+    """Minimise ``1/(2n)‖b − Aβ‖² + l2/2 ‖β‖² + α‖β‖₁`` (optionally ``β ≥ 0``; ``l2 > 0`` is
+    the elastic net) to duality gap ``≤ tol · ‖b‖²/n``.
 
     Parameters
     ----------
@@ -103,7 +108,7 @@ def solve_lasso(design, b, alpha, beta_init=None, *, tol=1e-4, max_iter=1000, po
     """
     with single_threaded_blas():
         return _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram,
-                            max_inner, verbose, state)
+                            max_inner, verbose, state, l2)
 
 
 class WorkingSet:
@@ -123,14 +128,14 @@ class WorkingSet:
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
-                 verbose, state):
+                 verbose, state, l2=0.0):
     """The working-set loop of :func:`solve_lasso`, on one BLAS thread."""
     beta = np.zeros(design.n_features) if beta_init is None else np.array(
         beta_init, dtype=np.float64)
     if positive:
         np.maximum(beta, 0.0, out=beta)
     return working_set_loop(design, b, beta, tol, max_iter, verbose,
-                            _LassoUnits(design, alpha, positive, gram, max_inner),
+                            _LassoUnits(design, alpha, positive, gram, max_inner, l2),
                             WorkingSet() if state is None else state)
 
 
@@ -141,8 +146,8 @@ class _LassoUnits:
 
     ws_start = _WS_START
 
-    def __init__(self, design, alpha, positive, gram, max_inner):
-        self.design, self.alpha, self.positive = design, alpha, positive
+    def __init__(self, design, alpha, positive, gram, max_inner, l2=0.0):
+        self.design, self.alpha, self.positive, self.l2 = design, alpha, positive, l2
         self.gram, self.max_inner = gram, max_inner
         self.col_norms = np.sqrt(design.col_sq_norms())
 
@@ -152,7 +157,7 @@ class _LassoUnits:
         cached = state.certified is not None and np.array_equal(state.certified[0], beta)
         resid, grad = state.certified[1:] if cached else (None, None)
         gap, resid, grad = lasso_duality_gap(self.design, b, beta, self.alpha, self.positive,
-                                             resid, grad)
+                                             resid, grad, self.l2)
         state.certified = (beta.copy(), resid, grad)
         return gap, grad
 
@@ -230,9 +235,9 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
             if gram_form:
                 if state.c_full is None:
                     state.c_full = design.rdot(b) / n
-                op = (True, state.G_ws, state.c_full[state.ws_feats], _EMPTY) + _EMPTY_SPARSE
+                op = gram_operator(state.G_ws, state.c_full[state.ws_feats], units.l2)
             else:
-                op = (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(state.ws_feats)
+                op = sparse_operator(design, b, state.ws_feats, units.l2)
         beta_ws = beta[state.ws_feats].copy()
         units.solve(op, beta_ws, state, inner_rtol)
         beta[:] = 0.0
@@ -444,6 +449,7 @@ class _GroupUnits:
     group kernel."""
 
     ws_start = _GROUP_WS_START
+    l2 = 0.0  # the group lasso has no elastic-net ridge (its certificate would need one)
 
     def __init__(self, design, alpha, weights, gptr, max_inner, tol, positive=False):
         self.design, self.alpha, self.weights, self.gptr = design, alpha, weights, gptr
@@ -483,21 +489,26 @@ class _GroupUnits:
 # --------------------------------------------------------------------------------------
 
 
-def multitask_duality_gap(design, B, W, alpha):
-    """Duality gap of ``1/(2n)‖B − AW‖²_F + α Σ_j ‖W_j‖₂`` at ``W`` (p×T), ``design`` a
-    :class:`TaskDesign`. Dual point ``Θ = R / max(1, max_j ‖A_jᵀR‖ / (nα))``, R the residual.
-    Returns ``(gap, grad)`` with ``grad = Aᵀ(B − AW)/n`` (p×T)."""
+def multitask_duality_gap(design, B, W, alpha, l2=0.0):
+    """Duality gap of ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` at ``W`` (p×T),
+    ``design`` a :class:`TaskDesign`. Dual point ``Θ = R / max(1, max_j ‖A_jᵀR/n − l2 W_j‖ /
+    α)``, R the residual (with ``l2``, of the augmented design as in
+    :func:`_gap_at_scaled_residual`). Returns ``(gap, grad)`` with ``grad = Aᵀ(B − AW)/n``
+    (p×T)."""
     n = design.n_samples
     R = B - design.dot(W)
     grad = design.rdot(R) / n
     primal = 0.5 * np.vdot(R, R) / n + alpha * np.sqrt(np.einsum("ij,ij->i", W, W)).sum()
-    dual_norm = np.sqrt(np.max(np.einsum("ij,ij->i", grad, grad), initial=0.0))
-    return _gap_at_scaled_residual(primal, B, R, dual_norm, alpha, n), grad
+    corr = grad - l2 * W if l2 else grad
+    dual_norm = np.sqrt(np.max(np.einsum("ij,ij->i", corr, corr), initial=0.0))
+    ridge = l2 * np.vdot(W, W) if l2 else 0.0
+    return _gap_at_scaled_residual(primal, B, R, dual_norm, alpha, n, ridge), grad
 
 
 def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1000,
-                          max_inner=2000, verbose=False):
-    """Minimise ``1/(2n)‖B − AW‖²_F + α Σ_j ‖W_j‖₂`` (``design`` a :class:`TaskDesign`, B
+                          max_inner=2000, verbose=False, l2=0.0):
+    """Minimise ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` (``design`` a
+    :class:`TaskDesign`, B
     n×T, W p×T) to duality gap ``≤ tol · ‖B‖²_F/n``: :func:`working_set_loop` with the
     features as units. The working set keeps the features' Gram matrix only (the design's
     Gram is ``G ⊗ I_T``) and its m×T coefficient block goes to the group kernel with groups of
@@ -507,7 +518,7 @@ def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1
     b = np.ascontiguousarray(B, dtype=np.float64).ravel()
     with single_threaded_blas():
         return working_set_loop(design, b, W, tol, max_iter, verbose,
-                                _MultiTaskUnits(design, alpha, max_inner, tol), WorkingSet())
+                                _MultiTaskUnits(design, alpha, max_inner, tol, l2), WorkingSet())
 
 
 class _MultiTaskUnits:
@@ -517,8 +528,8 @@ class _MultiTaskUnits:
 
     ws_start = _GROUP_WS_START
 
-    def __init__(self, design, alpha, max_inner, tol):
-        self.design, self.alpha, self.max_inner = design, alpha, max_inner
+    def __init__(self, design, alpha, max_inner, tol, l2=0.0):
+        self.design, self.alpha, self.max_inner, self.l2 = design, alpha, max_inner, l2
         self.inner = _InnerTolerance(tol)
         self.n_tasks = design.n_tasks
         # the trace of a feature's block of G ⊗ I_T
@@ -526,7 +537,8 @@ class _MultiTaskUnits:
                                                      design.col_sq_norms(), 1.0))
 
     def gap(self, b, W, state):
-        return multitask_duality_gap(self.design, b.reshape(-1, self.n_tasks), W, self.alpha)
+        return multitask_duality_gap(self.design, b.reshape(-1, self.n_tasks), W, self.alpha,
+                                     self.l2)
 
     def scores(self, grad, W):
         score = (self.alpha - np.sqrt(np.einsum("ij,ij->i", grad, grad))) / self.scale

@@ -32,7 +32,7 @@ from hadasparse._lq_kernels import (
     lq_polish,
     lq_prox,
 )
-from hadasparse._solver import _EMPTY, _EMPTY_SPARSE
+from hadasparse.losses._quadratic import gram_operator
 
 Q_VALUES = [0.5, 2 / 3, 0.4, 1 / 3]
 
@@ -288,7 +288,7 @@ def test_local_search_leaves_a_worse_fixed_point(alpha):
     def value(b):
         return 0.5 * b @ G @ b - c @ b + alpha * np.sum(np.abs(b) ** q)
 
-    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    op = gram_operator(G.copy(), c.copy())
     found = beta.copy()
     accepted, tried = lq_local_search(op, alpha, q, found, 1e-12, 1000, 100)
     assert accepted >= 1
@@ -341,7 +341,7 @@ def test_newton_polish_stops_at_the_rounding_floor(grouped):
         return 0.5 * b @ G @ b - c @ b + alpha * pen
 
     start = value(beta)
-    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    op = gram_operator(G.copy(), c.copy())
     if grouped:
         assert group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 0.0)
         norms = np.repeat(np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])), 3)
@@ -711,7 +711,7 @@ def test_group_local_search_leaves_a_worse_fixed_point(alpha, unpenalised):
         return 0.5 * b @ G @ b - c @ b + alpha * weights @ np.sqrt(
             np.add.reduceat(b * b, gptr[:-1])) ** q
 
-    op = (True, G.copy(), c.copy(), _EMPTY) + _EMPTY_SPARSE
+    op = gram_operator(G.copy(), c.copy())
     found = beta.copy()
     accepted, tried = group_lq_local_search(op, alpha, q, found, gptr, lips, weights, 1e-12,
                                             1000, 100)

@@ -7,7 +7,7 @@ from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
 from ._base import HadamardLinearModel
 from .._validation import check_bool_param, check_sample_weight
-from .._groups import grouped_columns
+from .._groups import grouped_columns, resolve_groups, resolve_weights
 
 
 def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None,
