@@ -2,6 +2,10 @@
 overparametrisations (Kolb et al., arXiv:2307.03571)."""
 
 from .linear_model import (
+    HadamardElasticNet,
+    HadamardElasticNetCV,
+    HadamardMultiTaskElasticNet,
+    HadamardMultiTaskElasticNetCV,
     HadamardGroupLasso,
     HadamardLasso,
     HadamardLassoCV,
@@ -14,11 +18,21 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
-from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
+from .paths import (
+    hadamard_enet_path,
+    hadamard_group_lasso_path,
+    hadamard_lasso_path,
+    hadamard_lq_path,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "HadamardElasticNet",
+    "HadamardElasticNetCV",
+    "HadamardMultiTaskElasticNet",
+    "HadamardMultiTaskElasticNetCV",
+    "hadamard_enet_path",
     "HadamardGroupLasso",
     "HadamardGroupLassoCV",
     "HadamardLasso",

@@ -125,6 +125,7 @@ class WorkingSet:
         self.c_full = None
         self.certified = None  # (beta, resid, grad) of the last certificate
         self.alpha_from = 0.0  # the alpha of the last converged inner solve, if any
+        self.factor_l2 = 0.0  # the ridge on the diagonal of the kept Cholesky factor
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
@@ -169,8 +170,16 @@ class _LassoUnits:
         return units
 
     def solve(self, op, beta_ws, state, inner_rtol):
-        n = self.design.n_samples
+        # at most n columns of A can be independent, which bounds the active set and its
+        # factor; with a ridge every active block is positive definite and the support of
+        # the elastic net may exceed n
+        n = self.design.n_samples if self.l2 == 0.0 else beta_ws.size
         state.factor = _grow_factor(state.factor, beta_ws.size, n)
+        if state.factor_l2 != self.l2:
+            # the kept Cholesky factor is of the active block of G + l2 I: a new ridge (an
+            # elastic-net path changes it with α) needs a new factor
+            state.factor[3][1] = 0
+            state.factor_l2 = self.l2
         converged, _ = solve_lasso_ws(op, self.alpha, beta_ws, self.positive, self.max_inner,
                                       _SNAP_EVERY, _MAX_POLISH, inner_rtol, _LBFGS_MEMORY, n,
                                       *state.factor, state.alpha_from)

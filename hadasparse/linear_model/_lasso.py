@@ -177,15 +177,15 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         else:
             coef_init = np.zeros((n_targets, n_features))
 
-        alpha = float(self.alpha)
+        l1, l2 = self._l1_l2()
         coef = np.zeros((n_targets, n_features))
         gaps = np.zeros(n_targets)
         n_iters = []
         for t in range(n_targets):
             bt = np.ascontiguousarray(b[:, t])
             beta, gap, n_iter, converged = solve_lasso(
-                design, bt, alpha, coef_init[t], tol=float(self.tol),
-                max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
+                design, bt, l1, coef_init[t], tol=float(self.tol),
+                max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram, l2=l2,
             )
             if not converged:
                 warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter)
@@ -205,6 +205,11 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
             self.dual_gap_ = gaps
             self.n_iter_ = n_iters
         return self
+
+    def _l1_l2(self):
+        """The weights ``(α · l1_ratio, α · (1 − l1_ratio))`` of the ℓ1 and ridge terms."""
+        l1_ratio = float(getattr(self, "l1_ratio", 1.0))
+        return float(self.alpha) * l1_ratio, float(self.alpha) * (1.0 - l1_ratio)
 
     def _gram(self, design, n_features):
         pre = self.precompute

@@ -11,7 +11,7 @@ from ._path_cv import _PathCV
 
 
 def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, positive,
-                         tol, max_iter):
+                         tol, max_iter, l1_ratio=1.0):
     """Mean squared test error along ``alphas`` of the lasso fitted on the training fold,
     warm-started from one alpha to the next (the fold's weights are rescaled to sum to its
     size, as sklearn does). Runs on one BLAS thread, test predictions included: a
@@ -27,9 +27,10 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
         mse = np.empty(len(alphas))
         state = WorkingSet()
         for i, alpha in enumerate(alphas):
-            beta, gap, _, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
-                                                  max_iter=max_iter, positive=positive,
-                                                  state=state)
+            beta, gap, _, converged = solve_lasso(design, b, float(alpha) * l1_ratio, beta,
+                                                  tol=tol, max_iter=max_iter,
+                                                  positive=positive, state=state,
+                                                  l2=float(alpha) * (1.0 - l1_ratio))
             if not converged:
                 warn_not_converged(gap, tol * (b @ b) / n, max_iter)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0

@@ -157,9 +157,10 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
             if np.shape(self.coef_) == (n_tasks, n_features):
                 W0 = np.asarray(self.coef_, dtype=np.float64).T
 
+        l1_ratio = float(getattr(self, "l1_ratio", 1.0))
         W, gap, n_iter, converged = solve_multitask_lasso(
-            task_design, B, float(self.alpha), W0, tol=float(self.tol),
-            max_iter=int(self.max_iter),
+            task_design, B, float(self.alpha) * l1_ratio, W0, tol=float(self.tol),
+            max_iter=int(self.max_iter), l2=float(self.alpha) * (1.0 - l1_ratio),
         )
         if not converged:
             warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter)
