@@ -424,7 +424,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
             return m
         for a in range(m):
             pos[idx[a]] = -1
-    m = 0
+    m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
     for j in range(k):
         if theta[j] != 0.0:
             if _try_append(op, diag, L, m, act, pos, j, dep_tol, factorise):
@@ -450,10 +450,10 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_c
             if theta[j] != 0.0 and pos[j] < 0:
                 n_diff += 1
         if n_diff <= max(8, m // 8):
-            m = _drop_inactive(L, m, act, pos, theta, True)
+            m = _drop_inactive(L, m, act, pos, theta, not use_cg)  # (True, not a literal)
             for j in range(theta.shape[0]):
                 if theta[j] != 0.0 and pos[j] < 0:
-                    if _try_append(op, diag, L, m, act, pos, j, dep_tol, True):
+                    if _try_append(op, diag, L, m, act, pos, j, dep_tol, not use_cg):
                         m += 1
                     else:
                         theta[j] = 0.0
@@ -694,7 +694,9 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         converged = False
         while True:
             a_step = max(alpha, a_step * _CONTINUATION_RATIO)
-            converged, _ = polish(op, diag, a_step, candidate, positive, _CONTINUATION_ROUNDS,
+            # (max(): an int64, not the literal constant, which would compile polish twice)
+            converged, _ = polish(op, diag, a_step, candidate, positive,
+                                  max(_CONTINUATION_ROUNDS, max_polish),
                                   rtol, max_support, L, act, pos, fstate,
                                   max(_CONTINUATION_MIN_ADD, fstate[0] // 10))
             if not converged or a_step == alpha:
@@ -708,7 +710,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     elif nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
         converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                              max_support, L, act, pos, fstate)
+                              max_support, L, act, pos, fstate, k)
         if converged:
             beta[:] = candidate
             return True, 0
@@ -733,7 +735,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 200):
             converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                                  max_support, L, act, pos, fstate)
+                                  max_support, L, act, pos, fstate, k)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
