@@ -21,15 +21,10 @@ part), and the polish works on the free coordinates (``β_j > 0``) of the active
 import numpy as np
 from numba import njit
 
-from ._kernels import (
-    _chol_solve,
-    lbfgs_direction,
-    lbfgs_store,
-    op_active_times,
-    op_diag,
-    op_grad,
-    op_gram_block,
-)
+from ._kernels import _chol_solve
+from .losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
+from .penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
+from .solvers._lbfgs import lbfgs_factors
 
 
 # ``T`` (the task count) selects the quadratic part: ``T == 1`` is the operator ``op`` as the
@@ -44,34 +39,6 @@ from ._kernels import (
 _EARLY_ADD = 0.1
 # smallest Newton-CG forcing term at which the Hessian products use a float32 Gram block
 _SINGLE_PRECISION_FORCING = 1e-3
-
-
-@njit(cache=True)
-def _kron_times(G, T, v):
-    """``(G ⊗ I_T) v`` for ``v`` stored feature-major (``v.reshape(m, T)``)."""
-    m = G.shape[0]
-    return np.ascontiguousarray(G @ np.ascontiguousarray(v).reshape((m, T))).reshape(m * T)
-
-
-@njit(cache=True)
-def quad_grad(op, T, beta):
-    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``, ``Q`` the quadratic part selected by ``T``."""
-    if T == 1:
-        return op_grad(op, beta)
-    Qb = _kron_times(op[1], T, beta)
-    return 0.5 * (beta @ Qb) - op[2] @ beta, Qb - op[2]
-
-
-@njit(cache=True)
-def quad_diag(op, T, k):
-    """The diagonal of ``Q`` (k coordinates)."""
-    if T == 1:
-        return op_diag(op, k)
-    G = op[1]
-    out = np.empty(k)
-    for j in range(k):
-        out[j] = G[j // T, j // T]
-    return out
 
 
 @njit(cache=True)
@@ -142,15 +109,6 @@ def group_norms(v, gptr):
 
 
 @njit(cache=True)
-def group_factors_to_beta(x, gid, ng):
-    k = gid.shape[0]
-    beta = np.empty(k)
-    for j in range(k):
-        beta[j] = x[gid[j]] * x[ng + j]
-    return beta
-
-
-@njit(cache=True)
 def group_penalty(alpha, w, gptr, beta):
     norms = group_norms(beta, gptr)
     return alpha * (w @ norms)
@@ -159,61 +117,6 @@ def group_penalty(alpha, w, gptr, beta):
 @njit(cache=True)
 def group_value(op, T, alpha, w, gptr, beta):
     return quad_grad(op, T, beta)[0] + group_penalty(alpha, w, gptr, beta)
-
-
-@njit(cache=True)
-def group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad):
-    """Value of the group surrogate at the factors ``x``; its gradient goes to ``grad``."""
-    ng = w.shape[0]
-    beta = group_factors_to_beta(x, gid, ng)
-    value, r = quad_grad(op, T, beta)  # r: gradient of the quadratic part in beta
-    for g in range(ng):
-        nu = x[g]
-        aw = alpha * w[g]
-        acc = 0.0
-        sq = 0.0
-        for j in range(gptr[g], gptr[g + 1]):
-            om = x[ng + j]
-            acc += r[j] * om
-            sq += om * om
-            grad[ng + j] = r[j] * nu + aw * om
-        if w[g] > 0.0:
-            grad[g] = acc + aw * nu
-            value += 0.5 * aw * (nu * nu + sq)
-        else:
-            grad[g] = 0.0
-    return value
-
-
-@njit(cache=True)
-def pos_factors_to_beta(x, gid, ng):
-    k = gid.shape[0]
-    beta = np.empty(k)
-    for j in range(k):
-        beta[j] = (x[gid[j]] * x[ng + j]) ** 2
-    return beta
-
-
-@njit(cache=True)
-def pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
-    """Value and gradient (into ``grad``) of the positive surrogate ``β_j = s_g² u_j²``."""
-    ng = w.shape[0]
-    beta = pos_factors_to_beta(x, gid, ng)
-    value, r = op_grad(op, beta)
-    for g in range(ng):
-        s = x[g]
-        aw = alpha * w[g]
-        acc = 0.0
-        q = 0.0
-        for j in range(gptr[g], gptr[g + 1]):
-            u = x[ng + j]
-            u2 = u * u
-            acc += r[j] * u2
-            q += u2 * u2
-            grad[ng + j] = 2.0 * u * (r[j] * s * s + aw * u2)
-        grad[g] = 2.0 * s * (acc + aw * s * s)
-        value += 0.5 * aw * (s ** 4 + q)
-    return value
 
 
 @njit(cache=True)
@@ -346,68 +249,6 @@ def group_escape_saddles(x, beta, grad_beta, alpha, w, gptr, traces):
             x[ng + j] = -s * grad_beta[j] / gnorms[g]
         n_moved += 1
     return n_moved
-
-
-@njit(cache=True)
-def _surrogate(op, T, alpha, w, gptr, gid, x, grad, positive):
-    if positive:
-        return pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
-    return group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad)
-
-
-@njit(cache=True)
-def group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, positive, max_iter, S, Y, rho, state):
-    """L-BFGS with Armijo backtracking on the group surrogate (``x`` updated in place); the
-    curvature pairs persist between calls. The Hessian diagonal used is the surrogate's
-    without the residual cross terms, which follows each factor's own scale (as in the lasso
-    kernel). Returns the number of iterations done."""
-    ng = w.shape[0]
-    nx = x.shape[0]
-    grad = np.empty(nx)
-    grad_new = np.empty(nx)
-    hess = np.empty(nx)
-    f = _surrogate(op, T, alpha, w, gptr, gid, x, grad, positive)
-    it = 0
-    while it < max_iter:
-        if np.max(np.abs(grad)) == 0.0:
-            break
-        for g in range(ng):
-            aw = alpha * w[g]
-            nu = x[g]
-            acc = 0.0
-            if positive:
-                # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature, floored at
-                # the signed surrogate's α w (the quartic is flat at 0)
-                for j in range(gptr[g], gptr[g + 1]):
-                    om = x[ng + j]
-                    acc += diag[j] * 4.0 * nu * nu * om ** 4
-                    hess[ng + j] = diag[j] * 4.0 * nu ** 4 * om * om + aw * (6.0 * om * om + 1.0)
-                hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
-            else:
-                for j in range(gptr[g], gptr[g + 1]):
-                    om = x[ng + j]
-                    acc += diag[j] * om * om
-                    hess[ng + j] = diag[j] * nu * nu + aw
-                hess[g] = acc + aw
-        d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
-        step = 1.0
-        accepted = False
-        x_new = x
-        for _ in range(40):
-            x_new = x + step * d
-            f_new = _surrogate(op, T, alpha, w, gptr, gid, x_new, grad_new, positive)
-            if f_new <= f + 1e-4 * step * slope:
-                accepted = True
-                break
-            step *= 0.5
-        it += 1
-        if not accepted:
-            break
-        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
-        x[:] = x_new
-        grad[:] = grad_new
-        f = f_new
-    return it
 
 
 @njit(cache=True)
@@ -611,7 +452,6 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
     return x
 
 
-
 @njit(cache=True)
 def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
     """Newton direction from the dense Hessian ``Q_AA + Σ_g α w_g/‖β_g‖ (I − β̂_g β̂_gᵀ)``
@@ -655,7 +495,6 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
         return np.linalg.solve(H, -gF)
     except Exception:  # noqa: BLE001
         return np.zeros(0)
-
 
 
 @njit(cache=True)
@@ -925,8 +764,8 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     prev = norms > 0.0
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += group_lbfgs(op, T, alpha, w, gptr, gid, diag, x, positive, snap_every, S, Y,
-                               rho, state)
+        n_inner += lbfgs_factors(op, alpha, diag, x, gid.shape[0], positive, (T, w, gptr, gid),
+                                 None, snap_every, 0.0, S, Y, rho, state)
         smooth_beta = _smooth_beta(x, gid, ng, positive)
         grad_beta = quad_grad(op, T, smooth_beta)[1]
         if positive:

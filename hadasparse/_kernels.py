@@ -23,6 +23,8 @@ from .losses._quadratic import (
     op_gram_column,
     op_quad_active,
 )
+from .penalties._surrogates import factors_to_beta
+from .solvers._lbfgs import lbfgs_factors
 
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
 # quartic, so L-BFGS only keeps pairs that carry positive curvature).
@@ -69,33 +71,6 @@ def active_cg(op, act, m, rhs, x0, diag, rtol, max_iter):
         p = zr + (rz_new / rz) * p
         rz = rz_new
     return z
-
-
-@njit(cache=True)
-def factors_to_beta(x, k, positive):
-    if positive:
-        return x[:k] * x[:k]
-    return x[:k] * x[k:]
-
-
-@njit(cache=True)
-def surrogate_value_grad(op, alpha, x, k, positive, grad):
-    """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
-    beta = factors_to_beta(x, k, positive)
-    value, resid = op_grad(op, beta)  # resid: gradient of the quadratic part in beta
-    if positive:
-        u = x[:k]
-        value += alpha * (u @ u)
-        for j in range(k):
-            grad[j] = 2.0 * u[j] * (resid[j] + alpha)
-    else:
-        u = x[:k]
-        v = x[k:]
-        value += 0.5 * alpha * (u @ u + v @ v)
-        for j in range(k):
-            grad[j] = resid[j] * v[j] + alpha * u[j]
-            grad[k + j] = resid[j] * u[j] + alpha * v[j]
-    return value
 
 
 @njit(cache=True)
@@ -156,102 +131,6 @@ def escape_saddles(x, beta, grad_beta, alpha, diag, positive):
             continue
         n_moved += _escape(x, j, k, grad_beta[j], alpha, diag[j], positive)
     return n_moved
-
-
-@njit(cache=True)
-def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
-    """Quasi-Newton direction ``−H ∇`` by the L-BFGS two-loop recursion over the stored
-    curvature pairs (``S``, ``Y``, ``rho``; ``state = [head, n_stored]``), with the initial
-    inverse Hessian ``diag(1 / hess_diag)``: an approximate diagonal of the Hessian that
-    follows each variable's own scale (a multiple of the identity cannot, and stalls at small
-    α). Falls back to the diagonally scaled ``−∇``, forgetting the pairs, when that is not
-    a descent direction. Returns ``(direction, slope)`` with ``slope = ∇ · direction < 0``.
-
-    Shared by every surrogate's L-BFGS loop: only the value/gradient and ``hess_diag`` differ.
-    """
-    memory = S.shape[0]
-    head = state[0]
-    n_stored = state[1]
-    alph = np.zeros(memory)
-    h0 = np.empty(grad.shape[0])
-    for j in range(h0.shape[0]):
-        h0[j] = hess_diag[j] if hess_diag[j] > 0.0 else 1.0
-    q = grad.copy()
-    for ii in range(n_stored):
-        i = (head - 1 - ii) % memory
-        alph[i] = rho[i] * (S[i] @ q)
-        q -= alph[i] * Y[i]
-    q /= h0
-    for ii in range(n_stored - 1, -1, -1):
-        i = (head - 1 - ii) % memory
-        b = rho[i] * (Y[i] @ q)
-        q += (alph[i] - b) * S[i]
-    d = -q
-    slope = grad @ d
-    if slope >= 0.0:
-        d = -grad / h0
-        slope = grad @ d
-        state[1] = 0
-    return d, slope
-
-
-@njit(cache=True)
-def lbfgs_store(s, yv, S, Y, rho, state):
-    """Keep the curvature pair ``(s, y)`` if it carries positive curvature (the surrogates are
-    not convex, so pairs with ``sᵀy ≤ 0`` would break the quasi-Newton matrix)."""
-    sy = s @ yv
-    if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
-        head = state[0]
-        S[head] = s
-        Y[head] = yv
-        rho[head] = 1.0 / sy
-        state[0] = (head + 1) % S.shape[0]
-        state[1] = min(state[1] + 1, S.shape[0])
-
-
-@njit(cache=True)
-def lbfgs_factors(op, alpha, diag, x, k, positive, max_iter, gtol, S, Y, rho, state):
-    """L-BFGS with Armijo backtracking on the lasso surrogate; ``x`` is updated in place.
-
-    The curvature pairs ``S``, ``Y``, ``rho`` and ``state = [head, n_stored]`` persist between
-    calls, so the solve can be interrupted for snaps without losing its memory. The Hessian
-    diagonal used is that of the surrogate without the residual cross term
-    (``d²S/du_j² = G_jj v_j² + α``). Returns the number of iterations done.
-    """
-    nx = x.shape[0]
-    grad = np.empty(nx)
-    grad_new = np.empty(nx)
-    hess = np.empty(nx)
-    f = surrogate_value_grad(op, alpha, x, k, positive, grad)
-    it = 0
-    while it < max_iter:
-        if np.max(np.abs(grad)) <= gtol:
-            break
-        for j in range(k):
-            if positive:
-                hess[j] = 2.0 * (2.0 * diag[j] * x[j] * x[j] + alpha)
-            else:
-                hess[j] = diag[j] * x[k + j] * x[k + j] + alpha
-                hess[k + j] = diag[j] * x[j] * x[j] + alpha
-        d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
-        step = 1.0
-        accepted = False
-        x_new = x
-        for _ in range(40):
-            x_new = x + step * d
-            f_new = surrogate_value_grad(op, alpha, x_new, k, positive, grad_new)
-            if f_new <= f + 1e-4 * step * slope:
-                accepted = True
-                break
-            step *= 0.5
-        it += 1
-        if not accepted:
-            break
-        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
-        x[:] = x_new
-        grad[:] = grad_new
-        f = f_new
-    return it
 
 
 @njit(cache=True)
@@ -723,8 +602,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     prev_signs = np.sign(beta)
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, snap_every, 0.0, S, Y, rho,
-                                 state)
+        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, None, None, snap_every, 0.0,
+                                 S, Y, rho, state)
         smooth_beta = factors_to_beta(x, k, positive)
         grad_beta = op_grad(op, smooth_beta)[1]
         escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive)

@@ -27,7 +27,9 @@ The group ℓ2,q penalty ``α Σ_g w_g ‖β_g‖₂^q`` has the same kernels wi
 import numpy as np
 from numba import njit
 
-from ._kernels import lbfgs_direction, lbfgs_store, op_diag, op_grad, op_gram_block
+from .losses._quadratic import op_diag, op_grad, op_gram_block
+from .penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
+from .solvers._lbfgs import lbfgs_factors
 from .penalties._prox import lq_prox, lq_threshold, radial_lq_prox
 
 # The Newton polishes' rounding regime: the decrease a step predicts (``−slope``, twice the
@@ -93,79 +95,6 @@ def lq_balanced_factors(beta, depth):
         if beta[j] < 0.0:
             x[j] = -r
     return x
-
-
-@njit(cache=True)
-def lq_factors_to_beta(x, m, depth):
-    beta = x[:m].copy()
-    for d in range(1, depth):
-        beta *= x[d * m:(d + 1) * m]
-    return beta
-
-
-@njit(cache=True)
-def _others(x, m, depth, d, j):
-    """``∏_{e≠d} u_{e,j}``."""
-    p = 1.0
-    for e in range(depth):
-        if e != d:
-            p *= x[e * m + j]
-    return p
-
-
-@njit(cache=True)
-def lq_surrogate_value_grad(op, alpha, x, m, depth, grad):
-    """Surrogate value at the factors ``x``; its gradient is written to ``grad``."""
-    beta = lq_factors_to_beta(x, m, depth)
-    value, g = op_grad(op, beta)
-    ridge = alpha / depth
-    value += ridge * (x @ x)
-    for d in range(depth):
-        for j in range(m):
-            grad[d * m + j] = g[j] * _others(x, m, depth, d, j) + 2.0 * ridge * x[d * m + j]
-    return value
-
-
-@njit(cache=True)
-def lq_lbfgs(op, alpha, diag, x, m, depth, max_iter, S, Y, rho, state):
-    """L-BFGS with Armijo backtracking on the depth-k surrogate (``x`` updated in place);
-    the curvature pairs persist between calls, as in :func:`hadasparse._kernels.lbfgs_factors`.
-    The Hessian diagonal used is the surrogate's without the residual cross terms,
-    ``G_jj ∏_{e≠d} u_{e,j}² + 2α/k``, which follows each coordinate's own scale.
-    Returns the number of iterations done."""
-    nx = x.shape[0]
-    grad = np.empty(nx)
-    grad_new = np.empty(nx)
-    hess = np.empty(nx)
-    ridge2 = 2.0 * alpha / depth
-    f = lq_surrogate_value_grad(op, alpha, x, m, depth, grad)
-    it = 0
-    while it < max_iter:
-        if np.max(np.abs(grad)) == 0.0:
-            break
-        for d in range(depth):
-            for j in range(m):
-                o = _others(x, m, depth, d, j)
-                hess[d * m + j] = diag[j] * o * o + ridge2
-        dirn, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
-        step = 1.0
-        accepted = False
-        x_new = x.copy()
-        for _ in range(40):
-            x_new = x + step * dirn
-            f_new = lq_surrogate_value_grad(op, alpha, x_new, m, depth, grad_new)
-            if f_new <= f + 1e-4 * step * slope:
-                accepted = True
-                break
-            step *= 0.5
-        it += 1
-        if not accepted:
-            break
-        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
-        x[:] = x_new
-        grad[:] = grad_new
-        f = f_new
-    return it
 
 
 @njit(cache=True)
@@ -521,7 +450,8 @@ def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memor
     res_c = np.inf
     cand_val = np.inf
     while n_inner < max_inner:
-        n_inner += lq_lbfgs(op, alpha, diag, x, m, depth, snap_every, S, Y, rho, state)
+        n_inner += lbfgs_factors(op, alpha, diag, x, m, False, None, depth, snap_every, 0.0, S,
+                                 Y, rho, state)
         smooth = lq_factors_to_beta(x, m, depth)
         smooth_val = lq_value(op, alpha, q, smooth)
         cand = lq_prox_step(smooth, op_grad(op, smooth)[1], diag, alpha, q)
@@ -622,109 +552,6 @@ def group_lq_balanced_factors(beta, gptr, weights, depth):
         x[s:e] = beta[s:e] / r ** ((depth - 1.0) / depth)
         x[base:base + depth - 1] = r ** (1.0 / depth)
     return x
-
-
-@njit(cache=True)
-def _group_products(x, m, n_groups, depth):
-    prod = np.ones(n_groups)
-    for g in range(n_groups):
-        base = m + g * (depth - 1)
-        for d in range(depth - 1):
-            prod[g] *= x[base + d]
-    return prod
-
-
-@njit(cache=True)
-def group_lq_factors_to_beta(x, m, gptr, depth):
-    n_groups = gptr.shape[0] - 1
-    prod = _group_products(x, m, n_groups, depth)
-    beta = np.empty(m)
-    for g in range(n_groups):
-        for j in range(gptr[g], gptr[g + 1]):
-            beta[j] = x[j] * prod[g]
-    return beta
-
-
-@njit(cache=True)
-def _nu_others(x, base, depth, d):
-    p = 1.0
-    for e in range(depth - 1):
-        if e != d:
-            p *= x[base + e]
-    return p
-
-
-@njit(cache=True)
-def group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad):
-    n_groups = gptr.shape[0] - 1
-    beta = group_lq_factors_to_beta(x, m, gptr, depth)
-    value, gb = op_grad(op, beta)
-    prod = _group_products(x, m, n_groups, depth)
-    for g in range(n_groups):
-        s, e = gptr[g], gptr[g + 1]
-        base = m + g * (depth - 1)
-        ridge = alpha * weights[g] / depth
-        inner = 0.0
-        for j in range(s, e):
-            grad[j] = prod[g] * gb[j] + 2.0 * ridge * x[j]
-            inner += x[j] * gb[j]
-            value += ridge * x[j] * x[j]
-        for d in range(depth - 1):
-            if weights[g] == 0.0:
-                grad[base + d] = 0.0
-            else:
-                grad[base + d] = _nu_others(x, base, depth, d) * inner \
-                    + 2.0 * ridge * x[base + d]
-                value += ridge * x[base + d] * x[base + d]
-    return value
-
-
-@njit(cache=True)
-def group_lq_lbfgs(op, alpha, diag, x, m, gptr, weights, depth, max_iter, S, Y, rho, state):
-    """:func:`lq_lbfgs` on the group surrogate; the Hessian diagonal used is the surrogate's
-    without residual cross terms (ν: ``(∏_{e≠d} ν)² Σ_j G_jj ω_j²`` plus the ridge)."""
-    nx = x.shape[0]
-    n_groups = gptr.shape[0] - 1
-    grad = np.empty(nx)
-    grad_new = np.empty(nx)
-    hess = np.ones(nx)
-    f = group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad)
-    it = 0
-    while it < max_iter:
-        if np.max(np.abs(grad)) == 0.0:
-            break
-        prod = _group_products(x, m, n_groups, depth)
-        for g in range(n_groups):
-            s, e = gptr[g], gptr[g + 1]
-            ridge2 = 2.0 * alpha * weights[g] / depth
-            wsum = 0.0
-            for j in range(s, e):
-                hess[j] = diag[j] * prod[g] * prod[g] + ridge2 + (1e-12 if ridge2 == 0.0 else 0.0)
-                wsum += diag[j] * x[j] * x[j]
-            base = m + g * (depth - 1)
-            for d in range(depth - 1):
-                o = _nu_others(x, base, depth, d)
-                hess[base + d] = o * o * wsum + ridge2
-        dirn, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
-        step = 1.0
-        accepted = False
-        x_new = x.copy()
-        for _ in range(40):
-            x_new = x + step * dirn
-            f_new = group_lq_surrogate_value_grad(op, alpha, x_new, m, gptr, weights, depth,
-                                                  grad_new)
-            if f_new <= f + 1e-4 * step * slope:
-                accepted = True
-                break
-            step *= 0.5
-        it += 1
-        if not accepted:
-            break
-        lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
-        x[:] = x_new
-        grad[:] = grad_new
-        f = f_new
-    return it
 
 
 @njit(cache=True)
@@ -905,8 +732,9 @@ def solve_group_lq_ws(op, alpha, q, depth, beta, gptr, lips, weights, max_inner,
     res_c = np.inf
     cand_val = np.inf
     while n_inner < max_inner:
-        n_inner += group_lq_lbfgs(op, alpha, diag, x, m, gptr, weights, depth, snap_every,
-                                  S, Y, rho, state)
+        group = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
+        n_inner += lbfgs_factors(op, alpha, diag, x, m, False, group, depth, snap_every, 0.0, S,
+                                 Y, rho, state)
         smooth = group_lq_factors_to_beta(x, m, gptr, depth)
         smooth_val = group_lq_value(op, alpha, q, smooth, gptr, weights)
         cand = group_lq_prox_step(smooth, op_grad(op, smooth)[1], gptr, lips, weights, alpha,

@@ -223,3 +223,31 @@ def op_active_times(op, act, m, d):
             acc += data[ii] * u[indices[ii]]
         out[a] = (acc - x_mean[j] * s_u) / n + op[12] * d[a]
     return out
+
+
+@njit(cache=True)
+def _kron_times(G, T, v):
+    """``(G ⊗ I_T) v`` for ``v`` stored feature-major (``v.reshape(m, T)``)."""
+    m = G.shape[0]
+    return np.ascontiguousarray(G @ np.ascontiguousarray(v).reshape((m, T))).reshape(m * T)
+
+
+@njit(cache=True)
+def quad_grad(op, T, beta):
+    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``, ``Q`` the quadratic part selected by ``T``."""
+    if T == 1:
+        return op_grad(op, beta)
+    Qb = _kron_times(op[1], T, beta)
+    return 0.5 * (beta @ Qb) - op[2] @ beta, Qb - op[2]
+
+
+@njit(cache=True)
+def quad_diag(op, T, k):
+    """The diagonal of ``Q`` (k coordinates)."""
+    if T == 1:
+        return op_diag(op, k)
+    G = op[1]
+    out = np.empty(k)
+    for j in range(k):
+        out[j] = G[j // T, j // T]
+    return out
