@@ -177,55 +177,6 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
 # --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds):
-    """Descend from ``beta`` (updated in place) to a fixed point of ``T``.
-
-    Each round takes the full proximal step ``T(β)`` followed by a Newton polish when that
-    lowers the objective (it changes many coordinates at once), and otherwise the exact
-    coordinate step of the coordinate with the largest residual only — the objective is
-    quadratic in one coordinate with curvature ``G_jj``, so that step minimises it exactly and
-    never increases the objective. Returns ``(residual, rounds)``.
-    """
-    m = beta.shape[0]
-    lq_polish(op, alpha, q, beta, 50, 1e-13)
-    val = lq_value(op, alpha, q, beta)
-    res = np.inf
-    for rounds in range(max_rounds):
-        grad = op_grad(op, beta)[1]
-        step = lq_prox_step(beta, grad, diag, alpha, q)
-        res = lq_residual(beta, step, diag)
-        if res <= tol_abs:
-            return res, rounds
-        cand = step.copy()
-        lq_polish(op, alpha, q, cand, 50, 1e-13)
-        cand_val = lq_value(op, alpha, q, cand)
-        if cand_val < val:
-            beta[:] = cand
-            val = cand_val
-            continue
-        jmax = 0
-        rmax = -1.0
-        for j in range(m):
-            r = np.sqrt(max(diag[j], 0.0)) * abs(beta[j] - step[j])
-            if r > rmax:
-                rmax = r
-                jmax = j
-        cand = beta.copy()
-        cand[jmax] = step[jmax]
-        lq_polish(op, alpha, q, cand, 50, 1e-13)
-        cand_val = lq_value(op, alpha, q, cand)
-        if cand_val <= val:
-            beta[:] = cand
-            val = cand_val
-        else:  # only rounding: the coordinate step alone cannot increase the objective
-            beta[jmax] = step[jmax]
-            val = lq_value(op, alpha, q, beta)
-    grad = op_grad(op, beta)[1]
-    res = lq_residual(beta, lq_prox_step(beta, grad, diag, alpha, q), diag)
-    return res, max_rounds
-
-
 # --------------------------------------------------------------------------------------
 # Local search: swap moves between fixed points
 # --------------------------------------------------------------------------------------
@@ -402,76 +353,6 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
 # --------------------------------------------------------------------------------------
 # One working set
 # --------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _start_violators(beta, step):
-    """``beta`` with the zeros that the proximal step moves started at that step."""
-    out = beta.copy()
-    for j in range(beta.shape[0]):
-        if out[j] == 0.0 and step[j] != 0.0:
-            out[j] = step[j]
-    return out
-
-
-@njit(cache=True)
-def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memory,
-                max_finish):
-    """Minimise the ℓq objective on one working set from ``beta`` (overwritten).
-
-    Two descents from the start, the better fixed point returned:
-
-    * the surrogate: zero coordinates that the ℓq zero condition rejects (the proximal step
-      moves them) start at that step, every coordinate gets balanced depth-k factors, and
-      L-BFGS runs on the factors ``snap_every`` iterations at a time; after each stretch the
-      smooth point is snapped by the proximal step ``T`` (exact zeros) and finished by
-      :func:`lq_finish`, until a finished point is a fixed point (residual ≤ ``tol_abs``);
-      a finished point better than the smooth one restarts the factors from it;
-    * :func:`lq_finish` from the start itself (cheap when the start is nearly a fixed point,
-      as for the previous working set's solution).
-
-    Returns ``(converged, inner_iterations, residual)``; the objective of the returned point
-    is never above that of the start.
-    """
-    m = beta.shape[0]
-    diag = op_diag(op, m)
-    direct = beta.copy()
-    res_d, _ = lq_finish(op, alpha, q, direct, diag, tol_abs, max_finish)
-    val_d = lq_value(op, alpha, q, direct)
-    step = lq_prox_step(beta, op_grad(op, beta)[1], diag, alpha, q)
-    x = lq_balanced_factors(_start_violators(beta, step), depth)
-    nx = x.shape[0]
-    S = np.zeros((memory, nx))
-    Y = np.zeros((memory, nx))
-    rho = np.zeros(memory)
-    state = np.zeros(2, dtype=np.int64)
-    n_inner = 0
-    cand = direct
-    res_c = np.inf
-    cand_val = np.inf
-    while n_inner < max_inner:
-        n_inner += lbfgs_factors(op, alpha, diag, x, m, False, None, depth, snap_every, 0.0, S,
-                                 Y, rho, state)
-        smooth = lq_factors_to_beta(x, m, depth)
-        smooth_val = lq_value(op, alpha, q, smooth)
-        cand = lq_prox_step(smooth, op_grad(op, smooth)[1], diag, alpha, q)
-        res_c, _ = lq_finish(op, alpha, q, cand, diag, tol_abs, max_finish)
-        cand_val = lq_value(op, alpha, q, cand)
-        if res_c <= tol_abs:
-            break
-        if cand_val < smooth_val:
-            # the snap found a better point (usually: the right zeros): go on from there
-            step = lq_prox_step(cand, op_grad(op, cand)[1], diag, alpha, q)
-            x = lq_balanced_factors(_start_violators(cand, step), depth)
-            state[:] = 0
-    # prefer fixed points, then the lower objective
-    take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
-        (res_c <= tol_abs) == (res_d <= tol_abs) and cand_val < val_d)
-    if take_cand:
-        beta[:] = cand
-        return res_c <= tol_abs, n_inner, res_c
-    beta[:] = direct
-    return res_d <= tol_abs, n_inner, res_d
 
 
 # --------------------------------------------------------------------------------------
@@ -654,109 +535,6 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
         f_val = f_new
         g_full = g_new
     return False
-
-
-@njit(cache=True)
-def group_lq_finish(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_rounds):
-    """:func:`lq_finish` with groups: full proximal steps + polish while they lower the
-    objective, otherwise the step of the group with the largest residual (monotone: the step
-    1/L_g majorises the loss along the group)."""
-    n_groups = gptr.shape[0] - 1
-    group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 1e-13)
-    val = group_lq_value(op, alpha, q, beta, gptr, weights)
-    for rounds in range(max_rounds):
-        grad = op_grad(op, beta)[1]
-        step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
-        res = group_lq_residual(beta, step, gptr, lips)
-        if res <= tol_abs:
-            return res, rounds
-        cand = step.copy()
-        group_lq_polish(op, alpha, q, cand, gptr, weights, 50, 1e-13)
-        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
-        if cand_val < val:
-            beta[:] = cand
-            val = cand_val
-            continue
-        gmax = 0
-        rmax = -1.0
-        for g in range(n_groups):
-            d = beta[gptr[g]:gptr[g + 1]] - step[gptr[g]:gptr[g + 1]]
-            r = lips[g] * (d @ d)
-            if r > rmax:
-                rmax = r
-                gmax = g
-        cand = beta.copy()
-        cand[gptr[gmax]:gptr[gmax + 1]] = step[gptr[gmax]:gptr[gmax + 1]]
-        group_lq_polish(op, alpha, q, cand, gptr, weights, 50, 1e-13)
-        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
-        if cand_val <= val:
-            beta[:] = cand
-            val = cand_val
-        else:
-            beta[gptr[gmax]:gptr[gmax + 1]] = step[gptr[gmax]:gptr[gmax + 1]]
-            val = group_lq_value(op, alpha, q, beta, gptr, weights)
-    grad = op_grad(op, beta)[1]
-    step = group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
-    return group_lq_residual(beta, step, gptr, lips), max_rounds
-
-
-@njit(cache=True)
-def _group_start_violators(beta, step, gptr):
-    out = beta.copy()
-    for g in range(gptr.shape[0] - 1):
-        s, e = gptr[g], gptr[g + 1]
-        if beta[s:e] @ beta[s:e] == 0.0:
-            out[s:e] = step[s:e]
-    return out
-
-
-@njit(cache=True)
-def solve_group_lq_ws(op, alpha, q, depth, beta, gptr, lips, weights, max_inner, snap_every,
-                      tol_abs, memory, max_finish):
-    """:func:`solve_lq_ws` with groups as units."""
-    m = beta.shape[0]
-    diag = op_diag(op, m)
-    direct = beta.copy()
-    res_d, _ = group_lq_finish(op, alpha, q, direct, gptr, lips, weights, tol_abs, max_finish)
-    val_d = group_lq_value(op, alpha, q, direct, gptr, weights)
-    step = group_lq_prox_step(beta, op_grad(op, beta)[1], gptr, lips, weights, alpha, q)
-    x = group_lq_balanced_factors(_group_start_violators(beta, step, gptr), gptr, weights,
-                                  depth)
-    nx = x.shape[0]
-    S = np.zeros((memory, nx))
-    Y = np.zeros((memory, nx))
-    rho = np.zeros(memory)
-    state = np.zeros(2, dtype=np.int64)
-    n_inner = 0
-    cand = direct
-    res_c = np.inf
-    cand_val = np.inf
-    while n_inner < max_inner:
-        group = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
-        n_inner += lbfgs_factors(op, alpha, diag, x, m, False, group, depth, snap_every, 0.0, S,
-                                 Y, rho, state)
-        smooth = group_lq_factors_to_beta(x, m, gptr, depth)
-        smooth_val = group_lq_value(op, alpha, q, smooth, gptr, weights)
-        cand = group_lq_prox_step(smooth, op_grad(op, smooth)[1], gptr, lips, weights, alpha,
-                                  q)
-        res_c, _ = group_lq_finish(op, alpha, q, cand, gptr, lips, weights, tol_abs,
-                                   max_finish)
-        cand_val = group_lq_value(op, alpha, q, cand, gptr, weights)
-        if res_c <= tol_abs:
-            break
-        if cand_val < smooth_val:
-            step = group_lq_prox_step(cand, op_grad(op, cand)[1], gptr, lips, weights, alpha,
-                                      q)
-            x = group_lq_balanced_factors(_group_start_violators(cand, step, gptr), gptr,
-                                          weights, depth)
-            state[:] = 0
-    take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
-        (res_c <= tol_abs) == (res_d <= tol_abs) and cand_val < val_d)
-    if take_cand:
-        beta[:] = cand
-        return res_c <= tol_abs, n_inner, res_c
-    beta[:] = direct
-    return res_d <= tol_abs, n_inner, res_d
 
 
 # --------------------------------------------------------------------------------------
@@ -988,3 +766,203 @@ def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_
                 accepted += 1
                 improved = True
     return accepted, tried
+
+
+# --------------------------------------------------------------------------------------
+# The working-set solve, for the separable penalty (``group`` None) and with groups as
+# units (``group = (gptr, lips, weights)``); numba prunes the other case's branches, so each
+# compiles on its own.
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _value(op, alpha, q, beta, group):
+    if group is None:
+        return lq_value(op, alpha, q, beta)
+    gptr, lips, weights = group
+    return group_lq_value(op, alpha, q, beta, gptr, weights)
+
+
+@njit(cache=True)
+def _prox_step(op, beta, diag, alpha, q, group):
+    """``T(β)``: the coordinates' (groups') proximal steps from ``beta``."""
+    grad = op_grad(op, beta)[1]
+    if group is None:
+        return lq_prox_step(beta, grad, diag, alpha, q)
+    gptr, lips, weights = group
+    return group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
+
+
+@njit(cache=True)
+def _residual(beta, step, diag, group):
+    if group is None:
+        return lq_residual(beta, step, diag)
+    gptr, lips, weights = group
+    return group_lq_residual(beta, step, gptr, lips)
+
+
+@njit(cache=True)
+def _polish(op, alpha, q, beta, group):
+    if group is None:
+        lq_polish(op, alpha, q, beta, 50, 1e-13)
+    else:
+        gptr, lips, weights = group
+        group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 1e-13)
+
+
+@njit(cache=True)
+def _worst_unit(beta, step, diag, group):
+    """The coordinates ``lo:hi`` of the coordinate (group) whose step is largest in the
+    metric of its curvature."""
+    if group is None:
+        jmax = 0
+        rmax = -1.0
+        for j in range(beta.shape[0]):
+            r = np.sqrt(max(diag[j], 0.0)) * abs(beta[j] - step[j])
+            if r > rmax:
+                rmax = r
+                jmax = j
+        return jmax, jmax + 1
+    gptr, lips, weights = group
+    gmax = 0
+    rmax = -1.0
+    for g in range(gptr.shape[0] - 1):
+        d = beta[gptr[g]:gptr[g + 1]] - step[gptr[g]:gptr[g + 1]]
+        r = lips[g] * (d @ d)
+        if r > rmax:
+            rmax = r
+            gmax = g
+    return gptr[gmax], gptr[gmax + 1]
+
+
+@njit(cache=True)
+def _start_factors(beta, step, depth, group):
+    """Balanced depth-k factors of ``beta`` with its zero coordinates (groups) that the
+    proximal step moves started at that step."""
+    out = beta.copy()
+    if group is None:
+        for j in range(beta.shape[0]):
+            if out[j] == 0.0 and step[j] != 0.0:
+                out[j] = step[j]
+        return lq_balanced_factors(out, depth)
+    gptr, lips, weights = group
+    for g in range(gptr.shape[0] - 1):
+        s, e = gptr[g], gptr[g + 1]
+        if beta[s:e] @ beta[s:e] == 0.0:
+            out[s:e] = step[s:e]
+    return group_lq_balanced_factors(out, gptr, weights, depth)
+
+
+@njit(cache=True)
+def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
+    if group is None:
+        return lbfgs_factors(op, alpha, diag, x, m, False, None, depth, max_iter, 0.0, S, Y,
+                             rho, state)
+    gptr, lips, weights = group
+    unit = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
+    return lbfgs_factors(op, alpha, diag, x, m, False, unit, depth, max_iter, 0.0, S, Y, rho,
+                         state)
+
+
+@njit(cache=True)
+def _factors_to_beta(x, m, depth, group):
+    if group is None:
+        return lq_factors_to_beta(x, m, depth)
+    return group_lq_factors_to_beta(x, m, group[0], depth)
+
+
+@njit(cache=True)
+def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group=None):
+    """Descend from ``beta`` (updated in place) to a fixed point of ``T``.
+
+    Each round takes the full proximal step ``T(β)`` followed by a Newton polish when that
+    lowers the objective (it changes many coordinates at once), and otherwise the exact step
+    of the coordinate (group) with the largest residual only -- the objective is quadratic in
+    one coordinate with curvature ``G_jj`` (majorised along a group by ``L_g``), so that step
+    never increases the objective. Returns ``(residual, rounds)``.
+    """
+    _polish(op, alpha, q, beta, group)
+    val = _value(op, alpha, q, beta, group)
+    for rounds in range(max_rounds):
+        step = _prox_step(op, beta, diag, alpha, q, group)
+        res = _residual(beta, step, diag, group)
+        if res <= tol_abs:
+            return res, rounds
+        cand = step.copy()
+        _polish(op, alpha, q, cand, group)
+        cand_val = _value(op, alpha, q, cand, group)
+        if cand_val < val:
+            beta[:] = cand
+            val = cand_val
+            continue
+        lo, hi = _worst_unit(beta, step, diag, group)
+        cand = beta.copy()
+        cand[lo:hi] = step[lo:hi]
+        _polish(op, alpha, q, cand, group)
+        cand_val = _value(op, alpha, q, cand, group)
+        if cand_val <= val:
+            beta[:] = cand
+            val = cand_val
+        else:  # only rounding: the unit's step alone cannot increase the objective
+            beta[lo:hi] = step[lo:hi]
+            val = _value(op, alpha, q, beta, group)
+    step = _prox_step(op, beta, diag, alpha, q, group)
+    return _residual(beta, step, diag, group), max_rounds
+
+
+@njit(cache=True)
+def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memory,
+                max_finish, group=None):
+    """Minimise the ℓq objective (``group``: the group ℓ2,q objective, groups as units) on
+    one working set from ``beta`` (overwritten).
+
+    Two descents from the start, the better fixed point returned:
+
+    * the surrogate: zero coordinates (groups) that the ℓq zero condition rejects (the
+      proximal step moves them) start at that step, every coordinate gets balanced depth-k
+      factors, and L-BFGS runs on the factors ``snap_every`` iterations at a time; after each
+      stretch the smooth point is snapped by the proximal step ``T`` (exact zeros) and
+      finished by :func:`lq_finish`, until a finished point is a fixed point (residual ≤
+      ``tol_abs``); a finished point better than the smooth one restarts the factors from it;
+    * :func:`lq_finish` from the start itself (cheap when the start is nearly a fixed point,
+      as for the previous working set's solution).
+
+    Returns ``(converged, inner_iterations, residual)``; the objective of the returned point
+    is never above that of the start.
+    """
+    m = beta.shape[0]
+    diag = op_diag(op, m)
+    direct = beta.copy()
+    res_d, _ = lq_finish(op, alpha, q, direct, diag, tol_abs, max_finish, group)
+    val_d = _value(op, alpha, q, direct, group)
+    x = _start_factors(beta, _prox_step(op, beta, diag, alpha, q, group), depth, group)
+    nx = x.shape[0]
+    S = np.zeros((memory, nx))
+    Y = np.zeros((memory, nx))
+    rho = np.zeros(memory)
+    state = np.zeros(2, dtype=np.int64)
+    n_inner = 0
+    cand = direct
+    res_c = np.inf
+    cand_val = np.inf
+    while n_inner < max_inner:
+        n_inner += _lbfgs(op, alpha, diag, x, m, depth, group, snap_every, S, Y, rho, state)
+        smooth = _factors_to_beta(x, m, depth, group)
+        smooth_val = _value(op, alpha, q, smooth, group)
+        cand = _prox_step(op, smooth, diag, alpha, q, group)
+        res_c, _ = lq_finish(op, alpha, q, cand, diag, tol_abs, max_finish, group)
+        cand_val = _value(op, alpha, q, cand, group)
+        if res_c <= tol_abs:
+            break
+        if cand_val < smooth_val:
+            # the snap found a better point (usually: the right zeros): go on from there
+            x = _start_factors(cand, _prox_step(op, cand, diag, alpha, q, group), depth, group)
+            state[:] = 0
+    # prefer fixed points, then the lower objective
+    take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
+        (res_c <= tol_abs) == (res_d <= tol_abs) and cand_val < val_d)
+    if take_cand:
+        beta[:] = cand
+        return res_c <= tol_abs, n_inner, res_c
+    beta[:] = direct
+    return res_d <= tol_abs, n_inner, res_d

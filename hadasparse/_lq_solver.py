@@ -19,7 +19,6 @@ from ._lq_kernels import (
     lq_local_search,
     lq_prox_step,
     lq_residual,
-    solve_group_lq_ws,
     solve_lq_ws,
 )
 from .losses._quadratic import gram_operator, sparse_operator
@@ -474,9 +473,8 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
             op, ws_gptr, ws_weights, ws_lips = _group_ws_operator(
                 design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights, lips)
         beta_ws = beta[ws_feats].copy()
-        solve_group_lq_ws(op, float(alpha), float(q), depth, beta_ws, ws_gptr, ws_lips,
-                          ws_weights, max_inner, _SNAP_EVERY, tol_abs, _LBFGS_MEMORY,
-                          _MAX_FINISH)
+        solve_lq_ws(op, float(alpha), float(q), depth, beta_ws, max_inner, _SNAP_EVERY,
+                    tol_abs, _LBFGS_MEMORY, _MAX_FINISH, (ws_gptr, ws_lips, ws_weights))
         beta[:] = 0.0
         beta[ws_feats] = beta_ws
     else:
