@@ -1,6 +1,6 @@
 """Shared problem generators and an independent Lasso duality gap.
 
-Used by ``bench_lasso.py`` and meant to be reused by later benchmarks.
+Used by ``bench_lasso.py`` (and ``bench_enet.py``) and meant to be reused by later benchmarks.
 Nothing here imports ``hadasparse``: the gap is computed from a solver's
 returned ``coef_`` / ``intercept_`` only, so every solver is certified by the
 same code.
@@ -31,6 +31,7 @@ __all__ = [
     "load_diabetes_problem",
     "alpha_max",
     "duality_gap",
+    "enet_duality_gap",
     "gap_scale",
     "support_size",
 ]
@@ -189,6 +190,61 @@ def duality_gap(X, y, coef, intercept, alpha, fit_intercept):
     theta = rc / max(1.0, dual_norm / (n * alpha))
     d = yc - theta
     dual = 0.5 * (float(yc @ yc) - float(d @ d)) / n
+    gap = primal - dual
+    scale = float(yc @ yc) / n
+    return {"primal": primal, "dual": dual, "gap": gap,
+            "rel_gap": gap / scale if scale > 0 else gap}
+
+
+def enet_duality_gap(X, y, coef, intercept, alpha, l1_ratio, fit_intercept):
+    """Independent elastic-net duality gap of a returned (coef_, intercept_).
+
+    Objective (scikit-learn's ElasticNet, rho = l1_ratio)::
+
+        P(beta, b0) = 1/(2n) ||y - X beta - b0||^2 + alpha rho ||beta||_1
+                      + alpha (1 - rho) / 2 ||beta||^2
+
+    The primal value is the true objective of the returned model (with its own
+    ``intercept_``), as in :func:`duality_gap`.  The dual point is sklearn's
+    (``_cd_fast.pyx``, formulation A, the ridge seen as extra rows
+    sqrt(n alpha (1 - rho)) I of the design): with r_c the centred residual
+    (the plain residual without intercept), ::
+
+        XtA = X_c^T r_c / n - alpha (1 - rho) beta
+        s   = min(1, alpha rho / ||XtA||_inf)
+        D   = s (r_c . y_c) / n - s^2 / 2 (||r_c||^2 / n + alpha (1 - rho) ||beta||^2)
+
+    A sub-optimal intercept only increases the gap, so it bounds P - P*.  With
+    ``l1_ratio = 1`` this is :func:`duality_gap`.  Sparse X is never densified.
+
+    Returns a dict with ``primal``, ``dual``, ``gap`` and ``rel_gap``
+    (= gap / (||y_c||^2 / n), directly comparable with sklearn's ``tol``).
+    """
+    n = X.shape[0]
+    coef = np.asarray(coef, dtype=np.float64).ravel()
+    b0 = np.asarray(intercept, dtype=np.float64).reshape(-1)
+    b0 = float(b0[0]) if b0.size else 0.0   # sklearn stores 0.0 without intercept
+    l1 = alpha * l1_ratio
+    l2 = alpha * (1.0 - l1_ratio)
+    w_l1 = float(np.abs(coef).sum())
+    w_l2sq = float(coef @ coef)
+    Xb = np.asarray(X @ coef).ravel()
+    r = y - Xb - b0                              # residual of the returned model
+    primal = 0.5 * float(r @ r) / n + l1 * w_l1 + 0.5 * l2 * w_l2sq
+
+    if fit_intercept:
+        yc = y - y.mean()
+        rc = r - r.mean()                        # = y_c - X_c beta
+        xta = _Xt_dot(X, rc, _column_means(X)) / n
+    else:
+        yc = y
+        rc = r
+        xta = _Xt_dot(X, rc) / n
+    xta = xta - l2 * coef
+    dual_norm = float(np.max(np.abs(xta))) if coef.size else 0.0
+    s = min(1.0, l1 / dual_norm) if dual_norm > 0 else 1.0
+    dual = (s * float(rc @ yc) / n
+            - 0.5 * s * s * (float(rc @ rc) / n + l2 * w_l2sq))
     gap = primal - dual
     scale = float(yc @ yc) / n
     return {"primal": primal, "dual": dual, "gap": gap,

@@ -204,19 +204,19 @@ class Result:
         return self.gap is not None and self.gap["rel_gap"] <= TARGET_REL_GAP
 
 
-def _fit(solver, prob, alpha, fit_intercept, tol):
+def _fit(solver, prob, alpha, fit_intercept, tol, gap_fn=duality_gap):
     est = solver.make(alpha, fit_intercept, tol)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         est.fit(prob.X, prob.y)
     conv = any("converge" in str(x.message).lower()
                or "Convergence" in x.category.__name__ for x in w)
-    g = duality_gap(prob.X, prob.y, est.coef_, est.intercept_, alpha, fit_intercept)
+    g = gap_fn(prob.X, prob.y, est.coef_, est.intercept_, alpha, fit_intercept)
     return est, g, conv
 
 
-def calibrate(solver, prob, alpha, fit_intercept, calibrate_all):
-    """Pick the tol at which the solver is timed.
+def calibrate(solver, prob, alpha, fit_intercept, calibrate_all, gap_fn=duality_gap):
+    """Pick the tol at which the solver is timed (certified by ``gap_fn``).
 
     Returns (tol, nominal_met, n_fits, seconds of the last fit, its conv. warning).
     """
@@ -232,7 +232,7 @@ def calibrate(solver, prob, alpha, fit_intercept, calibrate_all):
     nominal_met = None
     for i, tol in enumerate(tols):
         t0 = time.perf_counter()
-        _, g, conv = _fit(solver, prob, alpha, fit_intercept, tol)
+        _, g, conv = _fit(solver, prob, alpha, fit_intercept, tol, gap_fn)
         dt = time.perf_counter() - t0
         if i == 0 and policy == "tighten":
             nominal_met = g["rel_gap"] <= TARGET_REL_GAP
@@ -258,20 +258,27 @@ def _timed(solver, prob, alpha, fit_intercept, tol, inner):
 
 
 def run_cell(solvers, prob, alpha, fit_intercept, repeats, min_repeat_s,
-             calibrate_all, log):
+             calibrate_all, log, gap_fn=duality_gap):
+    """Calibrate, warm up and time every solver on one cell.
+
+    ``gap_fn(X, y, coef, intercept, alpha, fit_intercept)`` is the independent
+    certificate (the lasso's ``duality_gap`` here; bench_enet.py binds l1_ratio
+    into ``_problems.enet_duality_gap``).
+    """
     results = {s.key: Result(s.key) for s in solvers}
     ok = []
     for s in solvers:
         r = results[s.key]
         try:
             r.tol, r.nominal_met, n_fits, t_warm, r.conv_warning = calibrate(
-                s, prob, alpha, fit_intercept, calibrate_all)
+                s, prob, alpha, fit_intercept, calibrate_all, gap_fn)
             if n_fits == 1:
                 # untimed warm-up fit at the final tol (the calibration fit may
                 # have compiled); after >= 2 calibration fits the last one
                 # already was a warm fit at the final tol.
                 t0 = time.perf_counter()
-                _, _, r.conv_warning = _fit(s, prob, alpha, fit_intercept, r.tol)
+                _, _, r.conv_warning = _fit(s, prob, alpha, fit_intercept, r.tol,
+                                            gap_fn)
                 t_warm = time.perf_counter() - t0
             t_warm = max(t_warm, 1e-6)   # sizes the inner loop / repeat count
             r.inner = int(min(1000, max(1, math.ceil(min_repeat_s / t_warm))))
@@ -307,8 +314,8 @@ def run_cell(solvers, prob, alpha, fit_intercept, repeats, min_repeat_s,
         est = last_est.get(s.key)
         if est is None:
             continue
-        r.gap = duality_gap(prob.X, prob.y, est.coef_, est.intercept_, alpha,
-                            fit_intercept)
+        r.gap = gap_fn(prob.X, prob.y, est.coef_, est.intercept_, alpha,
+                       fit_intercept)
         r.nnz = support_size(est.coef_)
         r.nnz_rel = support_size(est.coef_, 1e-8)
         r.n_iter = getattr(est, "n_iter_", None)
