@@ -14,6 +14,7 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
+from .neural_network import HadamardMLPClassifier, HadamardMLPRegressor
 from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
 
 __version__ = "0.1.0"
@@ -25,6 +26,8 @@ __all__ = [
     "HadamardLassoCV",
     "HadamardLqRegressor",
     "HadamardLqRegressorCV",
+    "HadamardMLPClassifier",
+    "HadamardMLPRegressor",
     "HadamardMultiTaskLasso",
     "HadamardMultiTaskLassoCV",
     "group_lasso_alpha_max",
