@@ -295,12 +295,14 @@ class _BaseHadamardMLP(BaseEstimator):
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
 
-            def validation(coefs, intercepts):
+            def held_out_score(coefs, intercepts):
                 out = forward(X_val, coefs, intercepts, self.activation,
                               self.out_activation_)[-1]
                 if not np.all(np.isfinite(out)):
                     return np.nan
                 return self._score_outputs(Y_val, out, sw_val)
+
+            validation = held_out_score
 
         result = fit_mlp(
             X_tr, Y_tr, sw_tr, specs, params, intercepts, alpha=float(self.alpha),

@@ -35,7 +35,7 @@ from sklearn.utils import gen_batches, shuffle
 
 from ..penalties import HadamardPenalty
 
-_FLUSH = 1e-100
+_FLUSH = 1e-30
 
 # -- activations ---------------------------------------------------------------------------
 
@@ -338,7 +338,8 @@ def fit_mlp(X, Y, sample_weight, specs, params, intercepts, *, alpha, activation
         n_iter += 1
         # factors of dead weights decay geometrically; flush them before they reach the
         # subnormal range (slow arithmetic). A weight whose factors are all 0 stays 0 (the
-        # origin is a stationary point of the surrogate); |factor| < 1e-100 is 0 anyway.
+        # origin is a stationary point of the surrogate); a factor below 1e-30 makes a weight of
+        # that order, 0 for any practical purpose.
         for s, layer in zip(specs, params):
             if s.factored:
                 for p in layer:
