@@ -353,3 +353,33 @@ def test_nan_input_rejected():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         HadamardMLPRegressor().fit(X, y)
+
+
+def test_zero_sample_weight_equals_dropping_samples():
+    # full batch, no shuffling: a sample of weight 0 changes neither the losses nor the
+    # gradients (weighted means over the batch), nor the snap
+    X, y = _digits(200)
+    sw = np.ones(len(y))
+    sw[::3] = 0.0
+    kw = dict(hidden_layer_sizes=(8,), alpha=1e-3, max_iter=15, batch_size=200, shuffle=False,
+              learning_rate_init=1e-2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = HadamardMLPClassifier(**kw).fit(X, y, sample_weight=sw)
+        b = HadamardMLPClassifier(**dict(kw, batch_size=len(y[sw > 0]))).fit(X[sw > 0],
+                                                                            y[sw > 0])
+    for Wa, Wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_allclose(Wa, Wb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparsity", ["weights", "inputs", "neurons"])
+def test_sgd_on_factors_decreases_loss(sparsity):
+    X, y = _digits(300)
+    est = HadamardMLPRegressor((16,), sparsity=sparsity, solver="sgd", alpha=1e-3,
+                               learning_rate_init=1e-2, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y.astype(float))
+    assert est.loss_curve_[-1] < 0.5 * est.loss_curve_[0]
+    assert est.score(X, y) > 0.5
