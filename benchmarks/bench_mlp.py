@@ -62,7 +62,10 @@ HIDDEN = (100,)
 BATCH = 200
 DENSE_LRS = (1e-3, 1e-2)
 HAD_LR = 1e-2
-ALPHA_GRID = {"digits": (5e-4, 1e-3, 2e-3), "synthetic": (5e-4, 1e-3, 2e-3)}
+ALPHA_GRID = {  # sparsity="weights", per depth k
+    2: {"digits": (5e-4, 1e-3, 2e-3), "synthetic": (5e-4, 1e-3, 2e-3)},
+    3: {"digits": (1e-4, 2e-4, 4e-4), "synthetic": (5e-5, 1e-4, 2e-4, 4e-4)},
+}
 INPUTS_ALPHA_GRID = {2: (3e-3, 4e-3, 5e-3, 6e-3), 3: (1e-3, 2e-3, 4e-3)}
 
 
@@ -140,18 +143,18 @@ def accuracy_of(coefs, intercepts, lb, out_act, X, y):
     return float(np.mean(pred == y))
 
 
-def choose_alpha(problem, epochs):
+def choose_alpha(problem, epochs, k):
     """Smallest alpha of the grid reaching >= 90 % zero weights on seed 100 (not a reported
     seed)."""
     Xtr, Xte, ytr, yte, _ = load(problem, 100)
-    for alpha in ALPHA_GRID[problem]:
-        est = hadamard(alpha, epochs, 100)
+    for alpha in ALPHA_GRID[k][problem]:
+        est = hadamard(alpha, epochs, 100, "weights", k)
         timed_fit(est, Xtr, ytr)
-        print(f"  [{problem} weights] alpha={alpha:g}: sparsity {est.sparsity_:.3f}, "
+        print(f"  [{problem} weights k={k}] alpha={alpha:g}: sparsity {est.sparsity_:.3f}, "
               f"test acc {est.score(Xte, yte):.4f}", flush=True)
         if est.sparsity_ >= 0.9:
             return alpha
-    return ALPHA_GRID[problem][-1]
+    return ALPHA_GRID[k][problem][-1]
 
 
 def choose_inputs_alpha(epochs, k):
@@ -171,26 +174,24 @@ def choose_inputs_alpha(epochs, k):
 
 
 def run_problem(problem, seeds, epochs, finetune):
-    alpha = choose_alpha(problem, epochs)
+    alphas = {k: choose_alpha(problem, epochs, k) for k in ALPHA_GRID}
     inputs_alpha = ({k: choose_inputs_alpha(epochs, k) for k in INPUTS_ALPHA_GRID}
                     if problem == "synthetic" else None)
     rows = []
     for seed in seeds:
         Xtr, Xte, ytr, yte, informative = load(problem, seed)
-        row = {"seed": seed}
-        nets = {}
+        row = {"seed": seed, "nets": {}, "had": {}}
         for lr in DENSE_LRS:
             net = dense(lr, epochs, seed)
             row[f"t_dense_{lr:g}"] = timed_fit(net, Xtr, ytr) / net.n_iter_
             row[f"acc_dense_{lr:g}"] = net.score(Xte, yte)
-            nets[lr] = net
-        had = hadamard(alpha, epochs, seed)
-        row["t_had"] = timed_fit(had, Xtr, ytr) / had.n_iter_
-        row["acc_had"] = had.score(Xte, yte)
-        row["sparsity_had"] = had.sparsity_
-        row["nets"] = nets
-        row["had_sparsity"] = had.sparsity_
-        row["had"] = had
+            row["nets"][lr] = net
+        for k, alpha in alphas.items():
+            had = hadamard(alpha, epochs, seed, "weights", k)
+            row[f"t_had{k}"] = timed_fit(had, Xtr, ytr) / had.n_iter_
+            row[f"acc_had{k}"] = had.score(Xte, yte)
+            row[f"sparsity_had{k}"] = had.sparsity_
+            row["had"][k] = had
         for k, a in (inputs_alpha or {}).items():
             inp = hadamard(a, epochs, seed, "inputs", k)
             row[f"t_inputs{k}"] = timed_fit(inp, Xtr, ytr) / inp.n_iter_
@@ -201,28 +202,27 @@ def run_problem(problem, seeds, epochs, finetune):
         row["data"] = (Xtr, Xte, ytr, yte)
         rows.append(row)
         print(f"  [{problem}] seed {seed}: dense {row['acc_dense_0.001']:.4f}/"
-              f"{row['acc_dense_0.01']:.4f}, hadamard {row['acc_had']:.4f} at sparsity "
-              f"{had.sparsity_:.3f}, time ratio {row['t_had'] / row['t_dense_0.001']:.2f}",
-              flush=True)
+              f"{row['acc_dense_0.01']:.4f}, " + ", ".join(
+                  f"hadamard k={k} {row[f'acc_had{k}']:.4f} at sparsity "
+                  f"{row[f'sparsity_had{k}']:.3f}" for k in alphas), flush=True)
     # the dense reference: the learning rate with the better median test accuracy
     best_lr = max(DENSE_LRS, key=lambda lr: np.median([r[f"acc_dense_{lr:g}"] for r in rows]))
     for row in rows:
         Xtr, Xte, ytr, yte = row.pop("data")
         net = row.pop("nets")[best_lr]
+        hads = row.pop("had")
         row["acc_dense"] = row[f"acc_dense_{best_lr:g}"]
         row["t_dense"] = row[f"t_dense_{best_lr:g}"]
-        coefs, intercepts, lb, out_act = prune_and_finetune(
-            net, Xtr, ytr, row["had_sparsity"], finetune, best_lr, row["seed"])
-        row["acc_pruned_nofinetune"] = None
-        row["acc_pruned"] = accuracy_of(coefs, intercepts, lb, out_act, Xte, yte)
-        c0, i0, lb0, oa0 = prune_and_finetune(net, Xtr, ytr, row["had_sparsity"], 0, best_lr,
+        for k, had in hads.items():
+            target = row[f"sparsity_had{k}"]
+            for ft, key in ((finetune, f"acc_pruned{k}"), (0, f"acc_pruned_noft{k}")):
+                c, i, lb, oa = prune_and_finetune(net, Xtr, ytr, target, ft, best_lr,
+                                                  row["seed"])
+                row[key] = accuracy_of(c, i, lb, oa, Xte, yte)
+            c, i, lb, oa = prune_and_finetune(had, Xtr, ytr, target, finetune, best_lr,
                                               row["seed"])
-        row["acc_pruned_nofinetune"] = accuracy_of(c0, i0, lb0, oa0, Xte, yte)
-        had = row.pop("had")
-        c1, i1, lb1, oa1 = prune_and_finetune(had, Xtr, ytr, row["had_sparsity"], finetune,
-                                              best_lr, row["seed"])
-        row["acc_had_finetuned"] = accuracy_of(c1, i1, lb1, oa1, Xte, yte)
-    return dict(alpha=alpha, inputs_alpha=inputs_alpha, best_lr=best_lr, rows=rows)
+            row[f"acc_had_ft{k}"] = accuracy_of(c, i, lb, oa, Xte, yte)
+    return dict(alphas=alphas, inputs_alpha=inputs_alpha, best_lr=best_lr, rows=rows)
 
 
 def med(rows, key):
@@ -255,39 +255,48 @@ def report(results, seeds, epochs, finetune, load0, load1, total):
             return (fmt.format(np.median(vals)) + " (" + fmt.format(min(vals)) + "-"
                     + fmt.format(max(vals)) + ")")
 
-        gap = [100 * (r["acc_dense"] - r["acc_had"]) for r in rows]
-        above = sum(r["acc_had"] > r["acc_pruned"] for r in rows)
-        ratio = [r["t_had"] / r["t_dense"] for r in rows]
         lines += [
             f"## {problem}",
             "",
-            f"alpha = {res['alpha']:g} (HadamardMLPClassifier, sparsity='weights', chosen on "
-            f"seed 100); dense reference: learning rate {res['best_lr']:g} "
-            f"(test accuracy at 1e-3: {mm('acc_dense_0.001')}, at 1e-2: "
-            f"{mm('acc_dense_0.01')}).",
-            "",
-            "| network | zero weights | test accuracy | time per epoch (s) |",
-            "|---|---|---|---|",
-            f"| dense MLPClassifier | 0 | {mm('acc_dense')} | {mm('t_dense', '{:.4f}')} |",
-            f"| HadamardMLPClassifier | {mm('sparsity_had', '{:.3f}')} | {mm('acc_had')} | "
-            f"{mm('t_had', '{:.4f}')} |",
-            f"| dense, magnitude-pruned to the same sparsity, no fine-tune | same | "
-            f"{mm('acc_pruned_nofinetune')} | |",
-            f"| dense, magnitude-pruned, fine-tuned {finetune} epochs | same | "
-            f"{mm('acc_pruned')} | |",
-            f"| HadamardMLPClassifier, then the same {finetune}-epoch fine-tune on its "
-            f"support (alpha = 0) | same | {mm('acc_had_finetuned')} | |",
-            "",
-            f"- accuracy gap dense − hadamard (points): median {np.median(gap):.2f}, per seed "
-            f"{', '.join(f'{g:.2f}' for g in gap)}; within 1 point on "
-            f"{sum(g <= 1.0 for g in gap)}/{len(gap)} seeds.",
-            f"- hadamard above pruned+fine-tuned on {above}/{len(rows)} seeds (median "
-            f"difference {100 * np.median([r['acc_had'] - r['acc_pruned'] for r in rows]):.2f}"
-            " points).",
-            f"- time per epoch / MLPClassifier's: median {np.median(ratio):.2f} "
-            f"(min-max {min(ratio):.2f}-{max(ratio):.2f}).",
+            f"Dense reference: learning rate {res['best_lr']:g} (test accuracy at 1e-3: "
+            f"{mm('acc_dense_0.001')}, at 1e-2: {mm('acc_dense_0.01')}); time per epoch "
+            f"{mm('t_dense', '{:.4f}')} s.",
             "",
         ]
+        for k, alpha in res["alphas"].items():
+            gap = [100 * (r["acc_dense"] - r[f"acc_had{k}"]) for r in rows]
+            above = sum(r[f"acc_had{k}"] > r[f"acc_pruned{k}"] for r in rows)
+            ratio = [r[f"t_had{k}"] / r["t_dense"] for r in rows]
+            diff = np.median([r[f"acc_had{k}"] - r[f"acc_pruned{k}"] for r in rows])
+            lines += [
+                f"### sparsity='weights', k = {k} (q = {2 / k:.3g}), alpha = {alpha:g} (the "
+                "smallest of "
+                f"{', '.join(f'{g:g}' for g in ALPHA_GRID[k][problem])} with >= 90 % zeros "
+                "on seed 100)",
+                "",
+                "| network | zero weights | test accuracy |",
+                "|---|---|---|",
+                f"| dense MLPClassifier | 0 | {mm('acc_dense')} |",
+                f"| HadamardMLPClassifier | {mm(f'sparsity_had{k}', '{:.3f}')} | "
+                f"{mm(f'acc_had{k}')} |",
+                f"| dense, magnitude-pruned to the same sparsity (per seed), no fine-tune | "
+                f"same | {mm(f'acc_pruned_noft{k}')} |",
+                f"| dense, magnitude-pruned, fine-tuned {finetune} epochs | same | "
+                f"{mm(f'acc_pruned{k}')} |",
+                f"| HadamardMLPClassifier, then the same {finetune}-epoch fine-tune on its "
+                f"support (alpha = 0) | same | {mm(f'acc_had_ft{k}')} |",
+                "",
+                f"- seeds with >= 90 % zero weights: "
+                f"{sum(r[f'sparsity_had{k}'] >= 0.9 for r in rows)}/{len(rows)}.",
+                f"- accuracy gap dense − hadamard (points): median {np.median(gap):.2f}, per "
+                f"seed {', '.join(f'{g:.2f}' for g in gap)}; at most 1 point below dense on "
+                f"{sum(g <= 1.0 for g in gap)}/{len(gap)} seeds.",
+                f"- hadamard above pruned+fine-tuned on {above}/{len(rows)} seeds (median "
+                f"difference {100 * diff:.2f} points).",
+                f"- time per epoch / MLPClassifier's: median {np.median(ratio):.2f} "
+                f"(min-max {min(ratio):.2f}-{max(ratio):.2f}).",
+                "",
+            ]
         for k, a in (res["inputs_alpha"] or {}).items():
             lines += [
                 f"`sparsity='inputs'`, k = {k} (q = {2 / k:.3g}), alpha = {a:g} (the best test "
