@@ -425,7 +425,7 @@ class HadamardMLPClassifier(ClassifierMixin, _BaseHadamardMLP):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -441,7 +441,7 @@ class HadamardMLPClassifier(ClassifierMixin, _BaseHadamardMLP):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -458,7 +458,7 @@ class HadamardMLPClassifier(ClassifierMixin, _BaseHadamardMLP):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -532,7 +532,7 @@ class HadamardMLPRegressor(RegressorMixin, _BaseHadamardMLP):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
