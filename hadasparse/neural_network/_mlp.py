@@ -265,6 +265,8 @@ class _BaseHadamardMLP(BaseEstimator):
         X, Y = self._validate_fit_data(X, y, reset=not warm)
         if not np.all(np.isfinite(X.data if sparse.issparse(X) else X)):
             raise ValueError("Input X contains NaN or infinity.")
+        if sparse.issparse(X):
+            X = X.tocsr()  # minibatches are row slices
         sw = check_sample_weight(sample_weight, X.shape[0])
         n_samples, n_features = X.shape
         layer_units = [n_features] + hidden + [Y.shape[1]]
