@@ -18,6 +18,7 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
+from .neural_network import HadamardMLPClassifier, HadamardMLPRegressor
 from .paths import (
     hadamard_enet_path,
     hadamard_group_lasso_path,
@@ -39,6 +40,8 @@ __all__ = [
     "HadamardLassoCV",
     "HadamardLqRegressor",
     "HadamardLqRegressorCV",
+    "HadamardMLPClassifier",
+    "HadamardMLPRegressor",
     "HadamardMultiTaskLasso",
     "HadamardMultiTaskLassoCV",
     "group_lasso_alpha_max",
