@@ -407,15 +407,19 @@ def group_alpha_max(design, b, weights, gptr, positive=False):
 
 
 def solve_group_lasso(design, b, alpha, weights, gptr, beta_init=None, *, tol=1e-4,
-                      max_iter=1000, max_inner=2000, verbose=False, positive=False):
+                      max_iter=1000, max_inner=2000, verbose=False, positive=False,
+                      state=None):
+    """Minimise the group lasso (see :func:`_solve_group_lasso`); ``state``: as in
+    :func:`solve_lasso`, a :class:`WorkingSet` passed to successive solves on the same data
+    (a path), each continuing from the working set and Gram blocks the previous one left."""
     with single_threaded_blas():
         return _solve_group_lasso(design, b, alpha, np.asarray(weights, dtype=np.float64),
                                   np.asarray(gptr, dtype=np.int64), beta_init, tol, max_iter,
-                                  max_inner, verbose, positive)
+                                  max_inner, verbose, positive, state)
 
 
 def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter, max_inner,
-                       verbose, positive):
+                       verbose, positive, state=None):
     """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``; ``β ≥ 0``
     if positive, for which every group must be penalised) to duality gap ``≤ tol · ‖b‖²/n``:
     :func:`working_set_loop` with groups as units. Returns
@@ -429,7 +433,7 @@ def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter
         np.maximum(beta, 0.0, out=beta)
     return working_set_loop(design, b, beta, tol, max_iter, verbose,
                             _GroupUnits(design, alpha, weights, gptr, max_inner, tol, positive),
-                            WorkingSet())
+                            WorkingSet() if state is None else state)
 
 
 class _InnerTolerance:
@@ -515,7 +519,7 @@ def multitask_duality_gap(design, B, W, alpha, l2=0.0):
 
 
 def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1000,
-                          max_inner=2000, verbose=False, l2=0.0):
+                          max_inner=2000, verbose=False, l2=0.0, state=None):
     """Minimise ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` (``design`` a
     :class:`TaskDesign`, B
     n×T, W p×T) to duality gap ``≤ tol · ‖B‖²_F/n``: :func:`working_set_loop` with the
@@ -527,7 +531,8 @@ def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1
     b = np.ascontiguousarray(B, dtype=np.float64).ravel()
     with single_threaded_blas():
         return working_set_loop(design, b, W, tol, max_iter, verbose,
-                                _MultiTaskUnits(design, alpha, max_inner, tol, l2), WorkingSet())
+                                _MultiTaskUnits(design, alpha, max_inner, tol, l2),
+                                WorkingSet() if state is None else state)
 
 
 class _MultiTaskUnits:
