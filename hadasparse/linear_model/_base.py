@@ -8,27 +8,30 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_bool_param, check_scalar_param
+from .._validation import MODEL_CONSTRAINTS, check_finite_params
 
 
 class HadamardLinearModel(RegressorMixin, BaseEstimator):
-    """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X."""
+    """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X.
+
+    Subclasses declare their parameters' constraints in ``_parameter_constraints`` (sklearn's
+    form, composed from :data:`~hadasparse._validation.MODEL_CONSTRAINTS`) and add checks
+    that constraints cannot express by extending :meth:`_validate_params`.
+    """
+
+    _parameter_constraints: dict = {**MODEL_CONSTRAINTS}
+    _finite_params = ("alpha", "tol")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
-    def _check_common_params(self):
-        """The parameters every model shares: alpha, fit_intercept, max_iter, tol, warm_start
-        (and copy_X where the model has it)."""
-        check_scalar_param(self.alpha, "alpha", low=0.0)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        if hasattr(self, "copy_X"):
-            check_bool_param(self.copy_X, "copy_X")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
+    def _validate_params(self):
+        """sklearn's check of ``_parameter_constraints`` (an ``InvalidParameterError`` with
+        sklearn's message), then finiteness of the real parameters."""
+        super()._validate_params()
+        check_finite_params(self, self._finite_params)
 
     def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc"):
         """Validated ``(X, y, out_dtype)``: X float64 or float32 (the dtype the coefficients
@@ -49,8 +52,10 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
     def _warn_if_alpha_is_zero(self):
         if self.alpha == 0:
             warnings.warn(
-                "With alpha=0 the model is ordinary least squares, which this solver cannot "
-                "certify well; use sklearn.linear_model.LinearRegression instead.",
+                "With alpha=0, this algorithm does not converge well. You are advised to use "
+                "the LinearRegression estimator (with alpha=0 the model is ordinary least "
+                "squares, fitted here with a ConvergenceWarning when its duality gap cannot "
+                "certify it).",
                 UserWarning,
                 stacklevel=3,
             )

@@ -6,8 +6,8 @@ from sklearn.utils.validation import check_array
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
 from ._base import HadamardLinearModel
-from .._validation import check_bool_param, check_sample_weight
-from .._groups import grouped_columns
+from .._validation import check_sample_weight
+from .._groups import grouped_columns, resolve_groups, resolve_weights
 
 
 def group_lasso_alpha_max(X, y, *, groups=None, weights=None, sample_weight=None,
@@ -168,9 +168,13 @@ class HadamardGroupLasso(HadamardLinearModel):
         self.warm_start = warm_start
         self.positive = positive
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_bool_param(self.positive, "positive")
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "groups": "no_validation",  # checked against n_features in fit (_groups.py)
+        "weights": ["array-like", None],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+    }
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.

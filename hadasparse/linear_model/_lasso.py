@@ -2,11 +2,12 @@
 
 import numpy as np
 from sklearn.base import MultiOutputMixin
+from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
-from .._validation import check_bool_param, check_option, check_sample_weight
+from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel
 
 
@@ -131,16 +132,17 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         self.random_state = random_state
         self.selection = selection
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_bool_param(self.positive, "positive")
-        check_option(self.selection, "selection", {"cyclic", "random"})
-        if not (isinstance(self.precompute, (bool, np.bool_)) or hasattr(self.precompute, "shape")
-                or isinstance(self.precompute, (list, tuple))):
-            raise ValueError(
-                "The 'precompute' parameter must be a boolean or an array-like Gram matrix; "
-                f"got {self.precompute!r}."
-            )
+    # sklearn's Lasso: check_input is a fit argument, not metadata to route
+    __metadata_request__fit = {"check_input": metadata_routing.UNUSED}
+
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "precompute": ["boolean", "array-like"],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.

@@ -4,7 +4,9 @@ import numpy as np
 
 from .._design import preprocess
 from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
-from .._validation import check_bool_param, check_option
+from sklearn.utils._param_validation import StrOptions
+
+from .._validation import SELECTION
 from ..paths import lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._path_cv import _PathCV
@@ -135,10 +137,14 @@ class HadamardLassoCV(_PathCV):
         self.selection = selection
         self.selection_rule = selection_rule
 
-    def _validate_cv_params(self):
-        super()._validate_cv_params()
-        check_bool_param(self.positive, "positive")
-        check_option(self.selection, "selection", {"cyclic", "random"})
+    _parameter_constraints: dict = {
+        **_PathCV._parameter_constraints,
+        "precompute": [StrOptions({"auto"}), "array-like", "boolean"],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def _estimator(self):
         return HadamardLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,

@@ -6,10 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
-from .._validation import check_bool_param, check_option, check_sample_weight
+from .._validation import check_sample_weight
 from ._base import HadamardLinearModel
 from .._groups import grouped_columns
 
@@ -231,13 +232,21 @@ class HadamardLqRegressor(HadamardLinearModel):
         self.random_state = random_state
         self.local_search = local_search
 
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "q": "no_validation",  # 2/k: check_q lists the valid values
+        "groups": "no_validation",  # checked against n_features in fit (_groups.py)
+        "weights": ["array-like", None],
+        "init": [StrOptions(_INITS)],
+        "random_state": ["random_state"],
+        "local_search": ["boolean"],
+    }
+
     def _validate_params(self):
-        self._check_common_params()
+        super()._validate_params()
         depth = check_q(self.q)
         if self.groups is None and self.weights is not None:
             raise ValueError("The 'weights' parameter needs 'groups' (one weight per group).")
-        check_option(self.init, "init", _INITS)
-        check_bool_param(self.local_search, "local_search")
         return depth
 
     def fit(self, X, y, sample_weight=None):

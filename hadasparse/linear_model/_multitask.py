@@ -6,7 +6,7 @@ from sklearn.base import MultiOutputMixin
 from .._design import TaskDesign, preprocess
 from .._solver import solve_multitask_lasso, warn_not_converged
 from ._base import HadamardLinearModel
-from .._validation import check_option, check_sample_weight
+from .._validation import SELECTION, check_sample_weight
 
 
 class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
@@ -120,9 +120,12 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         tags.target_tags.single_output = False
         return tags
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_option(self.selection, "selection", {"cyclic", "random"})
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "copy_X": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
