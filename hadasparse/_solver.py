@@ -21,6 +21,9 @@ _MAX_POLISH = 10  # active-set rounds per polish attempt
 _PATH_WS_GROWTH = 8  # on a path, a working set grows by 1/8 of the support per iteration
 _LBFGS_MEMORY = 10
 _MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
+# the duality gap, a difference of two terms of size ~‖b‖²/(2n), cannot be certified below
+# ~1000 roundings of them: a tolerance under this floor (tol=0) ends the fit there
+GAP_FLOOR = 1e3 * np.finfo(np.float64).eps
 
 _threadpools = None
 # placeholders for the parts of a kernel operator tuple that a form does not use
@@ -191,6 +194,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     """
     n = design.n_samples
     tol_abs = tol * (b @ b) / n
+    stop_abs = max(tol_abs, GAP_FLOOR * (b @ b) / n)
     gram = getattr(units, "gram", None)
     gram_form = gram is not None or not design.is_sparse
     inner_rtol = 1e-10
@@ -209,6 +213,8 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         if gap <= tol_abs:
             converged = True
             break
+        if gap <= stop_abs:
+            break  # at the rounding floor: no iteration can certify less
         score, support = units.scores(grad, beta)
         score[support] = np.inf
         candidates = np.flatnonzero(score < 0)
