@@ -303,14 +303,34 @@ def _grow_gram(design, gram, G_ws, ws, new):
     return G
 
 
-def warn_not_converged(gap, tol_abs, max_iter):
-    warnings.warn(
-        f"Objective did not converge in max_iter={max_iter} working-set iterations. "
-        f"Duality gap: {gap:.3e}, tolerance: {tol_abs:.3e}. You might want to increase "
-        "max_iter.",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+def warn_not_converged(gap, tol_abs, max_iter, n_iter=None, scale=None):
+    """The ConvergenceWarning of a fit whose duality gap is above ``tol_abs``, saying why the
+    loop ended: ``max_iter`` reached (``n_iter`` None or ``max_iter``), or the gap stalled
+    earlier -- at its rounding floor (``GAP_FLOOR * scale``, ``scale = ‖b‖²/n``) or above it
+    with the inner solves at their most accurate -- where more iterations do not help."""
+    if n_iter is None or n_iter >= max_iter:
+        message = (
+            "Objective did not converge. You might want to increase the number of "
+            f"iterations. Duality gap: {gap:.3e}, tolerance: {tol_abs:.3e}, after "
+            f"max_iter={max_iter} working-set iterations."
+        )
+    elif scale is not None and gap <= GAP_FLOOR * scale:
+        message = (
+            f"Objective did not converge to the tolerance {tol_abs:.3e}: after {n_iter} "
+            f"working-set iterations the duality gap {gap:.3e} is at its rounding floor "
+            f"(~{GAP_FLOOR * scale:.1e}, what float64 can certify for this problem). More "
+            f"iterations do not help; a tol >= {GAP_FLOOR:.1e} (relative to "
+            "||y_c||^2 / n_samples) can be met."
+        )
+    else:
+        message = (
+            f"Objective did not converge: the duality gap stalled at {gap:.3e}, above the "
+            f"tolerance {tol_abs:.3e}, after {n_iter} working-set iterations (of "
+            f"max_iter={max_iter}) with the inner solves at their most accurate. More "
+            "iterations do not help; a larger tol or alpha, or standardised features (a "
+            "better conditioned problem), may."
+        )
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------
