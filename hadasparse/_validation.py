@@ -116,3 +116,28 @@ def check_finite_params(estimator, names):
                 f"The {name!r} parameter of {type(estimator).__name__} must be finite. "
                 f"Got {value!r} instead."
             )
+
+
+# products of n entries of size m stay finite below n m^2 <= _MAX_SUM, with room for the
+# sample weights (at most n_samples after rescaling) and a few more factors in the solvers
+_MAX_SUM = 1e290
+
+
+def check_magnitudes(X, y):
+    """A ValueError when X or y (finite) are so large that sums of squares of a column
+    overflow float64 (``‖X_j‖²``, ``Xᵀy``, ``‖y‖²`` are where every solver starts), naming
+    the largest entry and the limit for this ``n_samples``, instead of an overflow deep in
+    the solver. Returns nothing."""
+    n = max(X.shape[0], 1)
+    limit = np.sqrt(_MAX_SUM / n)
+    data = X.data if hasattr(X, "tocsc") else X
+    for name, values in (("X", data), ("y", y)):
+        if values.size:
+            biggest = float(np.max(np.abs(values)))
+            if biggest > limit:
+                raise ValueError(
+                    f"{name} has entries up to {biggest:.3e} in absolute value: sums of their "
+                    f"squares over {n} samples overflow float64 (the largest entry that "
+                    f"can be fitted here is ~{limit:.1e}). Rescale {name} (e.g. with "
+                    "sklearn.preprocessing.StandardScaler or MaxAbsScaler)."
+                )

@@ -133,7 +133,7 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
             gram=gram, state=state,
         )
         if not converged:
-            warn_not_converged(gap, tol * (y @ y) / n, max_iter)
+            warn_not_converged(gap, tol * (y @ y) / n, max_iter, n_iter, (y @ y) / n)
         if verbose:
             print(f"alpha {alpha:.4e}: gap {gap:.3e}, {np.count_nonzero(beta)} nonzero, "
                   f"{n_iter} working-set iterations")

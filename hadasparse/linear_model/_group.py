@@ -5,7 +5,7 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
-from ._base import HadamardLinearModel
+from ._base import HadamardLinearModel, least_squares
 from .._validation import check_sample_weight
 from .._groups import grouped_columns, resolve_groups, resolve_weights
 
@@ -208,12 +208,18 @@ class HadamardGroupLasso(HadamardLinearModel):
                 and columns.size == n_features and self.coef_.shape == (n_features,)):
             beta0 = np.asarray(self.coef_, dtype=np.float64)[columns]
 
-        beta, gap, n_iter, converged = solve_group_lasso(
-            design, b, float(self.alpha), w, gptr, beta0, tol=float(self.tol),
-            max_iter=int(self.max_iter), positive=bool(self.positive),
-        )
+        if self.alpha == 0:
+            beta, gap, n_iter, converged = least_squares(
+                design, b, beta0, tol=float(self.tol), max_iter=int(self.max_iter),
+                positive=bool(self.positive))
+        else:
+            beta, gap, n_iter, converged = solve_group_lasso(
+                design, b, float(self.alpha), w, gptr, beta0, tol=float(self.tol),
+                max_iter=int(self.max_iter), positive=bool(self.positive),
+            )
         if not converged:
-            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
+            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter, n_iter,
+                               (b @ b) / n_samples)
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
         self.dual_gap_ = float(gap)
         self.n_iter_ = n_iter

@@ -190,7 +190,8 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
                 max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
             )
             if not converged:
-                warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter)
+                warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
+                                   n_iter, (bt @ bt) / n_samples)
             coef[t] = beta
             gaps[t] = gap
             n_iters.append(n_iter)

@@ -29,11 +29,11 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
         mse = np.empty(len(alphas))
         state = WorkingSet()
         for i, alpha in enumerate(alphas):
-            beta, gap, _, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
+            beta, gap, n_iter, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
                                                   max_iter=max_iter, positive=positive,
                                                   state=state)
             if not converged:
-                warn_not_converged(gap, tol * (b @ b) / n, max_iter)
+                warn_not_converged(gap, tol * (b @ b) / n, max_iter, n_iter, (b @ b) / n)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
             resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
             mse[i] = np.average(resid**2, weights=sw_test)

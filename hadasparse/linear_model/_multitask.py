@@ -5,7 +5,7 @@ from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
 from .._solver import solve_multitask_lasso, warn_not_converged
-from ._base import HadamardLinearModel
+from ._base import HadamardLinearModel, least_squares
 from .._validation import SELECTION, check_sample_weight
 
 
@@ -160,12 +160,17 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
             if np.shape(self.coef_) == (n_tasks, n_features):
                 W0 = np.asarray(self.coef_, dtype=np.float64).T
 
-        W, gap, n_iter, converged = solve_multitask_lasso(
-            task_design, B, float(self.alpha), W0, tol=float(self.tol),
-            max_iter=int(self.max_iter),
-        )
+        if self.alpha == 0:
+            W, gap, n_iter, converged = least_squares(design, B, W0, tol=float(self.tol),
+                                                      max_iter=int(self.max_iter))
+        else:
+            W, gap, n_iter, converged = solve_multitask_lasso(
+                task_design, B, float(self.alpha), W0, tol=float(self.tol),
+                max_iter=int(self.max_iter),
+            )
         if not converged:
-            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter)
+            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter, n_iter,
+                               y_sq / n_samples)
         coef = W.T
         intercept = y_offset - coef @ x_offset
         self.coef_ = np.asarray(coef, dtype=out_dtype)
