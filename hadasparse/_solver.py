@@ -308,7 +308,15 @@ def warn_not_converged(gap, tol_abs, max_iter, n_iter=None, scale=None):
     loop ended: ``max_iter`` reached (``n_iter`` None or ``max_iter``), or the gap stalled
     earlier -- at its rounding floor (``GAP_FLOOR * scale``, ``scale = ‖b‖²/n``) or above it
     with the inner solves at their most accurate -- where more iterations do not help."""
-    if n_iter is None or n_iter >= max_iter:
+    if not np.isfinite(gap):
+        message = (
+            "Objective did not converge: the duality gap is infinite (at alpha=0, least "
+            "squares, the dual is feasible only where X^T r = 0 exactly, so no finite gap "
+            f"certifies the fit; {n_iter} working-set iterations were run). The coefficients "
+            "are the least-squares solution to the inner solver's accuracy; "
+            "sklearn.linear_model.LinearRegression solves this problem directly."
+        )
+    elif n_iter is None or n_iter >= max_iter:
         message = (
             "Objective did not converge. You might want to increase the number of "
             f"iterations. Duality gap: {gap:.3e}, tolerance: {tol_abs:.3e}, after "
