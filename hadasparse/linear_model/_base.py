@@ -8,28 +8,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._solver import solve_lasso
 from .._validation import MODEL_CONSTRAINTS, check_finite_params, check_magnitudes
-
-
-def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):
-    """The fit at ``alpha = 0``, where every penalised model here is (non-negative) least
-    squares, whatever its groups: the lasso's working-set loop at ``alpha = 0``, one target
-    (column of ``B``) at a time (the group kernels scale by ``1/alpha``). ``B`` and
-    ``coef_init`` (or None) are (n, T) and (p, T), or 1-D for one target. Returns
-    ``coef, dual_gap, n_iter, converged`` as the models' solvers do (the gap summed over
-    targets; infinite unless the least-squares gradient vanishes exactly)."""
-    one = B.ndim == 1
-    B2 = B[:, None] if one else B
-    W = np.zeros((design.n_features, B2.shape[1]))
-    gap, n_iter, converged = 0.0, 0, True
-    for t in range(B2.shape[1]):
-        start = None if coef_init is None else (coef_init if one else coef_init[:, t])
-        W[:, t], gap_t, n_iter_t, conv_t = solve_lasso(
-            design, np.ascontiguousarray(B2[:, t]), 0.0, start, tol=tol, max_iter=max_iter,
-            positive=positive)
-        gap, n_iter, converged = gap + gap_t, max(n_iter, n_iter_t), converged and conv_t
-    return (W[:, 0] if one else W), gap, n_iter, converged
 
 
 class HadamardLinearModel(RegressorMixin, BaseEstimator):

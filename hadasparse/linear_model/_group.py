@@ -5,7 +5,8 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
-from ._base import HadamardLinearModel, least_squares
+from ..paths import hadamard_group_lasso_path, least_squares
+from ._base import HadamardLinearModel
 from .._validation import check_sample_weight
 from .._groups import grouped_columns, resolve_groups, resolve_weights
 
@@ -168,6 +169,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         self.warm_start = warm_start
         self.positive = positive
 
+    path = staticmethod(hadamard_group_lasso_path)
     _parameter_constraints: dict = {
         **HadamardLinearModel._parameter_constraints,
         "groups": "no_validation",  # checked against n_features in fit (_groups.py)
@@ -221,6 +223,6 @@ class HadamardGroupLasso(HadamardLinearModel):
             warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter, n_iter,
                                (b @ b) / n_samples)
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
-        self.dual_gap_ = float(gap)
+        self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
         self.n_iter_ = n_iter
         return self

@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
+from ..paths import hadamard_lasso_path
 from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel
 
@@ -95,6 +96,12 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
     Computations run in float64; ``coef_`` and ``intercept_`` take the dtype of X (float32
     stays float32, as in sklearn).
 
+    With a one-column 2-D y, as sklearn's Lasso, ``coef_`` is 1-D, ``dual_gap_`` a float,
+    ``n_iter_`` an int and ``predict`` returns a 1-D array (``intercept_`` has shape (1,)).
+
+    ``dual_gap_`` is the duality gap computed at the returned coefficients; its value at the
+    rounding floor can come out a few ulps below zero, which is reported as 0.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -106,6 +113,8 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
     >>> bool(reg.dual_gap_ <= 1e-4 * ((y - y.mean()) ** 2).mean())
     True
     """
+
+    path = staticmethod(hadamard_lasso_path)
 
     def __init__(
         self,
@@ -197,9 +206,16 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
             n_iters.append(n_iter)
 
         intercept = (y_offset - coef @ x_offset) if self.fit_intercept else np.zeros(n_targets)
+        gaps = np.maximum(gaps, 0.0)  # rounding noise below zero (see dual_gap_)
         if y.ndim == 1:
             self.coef_ = coef[0].astype(out_dtype, copy=False)
             self.intercept_ = out_dtype.type(intercept[0]) if self.fit_intercept else 0.0
+            self.dual_gap_ = float(gaps[0])
+            self.n_iter_ = n_iters[0]
+        elif n_targets == 1:  # sklearn's Lasso squeezes a one-column y, but for intercept_
+            self.coef_ = coef[0].astype(out_dtype, copy=False)
+            self.intercept_ = (np.asarray(intercept, dtype=out_dtype) if self.fit_intercept
+                               else 0.0)
             self.dual_gap_ = float(gaps[0])
             self.n_iter_ = n_iters[0]
         else:

@@ -7,7 +7,7 @@ from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_co
 from sklearn.utils._param_validation import StrOptions
 
 from .._validation import SELECTION
-from ..paths import lasso_alpha_max
+from ..paths import hadamard_lasso_path, lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._path_cv import _PathCV
 
@@ -137,6 +137,7 @@ class HadamardLassoCV(_PathCV):
         self.selection = selection
         self.selection_rule = selection_rule
 
+    path = staticmethod(hadamard_lasso_path)
     _parameter_constraints: dict = {
         **_PathCV._parameter_constraints,
         "precompute": [StrOptions({"auto"}), "array-like", "boolean"],

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
 from .._lq_solver import solve_group_lq, solve_lq
+from ..paths import hadamard_lq_path
 from .._validation import check_sample_weight
 from ._base import HadamardLinearModel
 from .._groups import grouped_columns
@@ -232,6 +233,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         self.random_state = random_state
         self.local_search = local_search
 
+    path = staticmethod(hadamard_lq_path)
     _parameter_constraints: dict = {
         **HadamardLinearModel._parameter_constraints,
         "q": "no_validation",  # 2/k: check_q lists the valid values

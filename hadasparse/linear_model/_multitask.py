@@ -5,7 +5,9 @@ from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
 from .._solver import solve_multitask_lasso, warn_not_converged
-from ._base import HadamardLinearModel, least_squares
+from ..paths import hadamard_lasso_path
+from ..paths import least_squares
+from ._base import HadamardLinearModel
 from .._validation import SELECTION, check_sample_weight
 
 
@@ -120,6 +122,7 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         tags.target_tags.single_output = False
         return tags
 
+    path = staticmethod(hadamard_lasso_path)  # with a 2-D y, the multi-task path
     _parameter_constraints: dict = {
         **HadamardLinearModel._parameter_constraints,
         "copy_X": ["boolean"],
@@ -176,7 +179,7 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         self.coef_ = np.asarray(coef, dtype=out_dtype)
         # like sklearn: a float 0.0 without an intercept
         self.intercept_ = np.asarray(intercept, dtype=out_dtype) if self.fit_intercept else 0.0
-        self.dual_gap_ = float(gap)
+        self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
         self.eps_ = float(self.tol * y_sq)
         self.n_iter_ = n_iter
         return self

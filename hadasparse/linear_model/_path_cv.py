@@ -18,7 +18,7 @@ from .._validation import (
     check_sample_weight,
     validate_alpha_grid,
 )
-from ..paths import alpha_grid
+from ..paths import alpha_grid, hadamard_lasso_path
 from ._base import HadamardLinearModel
 from .._groups import resolve_groups, resolve_weights
 from ._group import HadamardGroupLasso, group_lasso_alpha_max
@@ -215,6 +215,7 @@ class HadamardMultiTaskLassoCV(_PathCV):
                          certs=", dual_gap_")
 
     _multi_output = True
+    path = staticmethod(hadamard_lasso_path)  # with a 2-D y, the multi-task path
     _parameter_constraints: dict = {
         **_PathCV._parameter_constraints,
         "copy_X": ["boolean"],
