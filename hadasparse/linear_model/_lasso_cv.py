@@ -60,8 +60,8 @@ class HadamardLassoCV(_PathCV):
         the smallest α whose solution is 0, computed on all the data), or the alphas.
     fit_intercept : bool, default=True
     precompute : 'auto', bool or array-like, default='auto'
-        Accepted for compatibility with sklearn; the solver decides by itself which Gram
-        blocks to form.
+        Passed to the final refit as :class:`HadamardLasso`'s ``precompute`` (``'auto'``:
+        False), as sklearn does; the folds' paths form the Gram blocks they need.
     max_iter : int, default=1000
         Maximum number of working-set iterations per α (see :class:`HadamardLasso`).
     tol : float, default=1e-4
@@ -148,8 +148,10 @@ class HadamardLassoCV(_PathCV):
     }
 
     def _estimator(self):
+        # as sklearn's LassoCV, the refit gets precompute unless it is 'auto' (then False)
+        precompute = False if isinstance(self.precompute, str) else self.precompute
         return HadamardLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,
-                             tol=self.tol, positive=self.positive)
+                             tol=self.tol, positive=self.positive, precompute=precompute)
 
     def _alpha_max(self, X, y, sample_weight):
         design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept)

@@ -161,7 +161,11 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         W0 = None
         if self.warm_start and hasattr(self, "coef_"):
             if np.shape(self.coef_) == (n_tasks, n_features):
-                W0 = np.asarray(self.coef_, dtype=np.float64).T
+                # the last solution in float64 (coef_ may be float32), unless coef_ was set
+                W0 = getattr(self, "_solution", None)
+                if W0 is None or not np.array_equal(W0.T.astype(self.coef_.dtype),
+                                                    self.coef_):
+                    W0 = np.asarray(self.coef_, dtype=np.float64).T
 
         if self.alpha == 0:
             W, gap, n_iter, converged = least_squares(design, B, W0, tol=float(self.tol),
@@ -174,6 +178,7 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         if not converged:
             warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter, n_iter,
                                y_sq / n_samples)
+        self._solution = W
         coef = W.T
         intercept = y_offset - coef @ x_offset
         self.coef_ = np.asarray(coef, dtype=out_dtype)
