@@ -170,6 +170,32 @@ def test_large_but_representable_input_fits():
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("cx, cy", [(1e83, 1e83), (1e-150, 1e-150), (1e120, 1e-120),
+                                    (1e-100, 1.0)])
+@pytest.mark.parametrize("name", ["lasso", "group", "multitask", "lq"])
+def test_extreme_but_representable_scales_give_the_scaled_solution(name, cx, cy):
+    # X -> cx X, y -> cy y: coefficients scale by cy / cx at alpha * cx * cy (degree-1
+    # penalties) or alpha * cy^(2-q) * cx^q (lq): the factor kernels must not over- or
+    # underflow on the way
+    X, y, Y = small_problem(n=20, p=5)
+    target = Y if name == "multitask" else y
+
+    def fit(cx, cy):
+        if name == "lq":
+            return HadamardLqRegressor(alpha=0.05 * cy ** 1.5 * cx ** 0.5, q=0.5).fit(
+                X * cx, target * cy)
+        alpha = 0.05 * cx * cy
+        model = {"lasso": HadamardLasso(alpha=alpha),
+                 "group": HadamardGroupLasso(alpha=alpha, groups=[[0, 1], [2, 3, 4]]),
+                 "multitask": HadamardMultiTaskLasso(alpha=alpha)}[name]
+        return model.fit(X * cx, target * cy)
+
+    reference = fit(1.0, 1.0).coef_
+    scaled = fit(cx, cy).coef_ * (cx / cy)
+    np.testing.assert_allclose(scaled, reference, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(scaled != 0, reference != 0)
+
+
 # --------------------------------------------------------------------------------------
 # 5. the ConvergenceWarning says what happened and what helps
 # --------------------------------------------------------------------------------------

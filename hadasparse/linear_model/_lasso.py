@@ -9,7 +9,7 @@ from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
 from ..paths import hadamard_lasso_path
 from .._validation import SELECTION, check_sample_weight
-from ._base import HadamardLinearModel
+from ._base import HadamardLinearModel, to_output_dtype
 
 
 class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
@@ -207,6 +207,8 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
 
         intercept = (y_offset - coef @ x_offset) if self.fit_intercept else np.zeros(n_targets)
         gaps = np.maximum(gaps, 0.0)  # rounding noise below zero (see dual_gap_)
+        coef = to_output_dtype(coef, out_dtype, "coefficients")
+        intercept = to_output_dtype(intercept, out_dtype, "intercept")
         if y.ndim == 1:
             self.coef_ = coef[0].astype(out_dtype, copy=False)
             self.intercept_ = out_dtype.type(intercept[0]) if self.fit_intercept else 0.0

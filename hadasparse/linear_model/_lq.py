@@ -9,10 +9,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
-from .._lq_solver import solve_group_lq, solve_lq
-from ..paths import hadamard_lq_path
+from .._lq_solver import (
+    group_lipschitz,
+    group_lq_fixed_point_residual,
+    lq_fixed_point_residual,
+    solve_group_lq,
+    solve_lq,
+)
+from ..paths import hadamard_lq_path, least_squares
 from .._validation import check_sample_weight
-from ._base import HadamardLinearModel
+from ._base import HadamardLinearModel, target_scale
 from .._groups import grouped_columns
 
 _INITS = {"best", "lasso", "path", "random", "zero"}
@@ -293,15 +299,34 @@ class HadamardLqRegressor(HadamardLinearModel):
         beta0 = self._latent_warm_start(columns.size)
         common = dict(init=self.init, tol=float(self.tol), max_iter=int(self.max_iter),
                       random_state=self.random_state)
-        if self.groups is None:
+        # solved on b / scale (see target_scale): the solution scales with it, alpha by
+        # scale^(q - 2), the fixed-point residual with it. q=1 without groups is the lasso,
+        # whose solver needs no scaling (and stays bitwise HadamardLasso's)
+        scale = target_scale(b) if (self.groups is not None or depth > 2) else 1.0
+        b_s = b / scale
+        start = None if beta0 is None else beta0 / scale
+        alpha_s = float(self.alpha) / scale ** (2.0 - q)
+        if self.alpha == 0:  # least squares, whatever q and the groups
+            beta, _, n_iter, _ = least_squares(design, b_s, start, tol=float(self.tol),
+                                               max_iter=int(self.max_iter))
+            if self.groups is None:
+                residual = lq_fixed_point_residual(design, b_s, beta, 0.0, q)
+            else:
+                residual = group_lq_fixed_point_residual(design, b_s, beta, 0.0, q, w, gptr,
+                                                         group_lipschitz(design, gptr))
+            converged = residual <= self.tol * np.sqrt((b_s @ b_s) / n_samples)
+        elif self.groups is None:
             beta, residual, n_iter, converged = solve_lq(
-                design, b, float(self.alpha), q, beta0, local_search=bool(self.local_search),
+                design, b_s, alpha_s, q, start, local_search=bool(self.local_search),
                 **common)
-            pen = np.sum(np.abs(beta) ** q)
         else:
             beta, residual, n_iter, converged = solve_group_lq(
-                design, b, float(self.alpha), q, w, gptr, beta0,
+                design, b_s, alpha_s, q, w, gptr, start,
                 local_search=bool(self.local_search), **common)
+        beta, residual = beta * scale, residual * scale
+        if self.groups is None:
+            pen = np.sum(np.abs(beta) ** q)
+        else:
             pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q)
         if not converged:
             warnings.warn(

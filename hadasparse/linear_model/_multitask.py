@@ -5,9 +5,8 @@ from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
 from .._solver import solve_multitask_lasso, warn_not_converged
-from ..paths import hadamard_lasso_path
-from ..paths import least_squares
-from ._base import HadamardLinearModel
+from ..paths import hadamard_lasso_path, least_squares
+from ._base import HadamardLinearModel, target_scale, to_output_dtype
 from .._validation import SELECTION, check_sample_weight
 
 
@@ -167,23 +166,28 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
                                                     self.coef_):
                     W0 = np.asarray(self.coef_, dtype=np.float64).T
 
+        scale = target_scale(B)  # solved on B / scale: see target_scale
+        start = None if W0 is None else W0 / scale
         if self.alpha == 0:
-            W, gap, n_iter, converged = least_squares(design, B, W0, tol=float(self.tol),
+            W, gap, n_iter, converged = least_squares(design, B / scale, start,
+                                                      tol=float(self.tol),
                                                       max_iter=int(self.max_iter))
         else:
             W, gap, n_iter, converged = solve_multitask_lasso(
-                task_design, B, float(self.alpha), W0, tol=float(self.tol),
-                max_iter=int(self.max_iter),
+                task_design, B / scale, float(self.alpha) / scale, start,
+                tol=float(self.tol), max_iter=int(self.max_iter),
             )
+        W, gap = W * scale, gap * scale**2
         if not converged:
             warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter, n_iter,
                                y_sq / n_samples)
         self._solution = W
         coef = W.T
         intercept = y_offset - coef @ x_offset
-        self.coef_ = np.asarray(coef, dtype=out_dtype)
+        self.coef_ = to_output_dtype(coef, out_dtype, "coefficients")
         # like sklearn: a float 0.0 without an intercept
-        self.intercept_ = np.asarray(intercept, dtype=out_dtype) if self.fit_intercept else 0.0
+        self.intercept_ = (to_output_dtype(intercept, out_dtype, "intercept")
+                           if self.fit_intercept else 0.0)
         self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
         self.eps_ = float(self.tol * y_sq)
         self.n_iter_ = n_iter
