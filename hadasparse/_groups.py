@@ -23,6 +23,36 @@ def _as_index_array(values, what):
     return arr.astype(np.int64)
 
 
+_GROUPS_FORMS = ("groups must be None, an int (a group size), a list of group sizes, a list "
+                 "of index lists, or a 1-D array of per-feature labels")
+
+
+def _check_groups_form(groups):
+    """A ValueError that names the accepted forms for anything that is none of them: a
+    dict or set, a string, a float, a bool, a 2-D array, a list that mixes index lists
+    with scalars."""
+    if groups is None:
+        return
+    if isinstance(groups, (bool, np.bool_)) or (
+            isinstance(groups, numbers.Number) and not isinstance(groups, numbers.Integral)):
+        raise ValueError(f"{_GROUPS_FORMS}; got {groups!r}.")
+    if isinstance(groups, numbers.Integral):
+        return
+    if isinstance(groups, (str, bytes, dict, set, frozenset)) or not hasattr(groups, "__len__"):
+        raise ValueError(f"{_GROUPS_FORMS}; got {type(groups).__name__} {groups!r}.")
+    if isinstance(groups, (list, tuple)):
+        nested = [isinstance(g, (list, tuple, np.ndarray, range)) for g in groups]
+        if any(nested) and not all(nested):
+            first = nested.index(False)
+            raise ValueError(
+                f"{_GROUPS_FORMS}; got a list that mixes index lists with scalars "
+                f"(groups[{first}] = {groups[first]!r}): write every group as a list of "
+                "feature indices."
+            )
+    elif np.ndim(groups) != 1:
+        raise ValueError(f"{_GROUPS_FORMS}; got an array of shape {np.shape(groups)}, not one-dimensional.")
+
+
 def resolve_groups(groups, n_features):
     """Internal layout of ``groups``.
 
@@ -34,6 +64,7 @@ def resolve_groups(groups, n_features):
     """
     p = n_features
     free_group = None
+    _check_groups_form(groups)
     if groups is None:
         index_lists = [np.array([j]) for j in range(p)]
     elif isinstance(groups, numbers.Integral) and not isinstance(groups, (bool, np.bool_)):
@@ -72,11 +103,6 @@ def resolve_groups(groups, n_features):
                 "weight 0)."
             )
     else:
-        if isinstance(groups, (str, bytes, float, bool, np.bool_)) or groups is None:
-            raise ValueError(
-                "groups must be an int, a list of group sizes, a list of index lists or an "
-                f"array of per-feature labels; got {groups!r}."
-            )
         arr = _as_index_array(groups, "groups")
         if arr.size == 0:
             raise ValueError("groups is empty.")
@@ -88,12 +114,13 @@ def resolve_groups(groups, n_features):
             if np.any(arr == -1):
                 free_group = np.flatnonzero(arr == -1)
         else:  # group sizes
-            if np.any(arr < 1):
-                raise ValueError("group sizes must be >= 1: an empty group selects nothing.")
-            if arr.sum() != p:
+            if np.any(arr < 1) or arr.sum() != p:
                 raise ValueError(
-                    f"group sizes sum to {int(arr.sum())}, expected n_features={p} (a 1-D "
-                    "groups of length n_features is read as per-feature labels instead)."
+                    f"groups has {arr.size} entries, so it is read as a list of group sizes "
+                    f"(per-feature labels would need n_features={p} entries), but "
+                    + ("group sizes must be >= 1: an empty group selects nothing."
+                       if np.any(arr < 1) else
+                       f"the group sizes sum to {int(arr.sum())}, expected n_features={p}.")
                 )
             bounds = np.concatenate([[0], np.cumsum(arr)])
             index_lists = [np.arange(bounds[g], bounds[g + 1]) for g in range(arr.size)]

@@ -22,6 +22,9 @@ _MAX_POLISH = 10  # active-set rounds per polish attempt
 _PATH_WS_GROWTH = 8  # on a path, a working set grows by 1/8 of the support per iteration
 _LBFGS_MEMORY = 10
 _MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
+# the duality gap, a difference of two terms of size ~‖b‖²/(2n), cannot be certified below
+# ~1000 roundings of them: a tolerance under this floor (tol=0) ends the fit there
+GAP_FLOOR = 1e3 * np.finfo(np.float64).eps
 
 _threadpools = None
 
@@ -205,6 +208,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     """
     n = design.n_samples
     tol_abs = tol * (b @ b) / n
+    stop_abs = max(tol_abs, GAP_FLOOR * (b @ b) / n)
     gram = getattr(units, "gram", None)
     gram_form = gram is not None or not design.is_sparse
     inner_rtol = 1e-10
@@ -223,6 +227,8 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         if gap <= tol_abs:
             converged = True
             break
+        if gap <= stop_abs:
+            break  # at the rounding floor: no iteration can certify less
         score, support = units.scores(grad, beta)
         score[support] = np.inf
         candidates = np.flatnonzero(score < 0)
@@ -311,14 +317,42 @@ def _grow_gram(design, gram, G_ws, ws, new):
     return G
 
 
-def warn_not_converged(gap, tol_abs, max_iter):
-    warnings.warn(
-        f"Objective did not converge in max_iter={max_iter} working-set iterations. "
-        f"Duality gap: {gap:.3e}, tolerance: {tol_abs:.3e}. You might want to increase "
-        "max_iter.",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+def warn_not_converged(gap, tol_abs, max_iter, n_iter=None, scale=None):
+    """The ConvergenceWarning of a fit whose duality gap is above ``tol_abs``, saying why the
+    loop ended: ``max_iter`` reached (``n_iter`` None or ``max_iter``), or the gap stalled
+    earlier -- at its rounding floor (``GAP_FLOOR * scale``, ``scale = ‖b‖²/n``) or above it
+    with the inner solves at their most accurate -- where more iterations do not help."""
+    if not np.isfinite(gap):
+        message = (
+            "Objective did not converge: the duality gap is infinite (at alpha=0, least "
+            "squares, the dual is feasible only where X^T r = 0 exactly, so no finite gap "
+            f"certifies the fit; {n_iter} working-set iterations were run). The coefficients "
+            "are the least-squares solution to the inner solver's accuracy; "
+            "sklearn.linear_model.LinearRegression solves this problem directly."
+        )
+    elif n_iter is None or n_iter >= max_iter:
+        message = (
+            "Objective did not converge. You might want to increase the number of "
+            f"iterations. Duality gap: {gap:.3e}, tolerance: {tol_abs:.3e}, after "
+            f"max_iter={max_iter} working-set iterations."
+        )
+    elif scale is not None and gap <= GAP_FLOOR * scale:
+        message = (
+            f"Objective did not converge to the tolerance {tol_abs:.3e}: after {n_iter} "
+            f"working-set iterations the duality gap {gap:.3e} is at its rounding floor "
+            f"(~{GAP_FLOOR * scale:.1e}, what float64 can certify for this problem). More "
+            f"iterations do not help; a tol >= {GAP_FLOOR:.1e} (relative to "
+            "||y_c||^2 / n_samples) can be met."
+        )
+    else:
+        message = (
+            f"Objective did not converge: the duality gap stalled at {gap:.3e}, above the "
+            f"tolerance {tol_abs:.3e}, after {n_iter} working-set iterations (of "
+            f"max_iter={max_iter}) with the inner solves at their most accurate. More "
+            "iterations do not help; a larger tol or alpha, or standardised features (a "
+            "better conditioned problem), may."
+        )
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------

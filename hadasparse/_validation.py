@@ -1,8 +1,11 @@
-"""Parameter checks shared by the estimators (sklearn's own validation machinery is private)."""
+"""Parameter checks shared by the estimators and the path functions."""
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 
 
 def check_scalar_param(value, name, *, kind="real", low=None, high=None, low_inclusive=True,
@@ -51,3 +54,90 @@ def check_sample_weight(sample_weight, n_samples):
     if not np.any(sw > 0):
         raise ValueError("Sample weights must contain at least one non-zero weight: all are zero.")
     return sw
+
+
+# --------------------------------------------------------------------------------------
+# sklearn's parameter-validation conventions: ``_parameter_constraints`` dicts checked by
+# ``BaseEstimator._validate_params`` (InvalidParameterError, a ValueError and TypeError,
+# with sklearn's messages). The dicts are composed per class, as sklearn's
+# ``ElasticNet`` / ``Lasso`` / ``LinearModelCV`` do, so that a new estimator (an elastic
+# net with ``l1_ratio``) adds its keys to these.
+# --------------------------------------------------------------------------------------
+
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+SELECTION = StrOptions({"cyclic", "random"})
+
+# every penalised linear model
+MODEL_CONSTRAINTS = {
+    "alpha": [NON_NEGATIVE],
+    "fit_intercept": ["boolean"],
+    "max_iter": [POSITIVE_INT],
+    "tol": [NON_NEGATIVE],
+    "warm_start": ["boolean"],
+}
+
+# the CV estimators (sklearn's LinearModelCV, plus the 1-SE rule)
+CV_CONSTRAINTS = {
+    "eps": [Interval(Real, 0, None, closed="neither")],
+    "alphas": [POSITIVE_INT, "array-like"],
+    "fit_intercept": ["boolean"],
+    "max_iter": [POSITIVE_INT],
+    "tol": [NON_NEGATIVE],
+    "cv": ["cv_object"],
+    "verbose": ["verbose"],
+    "n_jobs": [Integral, None],
+    "selection_rule": [StrOptions({"min", "1se"})],
+}
+
+
+def validate_alpha_grid(alphas):
+    """A user's array of alphas as a float64 vector, checked one by one as sklearn's
+    ``LinearModelCV`` does (``alphas[i] == -1, must be >= 0.0.``; a TypeError for a
+    non-number). Empty and non-finite grids are ValueErrors."""
+    if isinstance(alphas, (str, bytes)):
+        raise TypeError(f"alphas must be an int or an array of floats; got {alphas!r}.")
+    values = np.ravel(np.asarray(alphas, dtype=object))
+    for index, alpha in enumerate(values):
+        check_scalar(alpha, f"alphas[{index}]", target_type=Real, min_val=0.0,
+                     include_boundaries="left")
+        if not np.isfinite(alpha):
+            raise ValueError(f"alphas[{index}] == {alpha}, must be finite.")
+    return values.astype(np.float64)
+
+
+def check_finite_params(estimator, names):
+    """The real parameters ``names`` of ``estimator`` are finite (sklearn's intervals
+    already exclude NaN; an infinite alpha or tol is refused here)."""
+    for name in names:
+        value = getattr(estimator, name, None)
+        if isinstance(value, Real) and not np.isfinite(value):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be finite. "
+                f"Got {value!r} instead."
+            )
+
+
+# products of n entries of size m stay finite below n m^2 <= _MAX_SUM, with room for the
+# sample weights (at most n_samples after rescaling) and a few more factors in the solvers
+_MAX_SUM = 1e290
+
+
+def check_magnitudes(X, y):
+    """A ValueError when X or y (finite) are so large that sums of squares of a column
+    overflow float64 (``‖X_j‖²``, ``Xᵀy``, ``‖y‖²`` are where every solver starts), naming
+    the largest entry and the limit for this ``n_samples``, instead of an overflow deep in
+    the solver. Returns nothing."""
+    n = max(X.shape[0], 1)
+    limit = np.sqrt(_MAX_SUM / n)
+    data = X.data if hasattr(X, "tocsc") else X
+    for name, values in (("X", data), ("y", y)):
+        if values.size:
+            biggest = float(np.max(np.abs(values)))
+            if biggest > limit:
+                raise ValueError(
+                    f"{name} has entries up to {biggest:.3e} in absolute value: sums of their "
+                    f"squares over {n} samples overflow float64 (the largest entry that "
+                    f"can be fitted here is ~{limit:.1e}). Rescale {name} (e.g. with "
+                    "sklearn.preprocessing.StandardScaler or MaxAbsScaler)."
+                )

@@ -6,9 +6,53 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
-from ._design import Design
-from ._solver import WorkingSet, solve_lasso, warn_not_converged
-from ._validation import check_scalar_param
+from ._design import Design, TaskDesign
+from ._solver import WorkingSet, solve_lasso, solve_multitask_lasso, warn_not_converged
+from ._validation import check_magnitudes, check_sample_weight, check_scalar_param
+
+
+def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):
+    """The fit at ``alpha = 0``, where every penalised model here is (non-negative) least
+    squares, whatever its groups: the lasso's working-set loop at ``alpha = 0``, one target
+    (column of ``B``) at a time (the group kernels scale by ``1/alpha``). ``B`` and
+    ``coef_init`` (or None) are (n, T) and (p, T), or 1-D for one target. Returns
+    ``coef, dual_gap, n_iter, converged`` as the models' solvers do (the gap summed over
+    targets; infinite unless the least-squares gradient vanishes exactly)."""
+    one = B.ndim == 1
+    B2 = B[:, None] if one else B
+    W = np.zeros((design.n_features, B2.shape[1]))
+    gap, n_iter, converged = 0.0, 0, True
+    for t in range(B2.shape[1]):
+        start = None if coef_init is None else (coef_init if one else coef_init[:, t])
+        W[:, t], gap_t, n_iter_t, conv_t = solve_lasso(
+            design, np.ascontiguousarray(B2[:, t]), 0.0, start, tol=tol, max_iter=max_iter,
+            positive=positive)
+        gap, n_iter, converged = gap + gap_t, max(n_iter, n_iter_t), converged and conv_t
+    return (W[:, 0] if one else W), gap, n_iter, converged
+
+
+def check_path_data(X, y, sample_weight=None, *, multi_output=False, name="this path"):
+    """X, y and sample_weight of a path function validated as the estimators validate
+    them (consistent lengths, finite, not too large, 1-D y unless ``multi_output``), so
+    that a bad input fails with a ValueError before any fit. Returns
+    ``X, y, sample_weight, out_dtype`` (X float64, dense or CSC)."""
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32])
+    out_dtype = X.dtype
+    X = X.astype(np.float64, copy=False)
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    if y.ndim == 2 and not multi_output:
+        raise ValueError(f"{name} fits one target; got y of shape {y.shape}.")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: {X.shape[0]} and {y.shape[0]}."
+        )
+    if sparse.issparse(X) and not np.all(np.isfinite(X.data)):
+        raise ValueError("Input X contains NaN or infinity.")
+    check_magnitudes(X, y)
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    return X, y, sample_weight, out_dtype
 
 
 def lasso_alpha_max(design, b, positive=False):
@@ -38,18 +82,21 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        For a 2-D y, as sklearn's ``lasso_path``, the multi-task lasso
+        ``1/(2n) ||Y - XW||^2_F + alpha sum_j ||W_j||_2`` (see
+        :class:`~hadasparse.HadamardMultiTaskLasso`).
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` when the grid is built here.
     alphas : int or array-like, default=None
         Number of alphas on the grid (None: 100), or the alphas themselves (sorted decreasing).
     precompute : 'auto', bool or array-like of shape (n_features, n_features), default='auto'
         Whether to use a precomputed Gram matrix (``'auto'``: when ``n_samples > n_features``).
-    Xy : array-like of shape (n_features,), default=None
+    Xy : array-like of shape (n_features,) or (n_features, n_targets), default=None
         ``Xᵀy``, used only to build the grid.
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified.
-    coef_init : array-like of shape (n_features,), default=None
+    coef_init : array-like of shape (n_features,) or (n_targets, n_features), default=None
         Start of the first fit.
     verbose : bool or int, default=False
     return_n_iter : bool, default=False
@@ -61,9 +108,9 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_features, n_alphas)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
-        The duality gap certified at each alpha.
+        The duality gap certified at each alpha (rounding noise below 0 clipped to 0).
     n_iters : list of int
         Only when ``return_n_iter``.
     """
@@ -78,36 +125,37 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     check_scalar_param(tol, "tol", low=0.0)
     check_scalar_param(max_iter, "max_iter", kind="int", low=1)
 
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32])
-    out_dtype = X.dtype  # like sklearn, coefs come back in X's dtype; the solve is float64
-    X = X.astype(np.float64, copy=False)
-    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-    if y.ndim != 1:
-        raise ValueError(
-            "hadamard_lasso_path fits one target; got y of shape "
-            f"{y.shape}. Fit each column separately."
-        )
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"X and y have inconsistent numbers of samples: {X.shape[0]} and {y.shape[0]}."
-        )
+    # like sklearn, coefs come back in X's dtype; the solve is float64
+    X, y, _, out_dtype = check_path_data(X, y, multi_output=True, name="hadamard_lasso_path")
     n, p = X.shape
     design = Design(sparse.csc_matrix(X) if sparse.issparse(X) else np.asfortranarray(X))
+    multi_task = y.ndim == 2
 
     if alphas is None or isinstance(alphas, numbers.Integral):
         n_alphas = 100 if alphas is None else int(alphas)
         if n_alphas < 1:
             raise ValueError(f"alphas must be a positive int or an array; got {alphas!r}.")
         if Xy is not None:
-            Xy = np.asarray(Xy, dtype=np.float64).ravel()
-            a_max = (max(0.0, Xy.max()) if positive else np.abs(Xy).max()) / n
+            Xy = np.asarray(Xy, dtype=np.float64)
+            Xy = Xy.reshape(p, -1) if multi_task else Xy.ravel()
         else:
-            a_max = lasso_alpha_max(design, y, positive)
+            Xy = (np.column_stack([design.rdot(y[:, t]) for t in range(y.shape[1])])
+                  if multi_task else design.rdot(y))
+        if multi_task:
+            a_max = np.sqrt((Xy**2).sum(axis=1)).max() / n
+        else:
+            a_max = (max(0.0, Xy.max()) if positive else np.abs(Xy).max()) / n
         alphas = alpha_grid(a_max / l1_ratio, eps, n_alphas)
     else:
         alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+        if np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
             raise ValueError("alphas must be finite and non-negative.")
+    if multi_task:
+        if positive:
+            raise ValueError("positive=True is not supported for a 2-D y (the multi-task "
+                             "lasso), as in sklearn.")
+        return _multitask_lasso_path(design, y, alphas, coef_init, tol, max_iter, verbose,
+                                     return_n_iter, out_dtype, l1_ratio)
 
     if isinstance(precompute, str):
         if precompute != "auto":
@@ -134,12 +182,48 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
             positive=positive, gram=gram, state=state, l2=float(alpha) * (1.0 - l1_ratio),
         )
         if not converged:
-            warn_not_converged(gap, tol * (y @ y) / n, max_iter)
+            warn_not_converged(gap, tol * (y @ y) / n, max_iter, n_iter, (y @ y) / n)
         if verbose:
             print(f"alpha {alpha:.4e}: gap {gap:.3e}, {np.count_nonzero(beta)} nonzero, "
                   f"{n_iter} working-set iterations")
         coefs[:, i] = beta
-        dual_gaps[i] = gap
+        dual_gaps[i] = max(gap, 0.0)  # rounding noise below zero
+        n_iters.append(n_iter)
+    coefs = coefs.astype(out_dtype, copy=False)
+    if return_n_iter:
+        return alphas, coefs, dual_gaps, n_iters
+    return alphas, coefs, dual_gaps
+
+
+def _multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
+                          return_n_iter, out_dtype, l1_ratio=1.0):
+    """The multi-task lasso (elastic net) along decreasing ``alphas`` (``hadamard_lasso_path``
+    with a 2-D y), each fit warm-started from the previous one and continuing from its
+    working set."""
+    n, T = Y.shape
+    task_design = TaskDesign(design, T)
+    W = (np.zeros((design.n_features, T)) if coef_init is None
+         else np.asarray(coef_init, dtype=np.float64).reshape(T, -1).T.copy())
+    coefs = np.empty((T, design.n_features, alphas.size))
+    dual_gaps = np.empty(alphas.size)
+    n_iters = []
+    scale = float(np.vdot(Y, Y)) / n
+    state = WorkingSet()
+    for i, alpha in enumerate(alphas):
+        if alpha == 0:
+            W, gap, n_iter, converged = least_squares(design, Y, W, tol=tol,
+                                                      max_iter=max_iter)
+        else:
+            W, gap, n_iter, converged = solve_multitask_lasso(
+                task_design, Y, float(alpha) * l1_ratio, W, tol=tol, max_iter=max_iter,
+                l2=float(alpha) * (1.0 - l1_ratio), state=state)
+        if not converged:
+            warn_not_converged(gap, tol * scale, max_iter, n_iter, scale)
+        if verbose:
+            print(f"alpha {alpha:.4e}: gap {gap:.3e}, {np.count_nonzero(W.any(axis=1))} "
+                  f"nonzero rows, {n_iter} working-set iterations")
+        coefs[:, :, i] = W.T
+        dual_gaps[i] = max(gap, 0.0)
         n_iters.append(n_iter)
     coefs = coefs.astype(out_dtype, copy=False)
     if return_n_iter:
@@ -179,6 +263,9 @@ def _estimator_path(estimator, X, y, alphas, certificate, sample_weight=None):
     """Fit ``estimator`` along decreasing ``alphas``, each fit warm-started from the previous
     one; returns ``coefs`` (n_features, n_alphas) or (n_tasks, n_features, n_alphas) and the
     per-alpha ``certificate`` attribute."""
+    if alphas.size == 0:  # as sklearn's lasso_path: an empty path
+        shape = (X.shape[1], 0) if np.ndim(y) == 1 else (y.shape[1], X.shape[1], 0)
+        return np.zeros(shape), np.zeros(0)
     estimator.set_params(warm_start=True)
     coefs, certificates = [], []
     for alpha in alphas:
@@ -189,13 +276,14 @@ def _estimator_path(estimator, X, y, alphas, certificate, sample_weight=None):
 
 
 def _decreasing_alphas(alphas, alpha_max, eps):
+    check_scalar_param(eps, "eps", low=0.0, low_inclusive=False)
     if alphas is None or isinstance(alphas, numbers.Integral):
         n_alphas = 100 if alphas is None else int(alphas)
         if n_alphas < 1:
             raise ValueError(f"alphas must be a positive int or an array; got {alphas!r}.")
         return alpha_grid(alpha_max(), eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-    if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+    if np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
         raise ValueError("alphas must be finite and non-negative.")
     return alphas
 
@@ -235,7 +323,9 @@ def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alph
     )
     from .linear_model._multitask import HadamardMultiTaskLasso
 
-    multi_task = np.ndim(y) == 2
+    X, y, sample_weight, _ = check_path_data(X, y, sample_weight, multi_output=True,
+                                             name="hadamard_group_lasso_path")
+    multi_task = y.ndim == 2
     if multi_task:
         if groups is not None or weights is not None:
             raise ValueError("With a 2-D y the groups are the rows of the coefficient matrix: "
@@ -244,8 +334,7 @@ def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alph
 
         def alpha_max():
             return HadamardMultiTaskLassoCV(fit_intercept=fit_intercept)._alpha_max(
-                X if sparse.issparse(X) else np.asarray(X, dtype=np.float64),
-                np.asarray(y, dtype=np.float64), sample_weight)
+                X, y, sample_weight)
     else:
         estimator = HadamardGroupLasso(groups=groups, weights=weights,
                                        fit_intercept=fit_intercept, **params)
@@ -254,6 +343,7 @@ def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alph
             return group_lasso_alpha_max(X, y, groups=groups, weights=weights,
                                          sample_weight=sample_weight,
                                          fit_intercept=fit_intercept)
+    estimator._validate_params()
     alphas = _decreasing_alphas(alphas, alpha_max, eps)
     coefs, gaps = _estimator_path(estimator, X, y, alphas, "dual_gap_", sample_weight)
     return alphas, coefs, gaps
@@ -284,6 +374,7 @@ def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas
     """
     from .linear_model import HadamardLqRegressor, HadamardLqRegressorCV
 
+    X, y, sample_weight, _ = check_path_data(X, y, sample_weight, name="hadamard_lq_path")
     estimator = HadamardLqRegressor(q=q, groups=groups, weights=weights,
                                     fit_intercept=fit_intercept, **params)
     estimator._validate_params()
@@ -291,8 +382,7 @@ def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas
     def alpha_max():
         cv = HadamardLqRegressorCV(q=q, groups=groups, weights=weights,
                                    fit_intercept=fit_intercept)
-        return cv._alpha_max(X if sparse.issparse(X) else np.asarray(X, dtype=np.float64),
-                             np.asarray(y, dtype=np.float64), sample_weight)
+        return cv._alpha_max(X, y, sample_weight)
 
     alphas = _decreasing_alphas(alphas, alpha_max, eps)
     coefs, residuals = _estimator_path(estimator, X, y, alphas, "fixed_point_residual_",

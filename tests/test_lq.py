@@ -509,12 +509,13 @@ def test_invalid_groups(groups, weights, match):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"init": "warm"}, "'init' parameter must be one of"),
-    ({"init": None}, "'init' parameter must be one of"),
-    ({"alpha": -1.0}, "'alpha' parameter must be >= 0"),
-    ({"tol": -1e-3}, "'tol' parameter must be >= 0"),
-    ({"max_iter": 0}, "'max_iter' parameter must be >= 1"),
-    ({"fit_intercept": "yes"}, "'fit_intercept' parameter must be a boolean"),
+    # sklearn's InvalidParameterError messages (a ValueError)
+    ({"init": "warm"}, r"'init' parameter of HadamardLqRegressor must be a str among"),
+    ({"init": None}, r"'init' parameter of HadamardLqRegressor must be a str among"),
+    ({"alpha": -1.0}, r"'alpha' parameter of HadamardLqRegressor must be a float in the range \[0(\.0)?, inf\)"),
+    ({"tol": -1e-3}, r"'tol' parameter of HadamardLqRegressor must be a float in the range \[0(\.0)?, inf\)"),
+    ({"max_iter": 0}, r"'max_iter' parameter of HadamardLqRegressor must be an int in the range \[1, inf\)"),
+    ({"fit_intercept": "yes"}, r"'fit_intercept' parameter of HadamardLqRegressor must be an instance of 'bool'"),
 ])
 def test_invalid_params(params, match):
     X, y, _ = sparse_recovery()

@@ -8,27 +8,59 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_bool_param, check_scalar_param
+from .._validation import MODEL_CONSTRAINTS, check_finite_params, check_magnitudes
+
+
+def target_scale(b):
+    """A power of two near the root mean square of the (centred, weighted) target ``b``
+    when that is outside ``[2^-20, 2^20]``, else 1. The group, multi-task and lq solvers run
+    on ``b / scale`` (the solution scales with it, and alpha as the penalty's degree says):
+    their factor kernels square alpha and the coefficients, which over- or underflows for
+    targets of size 1e±80, where the lasso's does not. Ordinary targets are left alone
+    (the lq solvers' non-convex searches have thresholds tuned at unit scale), and a power
+    of two rescales exactly."""
+    biggest = float(np.max(np.abs(b))) if b.size else 0.0
+    if biggest == 0.0 or not np.isfinite(biggest):
+        return 1.0
+    rms = biggest * float(np.sqrt(np.vdot(b / biggest, b / biggest) / b.shape[0]))
+    if 2.0**-20 <= rms <= 2.0**20 or rms == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(rms)))
+
+
+def to_output_dtype(values, dtype, what):
+    """``values`` cast to the coefficients' dtype (X's), or a ValueError when a finite value
+    does not fit in it (float32 X with a huge target) instead of an infinite coefficient."""
+    out = np.asarray(values).astype(dtype, copy=False)
+    if dtype != np.float64 and not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"The fitted {what} exceed the range of {np.dtype(dtype).name}, the dtype of X "
+            f"(largest magnitude {np.max(np.abs(values)):.3e}); pass X as float64."
+        )
+    return out
 
 
 class HadamardLinearModel(RegressorMixin, BaseEstimator):
-    """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X."""
+    """Base class: a linear model ``X @ coef_.T + intercept_`` fitted on dense or sparse X.
+
+    Subclasses declare their parameters' constraints in ``_parameter_constraints`` (sklearn's
+    form, composed from :data:`~hadasparse._validation.MODEL_CONSTRAINTS`) and add checks
+    that constraints cannot express by extending :meth:`_validate_params`.
+    """
+
+    _parameter_constraints: dict = {**MODEL_CONSTRAINTS}
+    _finite_params = ("alpha", "tol")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
-    def _check_common_params(self):
-        """The parameters every model shares: alpha, fit_intercept, max_iter, tol, warm_start
-        (and copy_X where the model has it)."""
-        check_scalar_param(self.alpha, "alpha", low=0.0)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        if hasattr(self, "copy_X"):
-            check_bool_param(self.copy_X, "copy_X")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_bool_param(self.warm_start, "warm_start")
+    def _validate_params(self):
+        """sklearn's check of ``_parameter_constraints`` (an ``InvalidParameterError`` with
+        sklearn's message), then finiteness of the real parameters."""
+        super()._validate_params()
+        check_finite_params(self, self._finite_params)
 
     def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc"):
         """Validated ``(X, y, out_dtype)``: X float64 or float32 (the dtype the coefficients
@@ -44,13 +76,17 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
             X = X.asformat(sparse_format)
             if not np.all(np.isfinite(X.data)):
                 raise ValueError("Input X contains NaN or infinity.")
-        return X, np.asarray(y, dtype=np.float64), X.dtype
+        y = np.asarray(y, dtype=np.float64)
+        check_magnitudes(X, y)
+        return X, y, X.dtype
 
     def _warn_if_alpha_is_zero(self):
         if self.alpha == 0:
             warnings.warn(
-                "With alpha=0 the model is ordinary least squares, which this solver cannot "
-                "certify well; use sklearn.linear_model.LinearRegression instead.",
+                "With alpha=0, this algorithm does not converge well. You are advised to use "
+                "the LinearRegression estimator (with alpha=0 the model is ordinary least "
+                "squares, fitted here with a ConvergenceWarning when its duality gap cannot "
+                "certify it).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -69,9 +105,10 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
         ``columns`` (duplicated features summed), which is kept for a warm start."""
         self._latent_coef = beta
         coef = np.bincount(columns, weights=beta, minlength=n_features)
-        self.coef_ = coef.astype(out_dtype, copy=False)
+        self.coef_ = to_output_dtype(coef, out_dtype, "coefficients")
         intercept = float(y_offset - x_offset @ beta) if self.fit_intercept else 0.0
-        self.intercept_ = out_dtype.type(intercept) if self.fit_intercept else 0.0
+        self.intercept_ = (to_output_dtype(intercept, out_dtype, "intercept")[()]
+                           if self.fit_intercept else 0.0)
 
     @property
     def sparse_coef_(self):

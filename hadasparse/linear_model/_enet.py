@@ -9,12 +9,15 @@ certificate. ``HadamardLasso`` is the ``l1_ratio = 1`` case of the same fit.
 """
 
 import numbers
+from functools import partial
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from .._design import preprocess
-from .._validation import check_sample_weight, check_scalar_param
-from ..paths import alpha_grid, lasso_alpha_max
+from .._validation import check_scalar_param
+from ..paths import lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._lasso_cv import HadamardLassoCV, _lasso_fold_mse_path
 from ._multitask import HadamardMultiTaskLasso
@@ -119,6 +122,11 @@ class HadamardElasticNet(HadamardLasso):
     True
     """
 
+    _parameter_constraints: dict = {
+        **HadamardLasso._parameter_constraints,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
                  random_state=None, selection="cyclic"):
@@ -191,6 +199,11 @@ class HadamardMultiTaskElasticNet(HadamardMultiTaskLasso):
     array([0, 3])
     """
 
+    _parameter_constraints: dict = {
+        **HadamardMultiTaskLasso._parameter_constraints,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, random_state=None,
                  selection="cyclic"):
@@ -209,7 +222,7 @@ class _ElasticNetCVMixin:
     (``alpha_max = ‖X_cᵀy_c‖∞ / (n · l1_ratio)``) walked warm-started on every fold; the
     ratio and α of the smallest mean test error are refitted on all the data."""
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose l1_ratio and α by cross-validation, then refit.
 
         Parameters
@@ -217,54 +230,30 @@ class _ElasticNetCVMixin:
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) (n_samples, n_tasks) for the multi-task class
         sample_weight : float or array-like of shape (n_samples,), default=None
+        **params : dict
+            Parameters routed to the CV splitter (with metadata routing enabled).
 
         Returns
         -------
         self : object
         """
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import check_cv
-
-        self._validate_cv_params()
         ratios = _check_l1_ratio(self.l1_ratio, allow_list=True)
-        X, y, _ = self._validate_fit_data(X, y, multi_output=self._multi_output,
-                                          sparse_format="csr")
-        if self._multi_output and y.ndim == 1:
-            raise ValueError("For mono-task outputs, use HadamardElasticNetCV.")
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        self._estimator()._validate_params()
-        folds = list(check_cv(self.cv).split(X, y))
-        l1_max = None
+        X, y, sample_weight, folds = self._cv_setup(X, y, sample_weight, params)
         grids, paths = [], []
         for ratio in ratios:
-            if isinstance(self.alphas, numbers.Integral):
-                if l1_max is None:
-                    l1_max = self._alpha_max(X, y, sample_weight)
-                alphas = alpha_grid(l1_max / ratio, self.eps, int(self.alphas))
-            else:
-                alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-                delayed(self._ratio_fold_mse_path)(float(ratio), X, y, sample_weight, train,
-                                                   test, alphas)
-                for train, test in folds
-            )
+            alphas, mse = self._cv_path(X, y, sample_weight, folds,
+                                        partial(self._ratio_fold_mse_path, float(ratio)),
+                                        alpha_scale=float(ratio))
             grids.append(alphas)
-            paths.append(np.column_stack(mse))
-        means = np.array([p.mean(axis=1) for p in paths])
-        r_best, a_best = np.unravel_index(int(np.argmin(means)), means.shape)
-        if self.selection_rule == "1se" and len(folds) > 1:
-            se = paths[r_best][a_best].std(ddof=1) / np.sqrt(len(folds))
-            a_best = int(np.flatnonzero(means[r_best] <= means[r_best, a_best] + se)[0])
+            paths.append(mse)
+        r_best = int(np.argmin([p.mean(axis=1).min() for p in paths]))
+        a_best = self._select(paths[r_best])
         self.l1_ratio_ = float(ratios[r_best])
         self.alpha_ = float(grids[r_best][a_best])
         scalar = isinstance(self.l1_ratio, numbers.Real)
         self.alphas_ = grids[0] if scalar else np.array(grids)
         self.mse_path_ = paths[0] if scalar else np.array(paths)
-        model = self._estimator().set_params(alpha=self.alpha_, l1_ratio=self.l1_ratio_)
-        model.fit(X, y, sample_weight=sample_weight)
-        for name in ("coef_", "intercept_", "n_iter_") + self._certificates:
-            setattr(self, name, getattr(model, name))
-        return self
+        return self._refit(X, y, sample_weight, alpha=self.alpha_, l1_ratio=self.l1_ratio_)
 
 
 class HadamardElasticNetCV(_ElasticNetCVMixin, HadamardLassoCV):
@@ -332,6 +321,11 @@ class HadamardElasticNetCV(_ElasticNetCVMixin, HadamardLassoCV):
     >>> bool(reg.l1_ratio_ in (0.5, 1.0))
     True
     """
+
+    _parameter_constraints: dict = {
+        **HadamardLassoCV._parameter_constraints,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+    }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0,
@@ -411,6 +405,11 @@ class HadamardMultiTaskElasticNetCV(_ElasticNetCVMixin, HadamardMultiTaskLassoCV
     >>> reg.mse_path_.shape
     (2, 10, 3)
     """
+
+    _parameter_constraints: dict = {
+        **HadamardMultiTaskLassoCV._parameter_constraints,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+    }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,

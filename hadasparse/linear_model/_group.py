@@ -5,8 +5,9 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
-from ._base import HadamardLinearModel
-from .._validation import check_bool_param, check_sample_weight
+from ..paths import hadamard_group_lasso_path, least_squares
+from ._base import HadamardLinearModel, target_scale
+from .._validation import check_sample_weight
 from .._groups import grouped_columns, resolve_groups, resolve_weights
 
 
@@ -168,9 +169,14 @@ class HadamardGroupLasso(HadamardLinearModel):
         self.warm_start = warm_start
         self.positive = positive
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_bool_param(self.positive, "positive")
+    path = staticmethod(hadamard_group_lasso_path)
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "groups": "no_validation",  # checked against n_features in fit (_groups.py)
+        "weights": ["array-like", None],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+    }
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -204,13 +210,23 @@ class HadamardGroupLasso(HadamardLinearModel):
                 and columns.size == n_features and self.coef_.shape == (n_features,)):
             beta0 = np.asarray(self.coef_, dtype=np.float64)[columns]
 
-        beta, gap, n_iter, converged = solve_group_lasso(
-            design, b, float(self.alpha), w, gptr, beta0, tol=float(self.tol),
-            max_iter=int(self.max_iter), positive=bool(self.positive),
-        )
+        scale = target_scale(b)  # solved on b / scale: see target_scale
+        start = None if beta0 is None else beta0 / scale
+        if self.alpha == 0:
+            beta, gap, n_iter, converged = least_squares(
+                design, b / scale, start, tol=float(self.tol), max_iter=int(self.max_iter),
+                positive=bool(self.positive))
+        else:
+            beta, gap, n_iter, converged = solve_group_lasso(
+                design, b / scale, float(self.alpha) / scale, w, gptr, start,
+                tol=float(self.tol), max_iter=int(self.max_iter),
+                positive=bool(self.positive),
+            )
+        beta, gap = beta * scale, gap * scale**2
         if not converged:
-            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter)
+            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter, n_iter,
+                               (b @ b) / n_samples)
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
-        self.dual_gap_ = float(gap)
+        self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
         self.n_iter_ = n_iter
         return self

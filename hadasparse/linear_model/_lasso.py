@@ -2,12 +2,14 @@
 
 import numpy as np
 from sklearn.base import MultiOutputMixin
+from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
-from .._validation import check_bool_param, check_option, check_sample_weight
-from ._base import HadamardLinearModel
+from ..paths import hadamard_lasso_path
+from .._validation import SELECTION, check_sample_weight
+from ._base import HadamardLinearModel, to_output_dtype
 
 
 class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
@@ -94,6 +96,12 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
     Computations run in float64; ``coef_`` and ``intercept_`` take the dtype of X (float32
     stays float32, as in sklearn).
 
+    With a one-column 2-D y, as sklearn's Lasso, ``coef_`` is 1-D, ``dual_gap_`` a float,
+    ``n_iter_`` an int and ``predict`` returns a 1-D array (``intercept_`` has shape (1,)).
+
+    ``dual_gap_`` is the duality gap computed at the returned coefficients; its value at the
+    rounding floor can come out a few ulps below zero, which is reported as 0.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -105,6 +113,8 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
     >>> bool(reg.dual_gap_ <= 1e-4 * ((y - y.mean()) ** 2).mean())
     True
     """
+
+    path = staticmethod(hadamard_lasso_path)
 
     def __init__(
         self,
@@ -131,16 +141,17 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         self.random_state = random_state
         self.selection = selection
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_bool_param(self.positive, "positive")
-        check_option(self.selection, "selection", {"cyclic", "random"})
-        if not (isinstance(self.precompute, (bool, np.bool_)) or hasattr(self.precompute, "shape")
-                or isinstance(self.precompute, (list, tuple))):
-            raise ValueError(
-                "The 'precompute' parameter must be a boolean or an array-like Gram matrix; "
-                f"got {self.precompute!r}."
-            )
+    # sklearn's Lasso: check_input is a fit argument, not metadata to route
+    __metadata_request__fit = {"check_input": metadata_routing.UNUSED}
+
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "precompute": ["boolean", "array-like"],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.
@@ -188,15 +199,25 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
                 max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram, l2=l2,
             )
             if not converged:
-                warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter)
+                warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
+                                   n_iter, (bt @ bt) / n_samples)
             coef[t] = beta
             gaps[t] = gap
             n_iters.append(n_iter)
 
         intercept = (y_offset - coef @ x_offset) if self.fit_intercept else np.zeros(n_targets)
+        gaps = np.maximum(gaps, 0.0)  # rounding noise below zero (see dual_gap_)
+        coef = to_output_dtype(coef, out_dtype, "coefficients")
+        intercept = to_output_dtype(intercept, out_dtype, "intercept")
         if y.ndim == 1:
             self.coef_ = coef[0].astype(out_dtype, copy=False)
             self.intercept_ = out_dtype.type(intercept[0]) if self.fit_intercept else 0.0
+            self.dual_gap_ = float(gaps[0])
+            self.n_iter_ = n_iters[0]
+        elif n_targets == 1:  # sklearn's Lasso squeezes a one-column y, but for intercept_
+            self.coef_ = coef[0].astype(out_dtype, copy=False)
+            self.intercept_ = (np.asarray(intercept, dtype=out_dtype) if self.fit_intercept
+                               else 0.0)
             self.dual_gap_ = float(gaps[0])
             self.n_iter_ = n_iters[0]
         else:

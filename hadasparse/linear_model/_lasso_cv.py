@@ -4,8 +4,10 @@ import numpy as np
 
 from .._design import preprocess
 from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
-from .._validation import check_bool_param, check_option
-from ..paths import lasso_alpha_max
+from sklearn.utils._param_validation import StrOptions
+
+from .._validation import SELECTION
+from ..paths import hadamard_lasso_path, lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._path_cv import _PathCV
 
@@ -27,12 +29,12 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
         mse = np.empty(len(alphas))
         state = WorkingSet()
         for i, alpha in enumerate(alphas):
-            beta, gap, _, converged = solve_lasso(design, b, float(alpha) * l1_ratio, beta,
-                                                  tol=tol, max_iter=max_iter,
-                                                  positive=positive, state=state,
-                                                  l2=float(alpha) * (1.0 - l1_ratio))
+            beta, gap, n_iter, converged = solve_lasso(design, b, float(alpha) * l1_ratio, beta,
+                                                       tol=tol, max_iter=max_iter,
+                                                       positive=positive, state=state,
+                                                       l2=float(alpha) * (1.0 - l1_ratio))
             if not converged:
-                warn_not_converged(gap, tol * (b @ b) / n, max_iter)
+                warn_not_converged(gap, tol * (b @ b) / n, max_iter, n_iter, (b @ b) / n)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
             resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
             mse[i] = np.average(resid**2, weights=sw_test)
@@ -59,8 +61,8 @@ class HadamardLassoCV(_PathCV):
         the smallest α whose solution is 0, computed on all the data), or the alphas.
     fit_intercept : bool, default=True
     precompute : 'auto', bool or array-like, default='auto'
-        Accepted for compatibility with sklearn; the solver decides by itself which Gram
-        blocks to form.
+        Passed to the final refit as :class:`HadamardLasso`'s ``precompute`` (``'auto'``:
+        False), as sklearn does; the folds' paths form the Gram blocks they need.
     max_iter : int, default=1000
         Maximum number of working-set iterations per α (see :class:`HadamardLasso`).
     tol : float, default=1e-4
@@ -136,14 +138,21 @@ class HadamardLassoCV(_PathCV):
         self.selection = selection
         self.selection_rule = selection_rule
 
-    def _validate_cv_params(self):
-        super()._validate_cv_params()
-        check_bool_param(self.positive, "positive")
-        check_option(self.selection, "selection", {"cyclic", "random"})
+    path = staticmethod(hadamard_lasso_path)
+    _parameter_constraints: dict = {
+        **_PathCV._parameter_constraints,
+        "precompute": [StrOptions({"auto"}), "array-like", "boolean"],
+        "copy_X": ["boolean"],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def _estimator(self):
+        # as sklearn's LassoCV, the refit gets precompute unless it is 'auto' (then False)
+        precompute = False if isinstance(self.precompute, str) else self.precompute
         return HadamardLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,
-                             tol=self.tol, positive=self.positive)
+                             tol=self.tol, positive=self.positive, precompute=precompute)
 
     def _alpha_max(self, X, y, sample_weight):
         design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept)

@@ -5,8 +5,9 @@ from sklearn.base import MultiOutputMixin
 
 from .._design import TaskDesign, preprocess
 from .._solver import solve_multitask_lasso, warn_not_converged
-from ._base import HadamardLinearModel
-from .._validation import check_option, check_sample_weight
+from ..paths import hadamard_lasso_path, least_squares
+from ._base import HadamardLinearModel, target_scale, to_output_dtype
+from .._validation import SELECTION, check_sample_weight
 
 
 class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
@@ -120,9 +121,13 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         tags.target_tags.single_output = False
         return tags
 
-    def _validate_params(self):
-        self._check_common_params()
-        check_option(self.selection, "selection", {"cyclic", "random"})
+    path = staticmethod(hadamard_lasso_path)  # with a 2-D y, the multi-task path
+    _parameter_constraints: dict = {
+        **HadamardLinearModel._parameter_constraints,
+        "copy_X": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -155,21 +160,38 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         W0 = None
         if self.warm_start and hasattr(self, "coef_"):
             if np.shape(self.coef_) == (n_tasks, n_features):
-                W0 = np.asarray(self.coef_, dtype=np.float64).T
+                # the last solution in float64 (coef_ may be float32), unless coef_ was set
+                W0 = getattr(self, "_solution", None)
+                if W0 is None or not np.array_equal(W0.T.astype(self.coef_.dtype),
+                                                    self.coef_):
+                    W0 = np.asarray(self.coef_, dtype=np.float64).T
 
-        l1_ratio = float(getattr(self, "l1_ratio", 1.0))
-        W, gap, n_iter, converged = solve_multitask_lasso(
-            task_design, B, float(self.alpha) * l1_ratio, W0, tol=float(self.tol),
-            max_iter=int(self.max_iter), l2=float(self.alpha) * (1.0 - l1_ratio),
-        )
+        scale = target_scale(B)  # solved on B / scale: see target_scale
+        start = None if W0 is None else W0 / scale
+        l1_ratio = float(getattr(self, "l1_ratio", 1.0))  # the elastic net's mixing
+        if self.alpha == 0:
+            W, gap, n_iter, converged = least_squares(design, B / scale, start,
+                                                      tol=float(self.tol),
+                                                      max_iter=int(self.max_iter))
+        else:
+            # on B / scale the l1 weight scales with it, the ridge does not
+            W, gap, n_iter, converged = solve_multitask_lasso(
+                task_design, B / scale, float(self.alpha) * l1_ratio / scale, start,
+                tol=float(self.tol), max_iter=int(self.max_iter),
+                l2=float(self.alpha) * (1.0 - l1_ratio),
+            )
+        W, gap = W * scale, gap * scale**2
         if not converged:
-            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter)
+            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter, n_iter,
+                               y_sq / n_samples)
+        self._solution = W
         coef = W.T
         intercept = y_offset - coef @ x_offset
-        self.coef_ = np.asarray(coef, dtype=out_dtype)
+        self.coef_ = to_output_dtype(coef, out_dtype, "coefficients")
         # like sklearn: a float 0.0 without an intercept
-        self.intercept_ = np.asarray(intercept, dtype=out_dtype) if self.fit_intercept else 0.0
-        self.dual_gap_ = float(gap)
+        self.intercept_ = (to_output_dtype(intercept, out_dtype, "intercept")
+                           if self.fit_intercept else 0.0)
+        self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
         self.eps_ = float(self.tol * y_sq)
         self.n_iter_ = n_iter
         return self

@@ -13,12 +13,12 @@ from .._design import preprocess
 from .._lq_solver import depth_of, group_lipschitz, group_lq_alpha_max, lq_alpha_max
 from .._solver import single_threaded_blas
 from .._validation import (
-    check_bool_param,
-    check_option,
+    CV_CONSTRAINTS,
+    SELECTION,
     check_sample_weight,
-    check_scalar_param,
+    validate_alpha_grid,
 )
-from ..paths import alpha_grid
+from ..paths import alpha_grid, hadamard_lasso_path
 from ._base import HadamardLinearModel
 from .._groups import resolve_groups, resolve_weights
 from ._group import HadamardGroupLasso, group_lasso_alpha_max
@@ -51,27 +51,36 @@ class _PathCV(HadamardLinearModel):
 
     _multi_output = False
     _certificates = ("dual_gap_",)
+    _parameter_constraints: dict = {**CV_CONSTRAINTS}
+    _finite_params = ("tol", "eps")
 
     def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
         return _fold_mse_path(self._estimator(), X, y, sample_weight, train, test, alphas)
 
-    def _validate_cv_params(self):
-        check_scalar_param(self.eps, "eps", low=0.0, low_inclusive=False)
-        check_bool_param(self.fit_intercept, "fit_intercept")
-        check_scalar_param(self.max_iter, "max_iter", kind="int", low=1)
-        check_scalar_param(self.tol, "tol", low=0.0)
-        check_option(self.selection_rule, "selection_rule", {"min", "1se"})
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            check_scalar_param(self.alphas, "alphas", kind="int", low=1)
-        else:
-            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise ValueError(
-                    "The 'alphas' parameter must be an int >= 1 or an array of finite "
-                    f"non-negative values; got {self.alphas!r}."
-                )
+    def _validate_params(self):
+        super()._validate_params()
+        if not isinstance(self.alphas, numbers.Integral):
+            if validate_alpha_grid(self.alphas).size == 0:
+                raise ValueError("The 'alphas' parameter is an empty array: give at least "
+                                 "one alpha, or an int for the number of alphas.")
 
-    def fit(self, X, y, sample_weight=None):
+    def get_metadata_routing(self):
+        """Metadata routing of this object: ``fit(**params)`` goes to the splitter's
+        ``split`` (e.g. ``groups`` for a group k-fold), as in sklearn's ``LassoCV``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        from sklearn.model_selection import check_cv
+        from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
+
+        return MetadataRouter(owner=self).add(
+            splitter=check_cv(self.cv),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose α by cross-validation along a warm-started path, then refit at that α.
 
         Parameters
@@ -79,42 +88,73 @@ class _PathCV(HadamardLinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks) for the multi-task model
         sample_weight : float or array-like of shape (n_samples,), default=None
+        **params : dict
+            Parameters routed to the CV splitter (only with
+            ``sklearn.set_config(enable_metadata_routing=True)``, as in sklearn).
 
         Returns
         -------
         self : object
         """
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import check_cv
+        X, y, sample_weight, folds = self._cv_setup(X, y, sample_weight, params)
+        self.alphas_, self.mse_path_ = self._cv_path(X, y, sample_weight, folds,
+                                                     self._fold_mse_path)
+        best = self._select(self.mse_path_)
+        self.alpha_ = float(self.alphas_[best])
+        return self._refit(X, y, sample_weight, alpha=self.alpha_)
 
-        self._validate_cv_params()
+    def _cv_setup(self, X, y, sample_weight, params):
+        """Validated ``(X, y, sample_weight, folds)``; ``params`` are routed to the splitter."""
+        from sklearn.model_selection import check_cv
+        from sklearn.utils.metadata_routing import (
+            _raise_for_params,
+            _routing_enabled,
+            process_routing,
+        )
+
+        _raise_for_params(params, self, "fit")
+        self._validate_params()
         X, y, _ = self._validate_fit_data(X, y, multi_output=self._multi_output,
                                           sparse_format="csr")
         if self._multi_output and y.ndim == 1:
             raise ValueError("For mono-task outputs, use HadamardLassoCV.")
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         self._estimator()._validate_params()  # bad model parameters fail before the folds
+        split_params = {}
+        if _routing_enabled():
+            split_params = process_routing(self, "fit", **params).splitter.split
+        folds = list(check_cv(self.cv).split(X, y, **split_params))
+        return X, y, sample_weight, folds
+
+    def _cv_path(self, X, y, sample_weight, folds, fold_mse_path, alpha_scale=1.0):
+        """The α grid (``alpha_max / alpha_scale`` down, or the given alphas) and the test
+        error of every fold along it, ``(alphas, mse_path)``."""
+        from joblib import Parallel, delayed
+
         if isinstance(self.alphas, numbers.Integral):
-            alphas = alpha_grid(self._alpha_max(X, y, sample_weight), self.eps,
+            alphas = alpha_grid(self._alpha_max(X, y, sample_weight) / alpha_scale, self.eps,
                                 int(self.alphas))
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-
-        folds = list(check_cv(self.cv).split(X, y))
+            alphas = np.sort(validate_alpha_grid(self.alphas))[::-1]
         mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(self._fold_mse_path)(X, y, sample_weight, train, test, alphas)
+            delayed(fold_mse_path)(X, y, sample_weight, train, test, alphas)
             for train, test in folds
         )
-        self.mse_path_ = np.column_stack(mse)
-        self.alphas_ = alphas
-        mean = self.mse_path_.mean(axis=1)
-        best = int(np.argmin(mean))
-        if self.selection_rule == "1se" and len(folds) > 1:
-            se = self.mse_path_[best].std(ddof=1) / np.sqrt(len(folds))
-            best = int(np.flatnonzero(mean <= mean[best] + se)[0])  # largest such alpha
-        self.alpha_ = float(alphas[best])
+        return alphas, np.column_stack(mse)
 
-        model = self._estimator().set_params(alpha=self.alpha_)
+    def _select(self, mse_path):
+        """Index of the chosen α: the smallest mean error, or with the 1-SE rule the largest
+        α within one standard error (over folds) of it."""
+        mean = mse_path.mean(axis=1)
+        best = int(np.argmin(mean))
+        n_folds = mse_path.shape[1]
+        if self.selection_rule == "1se" and n_folds > 1:
+            se = mse_path[best].std(ddof=1) / np.sqrt(n_folds)
+            best = int(np.flatnonzero(mean <= mean[best] + se)[0])  # largest such alpha
+        return best
+
+    def _refit(self, X, y, sample_weight, **model_params):
+        model = self._estimator().set_params(**model_params)
         model.fit(X, y, sample_weight=sample_weight)
         for name in ("coef_", "intercept_", "n_iter_") + self._certificates:
             setattr(self, name, getattr(model, name))
@@ -169,6 +209,12 @@ class HadamardGroupLassoCV(_PathCV):
         self.n_jobs = n_jobs
         self.selection_rule = selection_rule
 
+    _parameter_constraints: dict = {
+        **_PathCV._parameter_constraints,
+        "groups": "no_validation",
+        "weights": ["array-like", None],
+    }
+
     def _estimator(self):
         return HadamardGroupLasso(groups=self.groups, weights=self.weights,
                                   fit_intercept=self.fit_intercept, max_iter=self.max_iter,
@@ -188,6 +234,13 @@ class HadamardMultiTaskLassoCV(_PathCV):
                          certs=", dual_gap_")
 
     _multi_output = True
+    path = staticmethod(hadamard_lasso_path)  # with a 2-D y, the multi-task path
+    _parameter_constraints: dict = {
+        **_PathCV._parameter_constraints,
+        "copy_X": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [SELECTION],
+    }
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000, tol=1e-4,
                  copy_X=True, cv=None, verbose=False, n_jobs=None, random_state=None,
@@ -235,6 +288,14 @@ class HadamardLqRegressorCV(_PathCV):
                          certs=", fixed_point_residual_")
 
     _certificates = ("fixed_point_residual_", "objective_")
+    _parameter_constraints: dict = {
+        **_PathCV._parameter_constraints,
+        "q": "no_validation",
+        "groups": "no_validation",
+        "weights": ["array-like", None],
+        "init": "no_validation",  # checked by HadamardLqRegressor
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, *, q=0.5, groups=None, weights=None, init="lasso", eps=1e-3,
                  alphas=100, fit_intercept=True, max_iter=100, tol=1e-4, cv=None,
