@@ -13,6 +13,8 @@ from .linear_model import (
     HadamardLqRegressor,
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
+    HadamardSGDClassifier,
+    HadamardSGDRegressor,
 )
 from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
 
@@ -27,6 +29,8 @@ __all__ = [
     "HadamardLqRegressorCV",
     "HadamardMultiTaskLasso",
     "HadamardMultiTaskLassoCV",
+    "HadamardSGDClassifier",
+    "HadamardSGDRegressor",
     "group_lasso_alpha_max",
     "hadamard_group_lasso_path",
     "hadamard_lasso_path",
