@@ -238,9 +238,25 @@ class _BaseHadamardSGD(BaseEstimator):
 
     # -- state ---------------------------------------------------------------------------
 
-    def _init_state(self, K, n_features, intercept0, rng):
+    def _init_state(self, K, n_features, intercept0, rng, X, Y):
         penalty, a_pen, a_l2, q = self._make_penalty(K, n_features)
-        factors = penalty.balanced(np.zeros(penalty.shape), rng=rng)
+        start = np.zeros(penalty.shape)
+        if penalty.depth > 2:
+            # With three or more factors, zero is a local minimum of the surrogate (not a
+            # saddle): small random factors decay to it. Start instead from the balanced
+            # factors of a gradient step from zero on (the first rows of) the first batch.
+            rows = slice(0, min(X.shape[0], 10000))
+            Xr = _rows(X, rows)
+            Z = np.broadcast_to(np.asarray(intercept0, dtype=np.float64).reshape(-1),
+                                (Xr.shape[0], K))
+            G = self._loss().gradient(Y[rows], Z[:, 0] if Y.ndim == 1 else Z)
+            G = G[:, None] if G.ndim == 1 else G
+            g0 = np.asarray(Xr.T @ G).T / Xr.shape[0]
+            sq = Xr.multiply(Xr).mean(axis=0) if sparse.issparse(Xr) else (Xr * Xr).mean(axis=0)
+            curv = _CURVATURE[self._loss().name] * float(np.max(sq)) if np.size(sq) else 0.0
+            if curv > 0:
+                start = -g0 / curv
+        factors = penalty.balanced(start, rng=rng)
         intercept = np.array(intercept0, dtype=np.float64).reshape(K) if self.fit_intercept \
             else np.zeros(K)
         self._penalty = penalty
@@ -291,7 +307,7 @@ class _BaseHadamardSGD(BaseEstimator):
         self._rng = rng
         if not (self.warm_start and hasattr(self, "_state")
                 and self._penalty.shape == (K, n_features)):
-            self._init_state(K, n_features, intercept0, rng)
+            self._init_state(K, n_features, intercept0, rng, X, Y / scale)
             self._scale = scale
         else:
             self._new_optimiser()
@@ -328,7 +344,7 @@ class _BaseHadamardSGD(BaseEstimator):
         if not hasattr(self, "_state"):
             rng = check_random_state(self.random_state)
             self._rng = rng
-            self._init_state(K, n_features, intercept0, rng)
+            self._init_state(K, n_features, intercept0, rng, X, Y)
             self._scale = scale
             self.n_iter_ = 0
         tic = time.perf_counter()
