@@ -306,6 +306,7 @@ def test_convergence_warning_when_max_iter_ends_before_tol():
         HadamardSGDRegressor(alpha=0.05, max_iter=2, tol=None, random_state=0).fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_divergence_is_a_clear_error():
     X, y = regression(n=500, p=10)
     with pytest.raises(ValueError, match="diverged"):
