@@ -370,3 +370,21 @@ def test_verbose_prints_progress(capsys):
     HadamardSGDRegressor(verbose=1).partial_fit(X, y)
     out = capsys.readouterr().out
     assert "-- Epoch 2" in out and "nonzeros" in out and "-- partial_fit 1" in out
+
+
+def test_auto_power_t():
+    X, y = classification(3, n=300)
+    assert HadamardSGDRegressor().partial_fit(X, y)._state["optimiser"].power_t == 0.25
+    binary = HadamardSGDClassifier().partial_fit(X, y > 0, classes=[False, True])
+    assert binary._state["optimiser"].power_t == 0.5
+    multi = HadamardSGDClassifier().partial_fit(X, y, classes=[0, 1, 2])
+    assert multi._state["optimiser"].power_t == 0.25
+    assert HadamardSGDRegressor(power_t=0.7).partial_fit(X, y)._state["optimiser"].power_t == 0.7
+
+
+def test_a_feature_never_seen_nonzero_gets_no_coefficient():
+    X, y = regression(n=3000, p=10, seed=11)
+    X[:, 3] = 0.0
+    est = stream(HadamardSGDRegressor(alpha=1e-4, random_state=0), X, y, epochs=2)
+    assert est.coef_[3] == 0.0
+    assert np.count_nonzero(est.coef_) >= 5
