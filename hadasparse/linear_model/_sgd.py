@@ -133,8 +133,11 @@ def _sgd_pass(X, Y, sw, state, *, loss, penalty, alpha, alpha_l2, batch_size, rn
         else:
             gb = np.asarray(Xb.T @ G).T  # (K, p)
             gi = G.sum(axis=0)
-        state["sq_sum"] += np.asarray(Xb.multiply(Xb).sum(axis=0)).ravel() if sparse.issparse(
-            Xb) else np.einsum("ij,ij->j", Xb, Xb)
+        if sparse.issparse(Xb):
+            state["sq_sum"] += np.bincount(Xb.indices, weights=Xb.data * Xb.data,
+                                           minlength=Xb.shape[1])
+        else:
+            state["sq_sum"] += np.einsum("ij,ij->j", Xb, Xb)
         grad_beta = gb / B
         if alpha_l2:
             grad_beta += alpha_l2 * beta
