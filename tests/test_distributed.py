@@ -1,8 +1,8 @@
 """The SGD estimators on dask: ``dask_ml.wrappers.Incremental`` calls ``partial_fit`` block
 by block over a dask array, and ``joblib.parallel_config(backend="dask")`` runs the CV
-folds of the path estimators on the cluster. Each test module starts its own small
-``LocalCluster`` on the loopback interface (TCP on 127.0.0.1, one in-process worker with two threads) and
-closes it at the end; every operation is bounded by a timeout.
+folds of the path estimators on the cluster. The module starts its own small
+``LocalCluster`` on the loopback interface (TCP on 127.0.0.1, one in-process worker with two
+threads) and closes it at the end; every operation is bounded by a timeout.
 
 Needs the ``distributed`` extra (``dask[distributed]``, ``dask-ml``); skipped without it.
 """
