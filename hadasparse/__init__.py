@@ -17,6 +17,8 @@ from .linear_model import (
     HadamardLqRegressor,
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
+    HadamardSGDClassifier,
+    HadamardSGDRegressor,
 )
 from .neural_network import HadamardMLPClassifier, HadamardMLPRegressor
 from .paths import (
@@ -44,6 +46,8 @@ __all__ = [
     "HadamardMLPRegressor",
     "HadamardMultiTaskLasso",
     "HadamardMultiTaskLassoCV",
+    "HadamardSGDClassifier",
+    "HadamardSGDRegressor",
     "group_lasso_alpha_max",
     "hadamard_group_lasso_path",
     "hadamard_lasso_path",
