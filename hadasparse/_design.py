@@ -169,3 +169,20 @@ class TaskDesign:
 
     def col_sq_norms(self):
         return self.base.col_sq_norms()
+
+
+def target_scale(b):
+    """A power of two near the root mean square of the (centred, weighted) target ``b``
+    when that is outside ``[2^-20, 2^20]``, else 1. The group, multi-task and lq solvers run
+    on ``b / scale`` (the solution scales with it, and alpha as the penalty's degree says):
+    their factor kernels square alpha and the coefficients, which over- or underflows for
+    targets of size 1e±80, where the lasso's does not. Ordinary targets are left alone
+    (the lq solvers' non-convex searches have thresholds tuned at unit scale), and a power
+    of two rescales exactly."""
+    biggest = float(np.max(np.abs(b))) if b.size else 0.0
+    if biggest == 0.0 or not np.isfinite(biggest):
+        return 1.0
+    rms = biggest * float(np.sqrt(np.vdot(b / biggest, b / biggest) / b.shape[0]))
+    if 2.0**-20 <= rms <= 2.0**20 or rms == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(rms)))

@@ -6,8 +6,16 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
-from ._design import Design, TaskDesign
-from ._solver import WorkingSet, solve_lasso, solve_multitask_lasso, warn_not_converged
+from ._design import Design, TaskDesign, preprocess, target_scale
+from ._groups import grouped_columns
+from ._solver import (
+    WorkingSet,
+    group_alpha_max,
+    solve_group_lasso,
+    solve_lasso,
+    solve_multitask_lasso,
+    warn_not_converged,
+)
 from ._validation import check_magnitudes, check_sample_weight, check_scalar_param
 
 
@@ -154,7 +162,7 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
         if positive:
             raise ValueError("positive=True is not supported for a 2-D y (the multi-task "
                              "lasso), as in sklearn.")
-        return _multitask_lasso_path(design, y, alphas, coef_init, tol, max_iter, verbose,
+        return multitask_lasso_path(design, y, alphas, coef_init, tol, max_iter, verbose,
                                      return_n_iter, out_dtype, l1_ratio)
 
     if isinstance(precompute, str):
@@ -195,36 +203,47 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     return alphas, coefs, dual_gaps
 
 
-def _multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
-                          return_n_iter, out_dtype, l1_ratio=1.0):
-    """The multi-task lasso (elastic net) along decreasing ``alphas`` (``hadamard_lasso_path``
-    with a 2-D y), each fit warm-started from the previous one and continuing from its
-    working set."""
+def multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
+                          return_n_iter, out_dtype, l1_ratio=1.0, each=None):
+    """The multi-task lasso (elastic net) along decreasing ``alphas`` on a preprocessed
+    ``design`` and target ``Y`` (n×T), each fit warm-started from the previous one: what
+    :class:`~hadasparse.HadamardMultiTaskLasso` fits (one α), ``hadamard_lasso_path`` with a
+    2-D y and the multi-task CV folds run. α = 0 is least squares; a target of extreme
+    magnitude is solved rescaled (:func:`~hadasparse._design.target_scale`); ``each(i, W)``
+    (W p×T) is called after the i-th α if given. ``coef_init`` is (T, p). (Each α starts a
+    fresh working set from the warm start's support: the group kernel's cost grows with the
+    working set, and one carried over from larger alphas was measured 50 % slower on a 30-α
+    path.)"""
     n, T = Y.shape
     task_design = TaskDesign(design, T)
+    t_scale = target_scale(Y)  # solved on Y / t_scale: see target_scale
+    Y_s = Y / t_scale
     W = (np.zeros((design.n_features, T)) if coef_init is None
-         else np.asarray(coef_init, dtype=np.float64).reshape(T, -1).T.copy())
-    coefs = np.empty((T, design.n_features, alphas.size))
-    dual_gaps = np.empty(alphas.size)
+         else np.asarray(coef_init, dtype=np.float64).reshape(T, -1).T / t_scale)
+    coefs = np.empty((T, design.n_features, len(alphas)))
+    dual_gaps = np.empty(len(alphas))
     n_iters = []
     scale = float(np.vdot(Y, Y)) / n
-    state = WorkingSet()
     for i, alpha in enumerate(alphas):
         if alpha == 0:
-            W, gap, n_iter, converged = least_squares(design, Y, W, tol=tol,
+            W, gap, n_iter, converged = least_squares(design, Y_s, W, tol=tol,
                                                       max_iter=max_iter)
         else:
+            # on Y / t_scale the l1 weight scales with it, the ridge does not
             W, gap, n_iter, converged = solve_multitask_lasso(
-                task_design, Y, float(alpha) * l1_ratio, W, tol=tol, max_iter=max_iter,
-                l2=float(alpha) * (1.0 - l1_ratio), state=state)
+                task_design, Y_s, float(alpha) * l1_ratio / t_scale, W, tol=tol,
+                max_iter=max_iter, l2=float(alpha) * (1.0 - l1_ratio))
+        gap *= t_scale**2
         if not converged:
             warn_not_converged(gap, tol * scale, max_iter, n_iter, scale)
         if verbose:
             print(f"alpha {alpha:.4e}: gap {gap:.3e}, {np.count_nonzero(W.any(axis=1))} "
                   f"nonzero rows, {n_iter} working-set iterations")
-        coefs[:, :, i] = W.T
+        coefs[:, :, i] = W.T * t_scale
         dual_gaps[i] = max(gap, 0.0)
         n_iters.append(n_iter)
+        if each is not None:
+            each(i, W * t_scale)
     coefs = coefs.astype(out_dtype, copy=False)
     if return_n_iter:
         return alphas, coefs, dual_gaps, n_iters
@@ -257,6 +276,47 @@ def hadamard_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=None, precompute=
                                copy_X=copy_X, coef_init=coef_init, verbose=verbose,
                                return_n_iter=return_n_iter, positive=positive,
                                l1_ratio=float(l1_ratio), **params)
+
+
+def group_lasso_path(design, b, alphas, weights, gptr, beta_init=None, *, tol=1e-4,
+                     max_iter=1000, positive=False, each=None):
+    """The group lasso ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` on a preprocessed ``design`` and
+    target ``b`` (groups contiguous: ``gptr``) along ``alphas`` (decreasing), each solve
+    warm-started from the previous solution and continuing from its working set and Gram
+    blocks. This is what :class:`~hadasparse.HadamardGroupLasso` fits (a path of one α),
+    :func:`hadamard_group_lasso_path` and the CV folds run.
+
+    α = 0 is least squares. A target of extreme magnitude is solved rescaled
+    (:func:`~hadasparse._design.target_scale`). A ConvergenceWarning is issued for every α
+    whose gap misses ``tol · ‖b‖²/n``. ``each(i, beta)`` is called after the i-th α (e.g. to
+    score a test fold) if given. Returns ``coefs`` (n_coordinates, n_alphas), ``gaps`` and
+    ``n_iters``.
+    """
+    scale = target_scale(b)  # solved on b / scale: see target_scale
+    b_s = b / scale
+    beta = None if beta_init is None else np.asarray(beta_init, dtype=np.float64) / scale
+    state = WorkingSet()
+    coefs = np.empty((design.n_features, len(alphas)))
+    gaps = np.empty(len(alphas))
+    n_iters = []
+    b_sq = (b @ b) / design.n_samples
+    for i, alpha in enumerate(alphas):
+        if alpha == 0:
+            beta, gap, n_iter, converged = least_squares(
+                design, b_s, beta, tol=tol, max_iter=max_iter, positive=positive)
+        else:
+            beta, gap, n_iter, converged = solve_group_lasso(
+                design, b_s, float(alpha) / scale, weights, gptr, beta, tol=tol,
+                max_iter=max_iter, positive=positive, state=state)
+        gap *= scale**2
+        if not converged:
+            warn_not_converged(gap, tol * b_sq, max_iter, n_iter, b_sq)
+        coefs[:, i] = beta * scale
+        gaps[i] = max(gap, 0.0)  # rounding noise below zero
+        n_iters.append(n_iter)
+        if each is not None:
+            each(i, coefs[:, i])
+    return coefs, gaps, n_iters
 
 
 def _estimator_path(estimator, X, y, alphas, certificate, sample_weight=None):
@@ -307,7 +367,7 @@ def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alph
     fit_intercept : bool, default=False
     sample_weight : array-like of shape (n_samples,), default=None
     **params
-        ``tol``, ``max_iter`` of the estimator.
+        ``tol``, ``max_iter`` (as the estimator's) and ``positive`` (one target only).
 
     Returns
     -------
@@ -316,37 +376,41 @@ def hadamard_group_lasso_path(X, y, *, groups=None, weights=None, eps=1e-3, alph
     dual_gaps : ndarray of shape (n_alphas,)
         The duality gap certified at each alpha.
     """
-    from .linear_model import (
-        HadamardGroupLasso,
-        HadamardMultiTaskLassoCV,
-        group_lasso_alpha_max,
-    )
-    from .linear_model._multitask import HadamardMultiTaskLasso
-
-    X, y, sample_weight, _ = check_path_data(X, y, sample_weight, multi_output=True,
-                                             name="hadamard_group_lasso_path")
-    multi_task = y.ndim == 2
-    if multi_task:
+    X, y, sample_weight, out_dtype = check_path_data(X, y, sample_weight, multi_output=True,
+                                                     name="hadamard_group_lasso_path")
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 1000)
+    positive = params.pop("positive", False)
+    if params:
+        raise TypeError(f"Unexpected parameters: {sorted(params)}")
+    check_scalar_param(tol, "tol", low=0.0)
+    check_scalar_param(max_iter, "max_iter", kind="int", low=1)
+    if y.ndim == 2:
         if groups is not None or weights is not None:
             raise ValueError("With a 2-D y the groups are the rows of the coefficient matrix: "
                              "groups and weights must be None.")
-        estimator = HadamardMultiTaskLasso(fit_intercept=fit_intercept, **params)
+        design, B, _, _ = preprocess(X, y, sample_weight, fit_intercept)
+        n = design.n_samples
 
         def alpha_max():
-            return HadamardMultiTaskLassoCV(fit_intercept=fit_intercept)._alpha_max(
-                X, y, sample_weight)
-    else:
-        estimator = HadamardGroupLasso(groups=groups, weights=weights,
-                                       fit_intercept=fit_intercept, **params)
+            corr = np.column_stack([design.rdot(B[:, t]) for t in range(B.shape[1])])
+            return float(np.sqrt((corr**2).sum(axis=1)).max() / n)
 
-        def alpha_max():
-            return group_lasso_alpha_max(X, y, groups=groups, weights=weights,
-                                         sample_weight=sample_weight,
-                                         fit_intercept=fit_intercept)
-    estimator._validate_params()
-    alphas = _decreasing_alphas(alphas, alpha_max, eps)
-    coefs, gaps = _estimator_path(estimator, X, y, alphas, "dual_gap_", sample_weight)
-    return alphas, coefs, gaps
+        alphas = _decreasing_alphas(alphas, alpha_max, eps)
+        _, coefs, gaps = multitask_lasso_path(design, B, alphas, None, tol, max_iter, False,
+                                               False, out_dtype)
+        return alphas, coefs, gaps
+    X_int, columns, gptr, w = grouped_columns(groups, weights, X)
+    if positive and np.any(w == 0):
+        raise ValueError("positive=True needs every feature in a penalised group.")
+    design, b, _, _ = preprocess(X_int, y, sample_weight, fit_intercept)
+    alphas = _decreasing_alphas(alphas, lambda: group_alpha_max(design, b, w, gptr, positive),
+                                eps)
+    latent, gaps, _ = group_lasso_path(design, b, alphas, w, gptr, tol=tol, max_iter=max_iter,
+                                       positive=positive)
+    coefs = np.zeros((X.shape[1], alphas.size))
+    np.add.at(coefs, columns, latent)  # a feature in several groups: its copies summed
+    return alphas, coefs.astype(out_dtype, copy=False), gaps
 
 
 def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas=None,

@@ -21,7 +21,7 @@ from ..paths import lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._lasso_cv import HadamardLassoCV, _lasso_fold_mse_path
 from ._multitask import HadamardMultiTaskLasso
-from ._path_cv import HadamardMultiTaskLassoCV, _fold_mse_path
+from ._path_cv import HadamardMultiTaskLassoCV, _multitask_fold_mse_path
 
 _OBJECTIVE = """
         1 / (2 * n_samples) * ||y - X w - b0||^2_2
@@ -426,5 +426,4 @@ class HadamardMultiTaskElasticNetCV(_ElasticNetCVMixin, HadamardMultiTaskLassoCV
                                            max_iter=self.max_iter, tol=self.tol)
 
     def _ratio_fold_mse_path(self, ratio, X, y, sample_weight, train, test, alphas):
-        estimator = self._estimator().set_params(l1_ratio=ratio)
-        return _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas)
+        return _multitask_fold_mse_path(self, X, y, sample_weight, train, test, alphas, ratio)

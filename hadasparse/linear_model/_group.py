@@ -4,9 +4,9 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
-from .._solver import group_alpha_max, solve_group_lasso, warn_not_converged
-from ..paths import hadamard_group_lasso_path, least_squares
-from ._base import HadamardLinearModel, target_scale
+from .._solver import group_alpha_max
+from ..paths import group_lasso_path, hadamard_group_lasso_path
+from ._base import HadamardLinearModel
 from .._validation import check_sample_weight
 from .._groups import grouped_columns, resolve_groups, resolve_weights
 
@@ -210,23 +210,11 @@ class HadamardGroupLasso(HadamardLinearModel):
                 and columns.size == n_features and self.coef_.shape == (n_features,)):
             beta0 = np.asarray(self.coef_, dtype=np.float64)[columns]
 
-        scale = target_scale(b)  # solved on b / scale: see target_scale
-        start = None if beta0 is None else beta0 / scale
-        if self.alpha == 0:
-            beta, gap, n_iter, converged = least_squares(
-                design, b / scale, start, tol=float(self.tol), max_iter=int(self.max_iter),
-                positive=bool(self.positive))
-        else:
-            beta, gap, n_iter, converged = solve_group_lasso(
-                design, b / scale, float(self.alpha) / scale, w, gptr, start,
-                tol=float(self.tol), max_iter=int(self.max_iter),
-                positive=bool(self.positive),
-            )
-        beta, gap = beta * scale, gap * scale**2
-        if not converged:
-            warn_not_converged(gap, self.tol * (b @ b) / n_samples, self.max_iter, n_iter,
-                               (b @ b) / n_samples)
+        coefs, gaps, n_iters = group_lasso_path(
+            design, b, [float(self.alpha)], w, gptr, beta0, tol=float(self.tol),
+            max_iter=int(self.max_iter), positive=bool(self.positive))
+        beta = coefs[:, 0]
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
-        self.dual_gap_ = max(float(gap), 0.0)  # rounding noise below zero
-        self.n_iter_ = n_iter
+        self.dual_gap_ = float(gaps[0])
+        self.n_iter_ = n_iters[0]
         return self

@@ -18,7 +18,8 @@ from .._lq_solver import (
 )
 from ..paths import hadamard_lq_path, least_squares
 from .._validation import check_sample_weight
-from ._base import HadamardLinearModel, target_scale
+from .._design import target_scale
+from ._base import HadamardLinearModel
 from .._groups import grouped_columns
 
 _INITS = {"best", "lasso", "path", "random", "zero"}

@@ -3,10 +3,9 @@
 import numpy as np
 from sklearn.base import MultiOutputMixin
 
-from .._design import TaskDesign, preprocess
-from .._solver import solve_multitask_lasso, warn_not_converged
-from ..paths import hadamard_lasso_path, least_squares
-from ._base import HadamardLinearModel, target_scale, to_output_dtype
+from .._design import preprocess
+from ..paths import hadamard_lasso_path, multitask_lasso_path
+from ._base import HadamardLinearModel, to_output_dtype
 from .._validation import SELECTION, check_sample_weight
 
 
@@ -154,7 +153,6 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
         design, B, x_offset, y_offset = preprocess(
             X, y, sample_weight, self.fit_intercept
         )
-        task_design = TaskDesign(design, n_tasks)
         y_sq = float(np.vdot(B, B))
 
         W0 = None
@@ -166,24 +164,11 @@ class HadamardMultiTaskLasso(MultiOutputMixin, HadamardLinearModel):
                                                     self.coef_):
                     W0 = np.asarray(self.coef_, dtype=np.float64).T
 
-        scale = target_scale(B)  # solved on B / scale: see target_scale
-        start = None if W0 is None else W0 / scale
         l1_ratio = float(getattr(self, "l1_ratio", 1.0))  # the elastic net's mixing
-        if self.alpha == 0:
-            W, gap, n_iter, converged = least_squares(design, B / scale, start,
-                                                      tol=float(self.tol),
-                                                      max_iter=int(self.max_iter))
-        else:
-            # on B / scale the l1 weight scales with it, the ridge does not
-            W, gap, n_iter, converged = solve_multitask_lasso(
-                task_design, B / scale, float(self.alpha) * l1_ratio / scale, start,
-                tol=float(self.tol), max_iter=int(self.max_iter),
-                l2=float(self.alpha) * (1.0 - l1_ratio),
-            )
-        W, gap = W * scale, gap * scale**2
-        if not converged:
-            warn_not_converged(gap, self.tol * y_sq / n_samples, self.max_iter, n_iter,
-                               y_sq / n_samples)
+        _, coefs, gaps, n_iters = multitask_lasso_path(
+            design, B, [float(self.alpha)], None if W0 is None else W0.T, float(self.tol),
+            int(self.max_iter), False, True, np.dtype(np.float64), l1_ratio)
+        W, gap, n_iter = coefs[:, :, 0].T, gaps[0], n_iters[0]
         self._solution = W
         coef = W.T
         intercept = y_offset - coef @ x_offset

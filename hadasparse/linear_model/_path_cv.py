@@ -18,9 +18,9 @@ from .._validation import (
     check_sample_weight,
     validate_alpha_grid,
 )
-from ..paths import alpha_grid, hadamard_lasso_path
+from .._groups import grouped_columns, resolve_groups, resolve_weights
+from ..paths import alpha_grid, group_lasso_path, hadamard_lasso_path, multitask_lasso_path
 from ._base import HadamardLinearModel
-from .._groups import resolve_groups, resolve_weights
 from ._group import HadamardGroupLasso, group_lasso_alpha_max
 from ._lq import HadamardLqRegressor
 from ._multitask import HadamardMultiTaskLasso
@@ -42,6 +42,27 @@ def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
             resid = np.asarray(estimator.predict(X_test)) - y_test
             per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
             mse[i] = np.average(per_sample, weights=sw_test)
+    return mse
+
+
+def _multitask_fold_mse_path(cv, X, y, sample_weight, train, test, alphas, l1_ratio):
+    """Test error along ``alphas`` of the multi-task lasso (elastic net) fitted on the
+    training fold, as :func:`_fold_mse_path` but through the path function directly."""
+    sw_train = None if sample_weight is None else sample_weight[train]
+    sw_test = None if sample_weight is None else sample_weight[test]
+    with single_threaded_blas():
+        design, B, x_offset, y_offset = preprocess(X[train], y[train], sw_train,
+                                                   cv.fit_intercept)
+        X_test, y_test = X[test], y[test]
+        mse = np.empty(len(alphas))
+
+        def score(i, W):
+            intercept = y_offset - x_offset @ W if cv.fit_intercept else 0.0
+            resid = np.asarray(X_test @ W) + intercept - y_test
+            mse[i] = np.average((resid**2).mean(axis=1), weights=sw_test)
+
+        multitask_lasso_path(design, B, alphas, None, float(cv.tol), int(cv.max_iter), False,
+                             False, np.dtype(np.float64), l1_ratio, each=score)
     return mse
 
 
@@ -225,6 +246,29 @@ class HadamardGroupLassoCV(_PathCV):
                                      sample_weight=sample_weight,
                                      fit_intercept=self.fit_intercept)
 
+    def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
+        """The fold's group-lasso path solved once, warm-started and continuing its working
+        set from one α to the next (:func:`~hadasparse.paths.group_lasso_path`), scored on the
+        test fold after each α."""
+        sw_train = None if sample_weight is None else sample_weight[train]
+        sw_test = None if sample_weight is None else sample_weight[test]
+        with single_threaded_blas():
+            X_int, columns, gptr, w = grouped_columns(self.groups, self.weights, X[train])
+            design, b, x_offset, y_offset = preprocess(X_int, y[train], sw_train,
+                                                       self.fit_intercept)
+            X_test = X[test][:, columns]
+            y_test = y[test]
+            mse = np.empty(len(alphas))
+
+            def score(i, beta):
+                intercept = y_offset - x_offset @ beta if self.fit_intercept else 0.0
+                resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
+                mse[i] = np.average(resid**2, weights=sw_test)
+
+            group_lasso_path(design, b, alphas, w, gptr, tol=float(self.tol),
+                             max_iter=int(self.max_iter), each=score)
+        return mse
+
 
 class HadamardMultiTaskLassoCV(_PathCV):
     __doc__ = """Multi-task lasso with α chosen by cross-validation, like sklearn's
@@ -267,6 +311,12 @@ class HadamardMultiTaskLassoCV(_PathCV):
     def _estimator(self):
         return HadamardMultiTaskLasso(fit_intercept=self.fit_intercept, max_iter=self.max_iter,
                                       tol=self.tol)
+
+    def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
+        """The fold's multi-task path solved once (no re-validation or re-centring per α,
+        :func:`~hadasparse.paths.multitask_lasso_path`), scored on the test fold (the squared
+        error averaged over tasks) after each α."""
+        return _multitask_fold_mse_path(self, X, y, sample_weight, train, test, alphas, 1.0)
 
     def _alpha_max(self, X, y, sample_weight):
         design, B, _, _ = preprocess(X, y, sample_weight, self.fit_intercept)
