@@ -1,9 +1,11 @@
 """Regularisation paths, warm-started from one α to the next."""
 
 import numbers
+import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array
 
 from ._design import Design, TaskDesign, preprocess, target_scale
@@ -16,7 +18,16 @@ from ._solver import (
     solve_multitask_lasso,
     warn_not_converged,
 )
-from ._validation import check_magnitudes, check_sample_weight, check_scalar_param
+from ._lq_solver import (
+    group_lipschitz,
+    group_lq_alpha_max,
+    group_lq_fixed_point_residual,
+    lq_alpha_max,
+    lq_fixed_point_residual,
+    solve_group_lq,
+    solve_lq,
+)
+from ._validation import INITS, check_magnitudes, check_q, check_sample_weight, check_scalar_param
 
 
 def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):
@@ -319,22 +330,6 @@ def group_lasso_path(design, b, alphas, weights, gptr, beta_init=None, *, tol=1e
     return coefs, gaps, n_iters
 
 
-def _estimator_path(estimator, X, y, alphas, certificate, sample_weight=None):
-    """Fit ``estimator`` along decreasing ``alphas``, each fit warm-started from the previous
-    one; returns ``coefs`` (n_features, n_alphas) or (n_tasks, n_features, n_alphas) and the
-    per-alpha ``certificate`` attribute."""
-    if alphas.size == 0:  # as sklearn's lasso_path: an empty path
-        shape = (X.shape[1], 0) if np.ndim(y) == 1 else (y.shape[1], X.shape[1], 0)
-        return np.zeros(shape), np.zeros(0)
-    estimator.set_params(warm_start=True)
-    coefs, certificates = [], []
-    for alpha in alphas:
-        estimator.set_params(alpha=float(alpha)).fit(X, y, sample_weight=sample_weight)
-        coefs.append(np.array(estimator.coef_))
-        certificates.append(getattr(estimator, certificate))
-    return np.stack(coefs, axis=-1), np.asarray(certificates, dtype=np.float64)
-
-
 def _decreasing_alphas(alphas, alpha_max, eps):
     check_scalar_param(eps, "eps", low=0.0, low_inclusive=False)
     if alphas is None or isinstance(alphas, numbers.Integral):
@@ -427,7 +422,8 @@ def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas
     q, groups, weights : as in :class:`~hadasparse.HadamardLqRegressor`.
     eps, alphas, fit_intercept, sample_weight : as in :func:`hadamard_group_lasso_path`.
     **params
-        ``tol``, ``max_iter``, ``init`` (used for the first, largest alpha), ``random_state``.
+        ``tol``, ``max_iter``, ``init`` (used for the first, largest alpha), ``random_state``,
+        ``local_search`` (as in :class:`~hadasparse.HadamardLqRegressor`).
 
     Returns
     -------
@@ -436,19 +432,110 @@ def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas
     fixed_point_residuals : ndarray of shape (n_alphas,)
         The certificate at each alpha (see ``HadamardLqRegressor.fixed_point_residual_``).
     """
-    from .linear_model import HadamardLqRegressor, HadamardLqRegressorCV
+    X, y, sample_weight, out_dtype = check_path_data(X, y, sample_weight,
+                                                     name="hadamard_lq_path")
+    depth = check_q(q)
+    q = 2.0 / depth
+    init = params.pop("init", "lasso")
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 100)
+    random_state = params.pop("random_state", None)
+    local_search = params.pop("local_search", True)
+    if params:
+        raise TypeError(f"Unexpected parameters: {sorted(params)}")
+    check_scalar_param(tol, "tol", low=0.0)
+    check_scalar_param(max_iter, "max_iter", kind="int", low=1)
+    if init not in INITS:
+        raise ValueError(f"The 'init' parameter must be one of {sorted(INITS)}; got {init!r}.")
+    if groups is None:
+        if weights is not None:
+            raise ValueError("The 'weights' parameter needs 'groups' (one weight per group).")
+        columns, X_int, w, gptr = np.arange(X.shape[1]), X, None, None
+    else:
+        X_int, columns, gptr, w = grouped_columns(groups, weights, X)
+    design, b, _, _ = preprocess(X_int, y, sample_weight, fit_intercept)
+    alphas = _decreasing_alphas(alphas, lambda: lq_alpha_max_start(design, b, q, w, gptr), eps)
+    latent, residuals, _, _ = lq_path(design, b, alphas, q, weights=w, gptr=gptr, init=init,
+                                      tol=tol, max_iter=max_iter, random_state=random_state,
+                                      local_search=local_search)
+    coefs = np.zeros((X.shape[1], alphas.size))
+    np.add.at(coefs, columns, latent)
+    return alphas, coefs.astype(out_dtype, copy=False), residuals
 
-    X, y, sample_weight, _ = check_path_data(X, y, sample_weight, name="hadamard_lq_path")
-    estimator = HadamardLqRegressor(q=q, groups=groups, weights=weights,
-                                    fit_intercept=fit_intercept, **params)
-    estimator._validate_params()
 
-    def alpha_max():
-        cv = HadamardLqRegressorCV(q=q, groups=groups, weights=weights,
-                                   fit_intercept=fit_intercept)
-        return cv._alpha_max(X, y, sample_weight)
+def lq_alpha_max_start(design, b, q, weights=None, gptr=None):
+    """Where an ℓq path starts: just above the smallest α at which 0 is a fixed point of the
+    (group) ℓq proximal-gradient map (exactly at it the prox of the largest coordinate is
+    set-valued, 0 and a nonzero root; just inside, 0 is the unique fixed point)."""
+    if gptr is None:
+        threshold = lq_alpha_max(design, b, q)
+    else:
+        threshold = group_lq_alpha_max(design, b, q, weights, gptr,
+                                       group_lipschitz(design, gptr))
+    return threshold * (1.0 + 1e-6)
 
-    alphas = _decreasing_alphas(alphas, alpha_max, eps)
-    coefs, residuals = _estimator_path(estimator, X, y, alphas, "fixed_point_residual_",
-                                       sample_weight)
-    return alphas, coefs, residuals
+
+def lq_path(design, b, alphas, q, beta_init=None, *, weights=None, gptr=None, init="lasso",
+            tol=1e-4, max_iter=100, random_state=None, local_search=True, each=None):
+    """The ℓq (``gptr`` given: group ℓ2,q) objective on a preprocessed ``design`` and target
+    ``b`` along decreasing ``alphas``, each solve started from the previous solution (the
+    first from ``beta_init``, or by ``init``): what :class:`~hadasparse.HadamardLqRegressor`
+    fits (one α), :func:`hadamard_lq_path` and the CV folds run.
+
+    α = 0 is least squares; a target of extreme magnitude is solved rescaled (q = 1 without
+    groups is the lasso, left unscaled so that it stays bitwise the lasso's). A
+    ConvergenceWarning is issued for every α that does not reach a fixed point. ``each(i,
+    beta)`` is called after the i-th α if given. Returns ``coefs`` (n_coordinates, n_alphas),
+    ``residuals`` (the fixed-point residuals), ``n_iters`` and ``objectives``.
+    """
+    n = design.n_samples
+    # solved on b / scale (see target_scale): the solution scales with it, alpha by
+    # scale^(q - 2), the fixed-point residual with it
+    scale = target_scale(b) if (gptr is not None or q < 1.0) else 1.0
+    b_s = b / scale
+    beta = None if beta_init is None else np.asarray(beta_init, dtype=np.float64) / scale
+    lips = None if gptr is None else group_lipschitz(design, gptr)
+    tol_abs = tol * np.sqrt((b @ b) / n)
+    coefs = np.empty((design.n_features, len(alphas)))
+    residuals, objectives, n_iters = np.empty(len(alphas)), np.empty(len(alphas)), []
+    for i, alpha in enumerate(alphas):
+        common = dict(init=init, tol=float(tol), max_iter=int(max_iter),
+                      random_state=random_state)
+        if alpha == 0:  # least squares, whatever q and the groups
+            beta, _, n_iter, _ = least_squares(design, b_s, beta, tol=float(tol),
+                                               max_iter=int(max_iter))
+            if gptr is None:
+                residual = lq_fixed_point_residual(design, b_s, beta, 0.0, q)
+            else:
+                residual = group_lq_fixed_point_residual(design, b_s, beta, 0.0, q, weights,
+                                                         gptr, lips)
+            converged = residual <= tol * np.sqrt((b_s @ b_s) / n)
+        elif gptr is None:
+            beta, residual, n_iter, converged = solve_lq(
+                design, b_s, float(alpha) / scale ** (2.0 - q), q, beta,
+                local_search=bool(local_search), **common)
+        else:
+            beta, residual, n_iter, converged = solve_group_lq(
+                design, b_s, float(alpha) / scale ** (2.0 - q), q, weights, gptr, beta,
+                local_search=bool(local_search), **common)
+        coef, residual = beta * scale, residual * scale
+        if not converged:
+            warnings.warn(
+                f"The lq solver did not reach a fixed point at alpha={alpha:.4g} in "
+                f"max_iter={max_iter} working-set iterations: fixed-point residual "
+                f"{residual:.3e}, tolerance {tol_abs:.3e}.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if gptr is None:
+            pen = np.sum(np.abs(coef) ** q)
+        else:
+            pen = float(weights @ np.sqrt(np.add.reduceat(coef * coef, gptr[:-1])) ** q)
+        r = b - design.dot(coef)
+        objectives[i] = 0.5 * (r @ r) / n + alpha * pen
+        coefs[:, i] = coef
+        residuals[i] = residual
+        n_iters.append(n_iter)
+        if each is not None:
+            each(i, coef)
+    return coefs, residuals, n_iters, objectives

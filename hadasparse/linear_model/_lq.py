@@ -1,63 +1,13 @@
 """HadamardLqRegressor: non-convex ℓq penalties (q = 2/k) through depth-k Hadamard factors."""
 
-import numbers
-import warnings
-from fractions import Fraction
-
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
-from .._lq_solver import (
-    group_lipschitz,
-    group_lq_fixed_point_residual,
-    lq_fixed_point_residual,
-    solve_group_lq,
-    solve_lq,
-)
-from ..paths import hadamard_lq_path, least_squares
-from .._validation import check_sample_weight
-from .._design import target_scale
-from ._base import HadamardLinearModel
 from .._groups import grouped_columns
-
-_INITS = {"best", "lasso", "path", "random", "zero"}
-# q is accepted as 2/k when it is within this relative distance of it: floats like 2/3
-# rounded to float64 or float32 (float32(2/3) is 1.5e-8 off), not decimals like 0.67
-_Q_RTOL = 1e-6
-# deepest factorisation accepted: a fit's cost grows faster than k (30x6 data: k=128 takes
-# ~0.1 s, k=1024 ~2 s, k=4096 ~20 s), and at q = 2/128 the penalty |w|^q already differs
-# from the count of non-zeros by at most 12 % for |w| in [1e-3, 1e3]
-MAX_DEPTH = 128
-
-
-def _valid_q_message(q):
-    examples = ", ".join(f"{Fraction(2, k)} ({2 / k:.4g})" if k > 2 else "1"
-                         for k in range(2, 8))
-    return (f"The 'q' parameter must be 2/k for an integer k >= 2, i.e. one of {examples}, "
-            f"...; got {q!r}.")
-
-
-def check_q(q):
-    """The depth ``k`` of ``q = 2/k``, or a ValueError that lists the valid values."""
-    if isinstance(q, (bool, np.bool_)) or not isinstance(q, numbers.Real):
-        raise ValueError(_valid_q_message(q))
-    q = float(q)
-    if not np.isfinite(q) or q <= 0 or q > 1 + _Q_RTOL:
-        raise ValueError(_valid_q_message(q))
-    k = int(round(2.0 / q))
-    if k < 2 or abs(q - 2.0 / k) > _Q_RTOL * q:
-        raise ValueError(_valid_q_message(q))
-    if k > MAX_DEPTH:
-        raise ValueError(
-            f"The 'q' parameter must be at least 2/{MAX_DEPTH} ({2 / MAX_DEPTH:.4g}); got "
-            f"{q!r} (k = {k} factors). The cost of a fit grows faster than k (k = 4096 "
-            "takes seconds even on tiny data), and below this q the penalty |w|^q is "
-            f"already within 12 % of the number of non-zeros for |w| in [1e-3, 1e3]."
-        )
-    return k
-
+from .._validation import INITS, check_q, check_sample_weight
+from ..paths import hadamard_lq_path, lq_path
+from ._base import HadamardLinearModel
 
 class HadamardLqRegressor(HadamardLinearModel):
     """Linear model with a non-convex ℓq penalty (q = 2/k), solved through depth-k Hadamard
@@ -257,7 +207,7 @@ class HadamardLqRegressor(HadamardLinearModel):
         "q": "no_validation",  # 2/k: check_q lists the valid values
         "groups": "no_validation",  # checked against n_features in fit (_groups.py)
         "weights": ["array-like", None],
-        "init": [StrOptions(_INITS)],
+        "init": [StrOptions(INITS)],
         "random_state": ["random_state"],
         "local_search": ["boolean"],
     }
@@ -296,49 +246,15 @@ class HadamardLqRegressor(HadamardLinearModel):
             X_int, columns, gptr, w = grouped_columns(self.groups, self.weights, X)
         design, b, x_offset, y_offset = preprocess(X_int, y, sample_weight,
                                                    self.fit_intercept)
-
         beta0 = self._latent_warm_start(columns.size)
-        common = dict(init=self.init, tol=float(self.tol), max_iter=int(self.max_iter),
-                      random_state=self.random_state)
-        # solved on b / scale (see target_scale): the solution scales with it, alpha by
-        # scale^(q - 2), the fixed-point residual with it. q=1 without groups is the lasso,
-        # whose solver needs no scaling (and stays bitwise HadamardLasso's)
-        scale = target_scale(b) if (self.groups is not None or depth > 2) else 1.0
-        b_s = b / scale
-        start = None if beta0 is None else beta0 / scale
-        alpha_s = float(self.alpha) / scale ** (2.0 - q)
-        if self.alpha == 0:  # least squares, whatever q and the groups
-            beta, _, n_iter, _ = least_squares(design, b_s, start, tol=float(self.tol),
-                                               max_iter=int(self.max_iter))
-            if self.groups is None:
-                residual = lq_fixed_point_residual(design, b_s, beta, 0.0, q)
-            else:
-                residual = group_lq_fixed_point_residual(design, b_s, beta, 0.0, q, w, gptr,
-                                                         group_lipschitz(design, gptr))
-            converged = residual <= self.tol * np.sqrt((b_s @ b_s) / n_samples)
-        elif self.groups is None:
-            beta, residual, n_iter, converged = solve_lq(
-                design, b_s, alpha_s, q, start, local_search=bool(self.local_search),
-                **common)
-        else:
-            beta, residual, n_iter, converged = solve_group_lq(
-                design, b_s, alpha_s, q, w, gptr, start,
-                local_search=bool(self.local_search), **common)
-        beta, residual = beta * scale, residual * scale
-        if self.groups is None:
-            pen = np.sum(np.abs(beta) ** q)
-        else:
-            pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q)
-        if not converged:
-            warnings.warn(
-                f"HadamardLqRegressor did not reach a fixed point in max_iter="
-                f"{self.max_iter} working-set iterations: fixed-point residual "
-                f"{residual:.3e}, tolerance {self.tol * np.sqrt((b @ b) / n_samples):.3e}.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        r = b - design.dot(beta)
-        self.objective_ = float(0.5 * (r @ r) / n_samples + self.alpha * pen)
+        coefs, residuals, n_iters, objectives = lq_path(
+            design, b, [float(self.alpha)], q, beta0,
+            weights=None if self.groups is None else w,
+            gptr=None if self.groups is None else gptr, init=self.init, tol=float(self.tol),
+            max_iter=int(self.max_iter), random_state=self.random_state,
+            local_search=bool(self.local_search))
+        beta, residual, n_iter = coefs[:, 0], residuals[0], n_iters[0]
+        self.objective_ = float(objectives[0])
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
         self.fixed_point_residual_ = float(residual)
         self.n_iter_ = n_iter

@@ -10,16 +10,23 @@ import numbers
 import numpy as np
 
 from .._design import preprocess
-from .._lq_solver import depth_of, group_lipschitz, group_lq_alpha_max, lq_alpha_max
+from .._groups import grouped_columns
 from .._solver import single_threaded_blas
 from .._validation import (
     CV_CONSTRAINTS,
     SELECTION,
+    check_q,
     check_sample_weight,
     validate_alpha_grid,
 )
-from .._groups import grouped_columns, resolve_groups, resolve_weights
-from ..paths import alpha_grid, group_lasso_path, hadamard_lasso_path, multitask_lasso_path
+from ..paths import (
+    alpha_grid,
+    group_lasso_path,
+    hadamard_lasso_path,
+    lq_alpha_max_start,
+    lq_path,
+    multitask_lasso_path,
+)
 from ._base import HadamardLinearModel
 from ._group import HadamardGroupLasso, group_lasso_alpha_max
 from ._lq import HadamardLqRegressor
@@ -372,19 +379,36 @@ class HadamardLqRegressorCV(_PathCV):
                                    random_state=self.random_state)
 
     def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
-        return _fold_mse_path(self._estimator().set_params(local_search=False), X, y,
-                              sample_weight, train, test, alphas)
+        """The fold's ℓq path continued from the all-zero model down (no re-validation or
+        re-centring per α, :func:`~hadasparse.paths.lq_path`), without the local search,
+        scored on the test fold after each α."""
+        sw_train = None if sample_weight is None else sample_weight[train]
+        sw_test = None if sample_weight is None else sample_weight[test]
+        with single_threaded_blas():
+            X_int, columns, gptr, w = self._grouped(X[train])
+            design, b, x_offset, y_offset = preprocess(X_int, y[train], sw_train,
+                                                       self.fit_intercept)
+            X_test, y_test = X[test][:, columns], y[test]
+            mse = np.empty(len(alphas))
+
+            def score(i, beta):
+                intercept = y_offset - x_offset @ beta if self.fit_intercept else 0.0
+                resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
+                mse[i] = np.average(resid**2, weights=sw_test)
+
+            lq_path(design, b, alphas, 2.0 / check_q(self.q), weights=w, gptr=gptr,
+                    init=self.init, tol=float(self.tol), max_iter=int(self.max_iter),
+                    random_state=self.random_state, local_search=False, each=score)
+        return mse
+
+    def _grouped(self, X):
+        """``(X in group order, its columns, gptr, weights)``; without groups the columns of
+        X and no groups (None, None)."""
+        if self.groups is None:
+            return X, np.arange(X.shape[1]), None, None
+        return grouped_columns(self.groups, self.weights, X)
 
     def _alpha_max(self, X, y, sample_weight):
-        q = 2.0 / depth_of(self.q)
-        if self.groups is None:
-            design, b, _, _ = preprocess(X, y, sample_weight, self.fit_intercept)
-            threshold = lq_alpha_max(design, b, q)
-        else:
-            columns, gptr, sizes, free = resolve_groups(self.groups, X.shape[1])
-            w = resolve_weights(self.weights, sizes, free)
-            design, b, _, _ = preprocess(X[:, columns], y, sample_weight, self.fit_intercept)
-            threshold = group_lq_alpha_max(design, b, q, w, gptr, group_lipschitz(design, gptr))
-        # exactly at the threshold the prox of the largest coordinate is set-valued (0 and a
-        # nonzero root): start just inside, where 0 is the unique fixed point
-        return threshold * (1.0 + 1e-6)
+        X_int, _, gptr, w = self._grouped(X)
+        design, b, _, _ = preprocess(X_int, y, sample_weight, self.fit_intercept)
+        return lq_alpha_max_start(design, b, 2.0 / check_q(self.q), w, gptr)
