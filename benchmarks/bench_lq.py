@@ -69,7 +69,7 @@ from sklearn.model_selection import KFold  # noqa: E402
 
 from hadasparse import HadamardLqRegressor  # noqa: E402
 from hadasparse._design import preprocess  # noqa: E402
-from hadasparse._solver import WorkingSet, solve_lasso  # noqa: E402
+from hadasparse.solvers import WorkingSet, solve_lasso  # noqa: E402
 
 try:
     import skglm

@@ -10,24 +10,22 @@ from sklearn.utils.validation import check_array
 
 from ._design import Design, TaskDesign, preprocess, target_scale
 from ._groups import grouped_columns
-from ._solver import (
+from ._validation import INITS, check_magnitudes, check_q, check_sample_weight, check_scalar_param
+from .solvers import (
     WorkingSet,
     group_alpha_max,
-    solve_group_lasso,
-    solve_lasso,
-    solve_multitask_lasso,
-    warn_not_converged,
-)
-from ._lq_solver import (
     group_lipschitz,
     group_lq_alpha_max,
     group_lq_fixed_point_residual,
     lq_alpha_max,
     lq_fixed_point_residual,
+    solve_group_lasso,
     solve_group_lq,
+    solve_lasso,
     solve_lq,
+    solve_multitask_lasso,
+    warn_not_converged,
 )
-from ._validation import INITS, check_magnitudes, check_q, check_sample_weight, check_scalar_param
 
 
 def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):

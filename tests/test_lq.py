@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
-from hadasparse._lq_kernels import (
+from hadasparse.solvers._lq_kernels import (
     group_lq_local_search,
     group_lq_polish,
     lq_local_search,
@@ -780,7 +780,7 @@ def test_group_local_search_false_is_the_descent_alone(monkeypatch):
     # local_search=False never calls the group search (with every start, 'best' and 'path'
     # recursing), and with local_search=True a search that accepts no move leaves the
     # descent's fixed point bitwise unchanged
-    import hadasparse._lq_solver as solver
+    import hadasparse.solvers._lq as solver
 
     calls = []
 

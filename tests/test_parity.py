@@ -22,7 +22,7 @@ from hadasparse import (
     HadamardMultiTaskLassoCV,
     hadamard_lasso_path,
 )
-from hadasparse._solver import GAP_FLOOR
+from hadasparse.solvers import GAP_FLOOR
 from hadasparse.paths import hadamard_group_lasso_path, hadamard_lq_path
 
 

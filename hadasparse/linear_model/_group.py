@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
-from .._solver import group_alpha_max
+from ..solvers import group_alpha_max
 from ..paths import group_lasso_path, hadamard_group_lasso_path
 from ._base import HadamardLinearModel
 from .._validation import check_sample_weight

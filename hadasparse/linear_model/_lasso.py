@@ -6,7 +6,7 @@ from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
-from .._solver import solve_lasso, warn_not_converged
+from ..solvers import solve_lasso, warn_not_converged
 from ..paths import hadamard_lasso_path
 from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._design import preprocess
-from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
+from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
 from sklearn.utils._param_validation import StrOptions
 
 from .._validation import SELECTION

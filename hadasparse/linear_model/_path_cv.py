@@ -11,7 +11,7 @@ import numpy as np
 
 from .._design import preprocess
 from .._groups import grouped_columns
-from .._solver import single_threaded_blas
+from ..solvers import single_threaded_blas
 from .._validation import (
     CV_CONSTRAINTS,
     SELECTION,
@@ -36,7 +36,7 @@ from ._multitask import HadamardMultiTaskLasso
 def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
     """Test error along ``alphas`` (decreasing) of ``estimator`` fitted on the training fold,
     each fit warm-started from the previous one (on one BLAS thread: see
-    :func:`~hadasparse._solver.single_threaded_blas`)."""
+    :func:`~hadasparse.solvers.single_threaded_blas`)."""
     sw_train = None if sample_weight is None else sample_weight[train]
     sw_test = None if sample_weight is None else sample_weight[test]
     X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]

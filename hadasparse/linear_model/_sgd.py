@@ -36,7 +36,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._groups import resolve_groups
-from .._solver import single_threaded_blas
+from ..solvers import single_threaded_blas
 from .._validation import check_bool_param, check_option, check_sample_weight, check_scalar_param
 from ..losses import Logistic, Multinomial, SquaredError
 from ..penalties import HadamardPenalty

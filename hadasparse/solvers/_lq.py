@@ -21,9 +21,9 @@ from ._lq_kernels import (
     lq_residual,
     solve_lq_ws,
 )
-from .losses._quadratic import gram_operator, sparse_operator
-from .penalties._prox import lq_threshold
-from ._solver import (
+from ..losses._quadratic import gram_operator, sparse_operator
+from ..penalties._prox import lq_threshold
+from ._working_set import (
     WorkingSet,
     _grow_gram,
     group_ranges,
@@ -90,7 +90,7 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
     chosen by ``init`` (or ``beta_init``): a fixed point of the diagonally scaled proximal
     gradient map, to residual ``≤ tol · ‖b‖/√n``.
 
-    For q = 1 this is :func:`hadasparse._solver.solve_lasso` (duality-gap stop).
+    For q = 1 this is :func:`hadasparse.solvers.solve_lasso` (duality-gap stop).
     ``local_search=False`` skips the swap moves tried at a fixed point.
 
     Returns ``beta, residual, n_iter, converged``.

@@ -14,7 +14,7 @@ whose surrogate penalty is then ``α ‖u‖²`` (= α Σ β_j).
 import numpy as np
 from numba import njit
 
-from .losses._quadratic import (
+from ..losses._quadratic import (
     op_active_times,
     op_diag,
     op_grad,
@@ -23,8 +23,8 @@ from .losses._quadratic import (
     op_gram_column,
     op_quad_active,
 )
-from .penalties._surrogates import factors_to_beta
-from .solvers._lbfgs import lbfgs_factors
+from ..penalties._surrogates import factors_to_beta
+from ._lbfgs import lbfgs_factors
 
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
 # quartic, so L-BFGS only keeps pairs that carry positive curvature).

@@ -27,10 +27,10 @@ The group ℓ2,q penalty ``α Σ_g w_g ‖β_g‖₂^q`` has the same kernels wi
 import numpy as np
 from numba import njit
 
-from .losses._quadratic import op_diag, op_grad, op_gram_block
-from .penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
-from .solvers._lbfgs import lbfgs_factors
-from .penalties._prox import lq_prox, lq_threshold, radial_lq_prox
+from ..losses._quadratic import op_diag, op_grad, op_gram_block
+from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
+from ._lbfgs import lbfgs_factors
+from ..penalties._prox import lq_prox, lq_threshold, radial_lq_prox
 
 # The Newton polishes' rounding regime: the decrease a step predicts (``−slope``, twice the
 # Newton decrement) is below this multiple of the objective's magnitude, so that Armijo's

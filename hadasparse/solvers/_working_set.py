@@ -13,8 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from ._group_kernels import solve_group_ws
-from ._kernels import solve_lasso_ws
-from .losses._quadratic import gram_operator, sparse_operator
+from ._lasso_kernels import solve_lasso_ws
+from ..losses._quadratic import gram_operator, sparse_operator
 
 _WS_START = 64  # most violators admitted to the first working set
 _SNAP_EVERY = 25  # L-BFGS steps between two snaps

@@ -21,10 +21,10 @@ part), and the polish works on the free coordinates (``β_j > 0``) of the active
 import numpy as np
 from numba import njit
 
-from ._kernels import _chol_solve
-from .losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
-from .penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
-from .solvers._lbfgs import lbfgs_factors
+from ._lasso_kernels import _chol_solve
+from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
+from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
+from ._lbfgs import lbfgs_factors
 
 
 # ``T`` (the task count) selects the quadratic part: ``T == 1`` is the operator ``op`` as the
