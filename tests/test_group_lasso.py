@@ -655,7 +655,7 @@ def test_inputs_not_modified():
 def test_conjugate_gradient_newton_polish(name, monkeypatch):
     """Large active sets solve the Newton system by preconditioned conjugate gradients:
     force that path on small problems and check the solution against the reference."""
-    from hadasparse import _solver
+    from hadasparse.solvers import _working_set as _solver
 
     monkeypatch.setattr(_solver, "_DENSE_NEWTON_MAX", 0)
     X, y, sw, alpha, groups, weights, kw, fit_intercept = _case(name, 0.01)

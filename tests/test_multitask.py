@@ -199,7 +199,7 @@ def test_parameters_match_sklearn():
 
 def test_conjugate_gradient_newton_polish(monkeypatch):
     """Force the conjugate-gradient Newton polish (used for large active sets)."""
-    from hadasparse import _solver
+    from hadasparse.solvers import _working_set as _solver
 
     monkeypatch.setattr(_solver, "_DENSE_NEWTON_MAX", 0)
     X, Y = multitask_data(n=50, p=120, n_tasks=4, seed=1)
