@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from .._solver import solve_lasso, warn_not_converged
-from ..paths import hadamard_lasso_path
+from ..paths import hadamard_lasso_path, least_squares
 from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype
 
@@ -194,10 +194,15 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         n_iters = []
         for t in range(n_targets):
             bt = np.ascontiguousarray(b[:, t])
-            beta, gap, n_iter, converged = solve_lasso(
-                design, bt, alpha, coef_init[t], tol=float(self.tol),
-                max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
-            )
+            if alpha == 0:
+                beta, gap, n_iter, converged = least_squares(
+                    design, bt, None, tol=float(self.tol), max_iter=int(self.max_iter),
+                    positive=bool(self.positive))
+            else:
+                beta, gap, n_iter, converged = solve_lasso(
+                    design, bt, alpha, coef_init[t], tol=float(self.tol),
+                    max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
+                )
             if not converged:
                 warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
                                    n_iter, (bt @ bt) / n_samples)

@@ -7,7 +7,7 @@ from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_co
 from sklearn.utils._param_validation import StrOptions
 
 from .._validation import SELECTION
-from ..paths import hadamard_lasso_path, lasso_alpha_max
+from ..paths import hadamard_lasso_path, lasso_alpha_max, least_squares
 from ._lasso import HadamardLasso
 from ._path_cv import _PathCV
 
@@ -29,9 +29,14 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
         mse = np.empty(len(alphas))
         state = WorkingSet()
         for i, alpha in enumerate(alphas):
-            beta, gap, n_iter, converged = solve_lasso(design, b, float(alpha), beta, tol=tol,
-                                                  max_iter=max_iter, positive=positive,
-                                                  state=state)
+            if alpha == 0:
+                beta, gap, n_iter, converged = least_squares(design, b, None, tol=tol,
+                                                             max_iter=max_iter,
+                                                             positive=positive)
+            else:
+                beta, gap, n_iter, converged = solve_lasso(design, b, float(alpha), beta,
+                                                           tol=tol, max_iter=max_iter,
+                                                           positive=positive, state=state)
             if not converged:
                 warn_not_converged(gap, tol * (b @ b) / n, max_iter, n_iter, (b @ b) / n)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
