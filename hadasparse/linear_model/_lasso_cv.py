@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from .._validation import SELECTION
 from ..paths import hadamard_lasso_path, lasso_alpha_max, least_squares
 from ._lasso import HadamardLasso
-from ._path_cv import _PathCV
+from ._path_cv import _PathCV, _weighted_mean
 
 
 def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, positive,
@@ -40,8 +40,10 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
             if not converged:
                 warn_not_converged(gap, tol * (b @ b) / n, max_iter, n_iter, (b @ b) / n)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
-            resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
-            mse[i] = np.average(resid**2, weights=sw_test)
+            # a test error that overflows is infinite: the worst score, as it should be
+            with np.errstate(over="ignore", invalid="ignore"):
+                resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
+                mse[i] = _weighted_mean(resid**2, sw_test)
     return mse
 
 

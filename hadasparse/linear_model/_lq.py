@@ -323,11 +323,11 @@ class HadamardLqRegressor(HadamardLinearModel):
             beta, residual, n_iter, converged = solve_group_lq(
                 design, b_s, alpha_s, q, w, gptr, start,
                 local_search=bool(self.local_search), **common)
-        beta, residual = beta * scale, residual * scale
         if self.groups is None:
-            pen = np.sum(np.abs(beta) ** q)
-        else:
-            pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q)
+            pen = np.sum(np.abs(beta) ** q) * scale**q
+        else:  # the group norms on the scaled solution: its squares cannot overflow
+            pen = float(w @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q) * scale**q
+        beta, residual = beta * scale, residual * scale
         if not converged:
             warnings.warn(
                 f"HadamardLqRegressor did not reach a fixed point in max_iter="
