@@ -37,24 +37,37 @@ def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):
     one = B.ndim == 1
     B2 = B[:, None] if one else B
     n, p = design.n_samples, design.n_features
-    op = LinearOperator((n, p), matvec=lambda v: design.dot(np.ravel(v)),
-                        rmatvec=lambda r: design.rdot(np.ravel(r)), dtype=np.float64)
+    # scipy's solvers square norms: they run on A / c and b / s (powers of two near the
+    # largest column norm and the target's size, so the rescaling is exact)
+    c = _power_of_two_near(np.sqrt(np.max(design.col_sq_norms(), initial=0.0)))
+    op = LinearOperator((n, p), matvec=lambda v: design.dot(np.ravel(v)) / c,
+                        rmatvec=lambda r: design.rdot(np.ravel(r)) / c, dtype=np.float64)
     iter_lim = max(int(max_iter), 50) * min(n, p)
     W = np.zeros((p, B2.shape[1]))
     gap, n_iter, converged = 0.0, 0, True
     for t in range(B2.shape[1]):
         b = np.ascontiguousarray(B2[:, t])
+        s = _power_of_two_near(np.max(np.abs(b), initial=0.0))
         if positive:
-            result = lsq_linear(op, b, bounds=(0.0, np.inf), lsmr_tol="auto",
+            result = lsq_linear(op, b / s, bounds=(0.0, np.inf), lsmr_tol="auto",
                                 max_iter=iter_lim)
-            W[:, t], iters = np.maximum(result.x, 0.0), int(result.nit)
+            x, iters = np.maximum(result.x, 0.0), int(result.nit)
         else:
-            result = lsqr(op, b, atol=1e-15, btol=1e-15, iter_lim=iter_lim)
-            W[:, t], iters = result[0], int(result[2])
-        gap_t = lasso_duality_gap(design, b, W[:, t], 0.0, positive)[0]
+            result = lsqr(op, b / s, atol=1e-15, btol=1e-15, iter_lim=iter_lim)
+            x, iters = result[0], int(result[2])
+        W[:, t] = x * (s / c)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap_t = lasso_duality_gap(design, b, W[:, t], 0.0, positive)[0]
         gap, n_iter = gap + gap_t, max(n_iter, iters)
         converged = converged and gap_t <= tol * (b @ b) / n
     return (W[:, 0] if one else W), gap, n_iter, converged
+
+
+def _power_of_two_near(value):
+    """A power of two within a factor 2 of ``value`` (1 for 0 or a non-finite value)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(value)))
 
 
 def check_path_data(X, y, sample_weight=None, *, multi_output=False, name="this path"):
