@@ -25,16 +25,6 @@ def check_scalar_param(value, name, *, kind="real", low=None, high=None, low_inc
         raise ValueError(f"The '{name}' parameter must be <= {high}; got {value!r}.")
 
 
-def check_bool_param(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"The '{name}' parameter must be a boolean; got {value!r}.")
-
-
-def check_option(value, name, options):
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"The '{name}' parameter must be one of {sorted(options)}; got {value!r}.")
-
-
 def check_sample_weight(sample_weight, n_samples):
     """Validated float64 sample weights of length ``n_samples`` (or None): finite, non-negative,
     not all zero."""

@@ -1,11 +1,10 @@
 """HadamardLassoCV: sklearn's LassoCV on the Hadamard solver."""
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
 from .._solver import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
-from sklearn.utils._param_validation import StrOptions
-
 from .._validation import SELECTION
 from ..paths import hadamard_lasso_path, lasso_alpha_max, least_squares
 from ._lasso import HadamardLasso
