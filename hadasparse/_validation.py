@@ -27,6 +27,7 @@ def check_scalar_param(value, name, *, kind="real", low=None, high=None, low_inc
 
 
 def check_bool_param(value, name):
+    """For estimators that validate by hand (the SGD, MLP and logistic classes)."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"The '{name}' parameter must be a boolean; got {value!r}.")
 

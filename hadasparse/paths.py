@@ -17,6 +17,7 @@ from .solvers import (
     group_lipschitz,
     group_lq_alpha_max,
     group_lq_fixed_point_residual,
+    lasso_duality_gap,
     lq_alpha_max,
     lq_fixed_point_residual,
     solve_group_lasso,
@@ -30,22 +31,55 @@ from .solvers import (
 
 def least_squares(design, B, coef_init, *, tol, max_iter, positive=False):
     """The fit at ``alpha = 0``, where every penalised model here is (non-negative) least
-    squares, whatever its groups: the lasso's working-set loop at ``alpha = 0``, one target
-    (column of ``B``) at a time (the group kernels scale by ``1/alpha``). ``B`` and
-    ``coef_init`` (or None) are (n, T) and (p, T), or 1-D for one target. Returns
-    ``coef, dual_gap, n_iter, converged`` as the models' solvers do (the gap summed over
-    targets; infinite unless the least-squares gradient vanishes exactly)."""
+    squares, whatever its penalty or groups: LSQR on the (implicitly centred, weighted)
+    design from zero -- the minimum-norm solution, as coordinate descent from zero would
+    approach -- or, with ``positive``, a bounded least-squares solve (scipy's
+    ``lsq_linear``). The Hadamard kernels are not used: at ``alpha = 0`` the factors'
+    ridge vanishes, the group kernels divide by alpha and the lasso kernel's polish can
+    cycle on a rank-deficient design. ``B`` is (n, T) or 1-D; ``coef_init`` is ignored (a
+    warm start would change which of the least-squares solutions is returned).
+
+    Returns ``coef, dual_gap, n_iter, converged`` as the models' solvers do: the gap summed
+    over targets is that of the lasso at ``alpha = 0``, infinite unless the gradient
+    vanishes exactly (the dual is feasible only where ``Aᵀθ = 0``), which the caller's
+    ConvergenceWarning explains."""
+    from scipy.optimize import lsq_linear
+    from scipy.sparse.linalg import LinearOperator, lsqr
+
     one = B.ndim == 1
     B2 = B[:, None] if one else B
-    W = np.zeros((design.n_features, B2.shape[1]))
+    n, p = design.n_samples, design.n_features
+    # scipy's solvers square norms: they run on A / c and b / s (powers of two near the
+    # largest column norm and the target's size, so the rescaling is exact)
+    c = _power_of_two_near(np.sqrt(np.max(design.col_sq_norms(), initial=0.0)))
+    op = LinearOperator((n, p), matvec=lambda v: design.dot(np.ravel(v)) / c,
+                        rmatvec=lambda r: design.rdot(np.ravel(r)) / c, dtype=np.float64)
+    iter_lim = max(int(max_iter), 50) * min(n, p)
+    W = np.zeros((p, B2.shape[1]))
     gap, n_iter, converged = 0.0, 0, True
     for t in range(B2.shape[1]):
-        start = None if coef_init is None else (coef_init if one else coef_init[:, t])
-        W[:, t], gap_t, n_iter_t, conv_t = solve_lasso(
-            design, np.ascontiguousarray(B2[:, t]), 0.0, start, tol=tol, max_iter=max_iter,
-            positive=positive)
-        gap, n_iter, converged = gap + gap_t, max(n_iter, n_iter_t), converged and conv_t
+        b = np.ascontiguousarray(B2[:, t])
+        s = _power_of_two_near(np.max(np.abs(b), initial=0.0))
+        if positive:
+            result = lsq_linear(op, b / s, bounds=(0.0, np.inf), lsmr_tol="auto",
+                                max_iter=iter_lim)
+            x, iters = np.maximum(result.x, 0.0), int(result.nit)
+        else:
+            result = lsqr(op, b / s, atol=1e-15, btol=1e-15, iter_lim=iter_lim)
+            x, iters = result[0], int(result[2])
+        W[:, t] = x * (s / c)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap_t = lasso_duality_gap(design, b, W[:, t], 0.0, positive)[0]
+        gap, n_iter = gap + gap_t, max(n_iter, iters)
+        converged = converged and gap_t <= tol * (b @ b) / n
     return (W[:, 0] if one else W), gap, n_iter, converged
+
+
+def _power_of_two_near(value):
+    """A power of two within a factor 2 of ``value`` (1 for 0 or a non-finite value)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(value)))
 
 
 def check_path_data(X, y, sample_weight=None, *, multi_output=False, name="this path"):
@@ -194,10 +228,14 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
     n_iters = []
     state = WorkingSet()
     for i, alpha in enumerate(alphas):
-        beta, gap, n_iter, converged = solve_lasso(
-            design, y, float(alpha) * l1_ratio, beta, tol=tol, max_iter=max_iter,
-            positive=positive, gram=gram, state=state, l2=float(alpha) * (1.0 - l1_ratio),
-        )
+        if alpha == 0:
+            beta, gap, n_iter, converged = least_squares(design, y, None, tol=tol,
+                                                         max_iter=max_iter, positive=positive)
+        else:
+            beta, gap, n_iter, converged = solve_lasso(
+                design, y, float(alpha) * l1_ratio, beta, tol=tol, max_iter=max_iter,
+                positive=positive, gram=gram, state=state, l2=float(alpha) * (1.0 - l1_ratio),
+            )
         if not converged:
             warn_not_converged(gap, tol * (y @ y) / n, max_iter, n_iter, (y @ y) / n)
         if verbose:
@@ -516,6 +554,11 @@ def lq_path(design, b, alphas, q, beta_init=None, *, weights=None, gptr=None, in
             beta, residual, n_iter, converged = solve_group_lq(
                 design, b_s, float(alpha) / scale ** (2.0 - q), q, weights, gptr, beta,
                 local_search=bool(local_search), **common)
+        if gptr is None:  # on the scaled solution: its powers cannot overflow
+            pen = np.sum(np.abs(beta) ** q) * scale**q
+        else:
+            pen = float(weights @ np.sqrt(np.add.reduceat(beta * beta, gptr[:-1])) ** q) \
+                * scale**q
         coef, residual = beta * scale, residual * scale
         if not converged:
             warnings.warn(
@@ -525,10 +568,6 @@ def lq_path(design, b, alphas, q, beta_init=None, *, weights=None, gptr=None, in
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        if gptr is None:
-            pen = np.sum(np.abs(coef) ** q)
-        else:
-            pen = float(weights @ np.sqrt(np.add.reduceat(coef * coef, gptr[:-1])) ** q)
         r = b - design.dot(coef)
         objectives[i] = 0.5 * (r @ r) / n + alpha * pen
         coefs[:, i] = coef

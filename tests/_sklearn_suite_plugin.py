@@ -1,17 +1,22 @@
 """pytest plugin: sklearn's Lasso, LassoCV, MultiTaskLasso and MultiTaskLassoCV replaced by
 hadasparse's drop-ins before sklearn's own test modules import them (used by
-test_sklearn_suite.py, which runs those modules in a subprocess with ``-p`` this plugin)."""
+test_sklearn_suite.py, which runs those modules in a subprocess with ``-p`` this plugin).
 
-import sklearn.linear_model as _lm
+The replacement happens in ``pytest_configure``, i.e. only when this module is loaded as a
+plugin: importing it (as the doctest collection of ``tests/`` does) changes nothing."""
 
-from hadasparse import (
-    HadamardLasso,
-    HadamardLassoCV,
-    HadamardMultiTaskLasso,
-    HadamardMultiTaskLassoCV,
-)
 
-_lm.Lasso = HadamardLasso
-_lm.LassoCV = HadamardLassoCV
-_lm.MultiTaskLasso = HadamardMultiTaskLasso
-_lm.MultiTaskLassoCV = HadamardMultiTaskLassoCV
+def pytest_configure(config):
+    import sklearn.linear_model as lm
+
+    from hadasparse import (
+        HadamardLasso,
+        HadamardLassoCV,
+        HadamardMultiTaskLasso,
+        HadamardMultiTaskLassoCV,
+    )
+
+    lm.Lasso = HadamardLasso
+    lm.LassoCV = HadamardLassoCV
+    lm.MultiTaskLasso = HadamardMultiTaskLasso
+    lm.MultiTaskLassoCV = HadamardMultiTaskLassoCV

@@ -77,13 +77,15 @@ def random_inputs(seed, n_tasks=1):
         sample_weight = rng.random(X.shape[0])
         sample_weight[0] = 0.0
     if rng.random() < 0.2:
-        X = X.astype(np.float32)
-        if not np.all(np.isfinite(X)):
-            X = X.astype(np.float64)
+        with np.errstate(over="ignore"):
+            X32 = X.astype(np.float32)
+        if np.all(np.isfinite(X32)):  # float32 only where X fits in it
+            X = X32
     if rng.random() < 0.25:
         X = sp.csc_matrix(X) if rng.random() < 0.5 else sp.csr_matrix(X)
     alpha = float(rng.choice([0.0, 1e-12, 1e-3, 0.1, 1.0, 1e3, 1e12]))
-    scale = np.abs(y).max() * max(abs(X).max(), 1e-300) if y.size else 1.0
+    with np.errstate(over="ignore", invalid="ignore"):  # alpha on the data's scale
+        scale = float(np.abs(y).max()) * max(float(abs(X).max()), 1e-300)
     alpha *= scale if np.isfinite(scale) and scale > 0 else 1.0
     if not np.isfinite(alpha):
         alpha = 1.0

@@ -12,10 +12,12 @@ Every test must pass except those in ``EXPECTED_FAILURES``, which are listed wit
 reason; the run fails if one of them passes (the list is then stale) or anything else
 fails. The counts are printed (``pytest -s`` or ``-rP`` shows them).
 
-The selection is split in two: the part that runs in the default suite (about a minute
-on a loaded 2-core machine), and ``LONG_TESTS`` (MultiTaskLassoCV on sparse X with sample
-weights, and the loky-backend test: ~45 s more), which run only with
-``HADASPARSE_SKLEARN_SUITE=full`` in the environment.
+The selection is split in two: the part that runs in the default suite (130 tests, 4 of
+them the expected failures: 18 s on an idle 2-core machine, ~60 s when it is shared), and
+``LONG_TESTS`` (13 tests: MultiTaskLassoCV on sparse X with sample weights, and the
+loky-backend test: 25 s idle, ~45 s shared), which run only with
+``HADASPARSE_SKLEARN_SUITE=full`` in the environment. In all: 139 passed, 4 expected
+failures (sklearn 1.9.1).
 """
 
 import os
@@ -93,7 +95,7 @@ def test_sklearn_lasso_suite(tmp_path):
 @pytest.mark.skipif(not all((SUITE / name).exists() for name in FILES),
                     reason="sklearn's test files are not installed")
 @pytest.mark.skipif(os.environ.get("HADASPARSE_SKLEARN_SUITE") != "full",
-                    reason="the long part of sklearn's suite (~45 s): set "
+                    reason="the long part of sklearn's suite (13 tests, 25-45 s): set "
                            "HADASPARSE_SKLEARN_SUITE=full to run it")
 def test_sklearn_lasso_suite_long_part(tmp_path):
     proc, out, failed, counts = _run_suite(tmp_path, f"({SELECTION}) and ({LONG_TESTS})")

@@ -6,8 +6,8 @@ from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
+from ..paths import hadamard_lasso_path, least_squares
 from ..solvers import solve_lasso, warn_not_converged
-from ..paths import hadamard_lasso_path
 from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype
 
@@ -194,10 +194,15 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         n_iters = []
         for t in range(n_targets):
             bt = np.ascontiguousarray(b[:, t])
-            beta, gap, n_iter, converged = solve_lasso(
-                design, bt, l1, coef_init[t], tol=float(self.tol),
-                max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram, l2=l2,
-            )
+            if l1 == 0 and l2 == 0:
+                beta, gap, n_iter, converged = least_squares(
+                    design, bt, None, tol=float(self.tol), max_iter=int(self.max_iter),
+                    positive=bool(self.positive))
+            else:
+                beta, gap, n_iter, converged = solve_lasso(
+                    design, bt, l1, coef_init[t], tol=float(self.tol),
+                    max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
+                    l2=l2)
             if not converged:
                 warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
                                    n_iter, (bt @ bt) / n_samples)

@@ -1,15 +1,14 @@
 """HadamardLassoCV: sklearn's LassoCV on the Hadamard solver."""
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
 from .._design import preprocess
 from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
-from sklearn.utils._param_validation import StrOptions
-
 from .._validation import SELECTION
-from ..paths import hadamard_lasso_path, lasso_alpha_max
+from ..paths import hadamard_lasso_path, lasso_alpha_max, least_squares
 from ._lasso import HadamardLasso
-from ._path_cv import _PathCV
+from ._path_cv import _PathCV, _weighted_mean
 
 
 def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept, positive,
@@ -29,15 +28,21 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
         mse = np.empty(len(alphas))
         state = WorkingSet()
         for i, alpha in enumerate(alphas):
-            beta, gap, n_iter, converged = solve_lasso(design, b, float(alpha) * l1_ratio, beta,
-                                                       tol=tol, max_iter=max_iter,
-                                                       positive=positive, state=state,
-                                                       l2=float(alpha) * (1.0 - l1_ratio))
+            if alpha == 0:
+                beta, gap, n_iter, converged = least_squares(design, b, None, tol=tol,
+                                                             max_iter=max_iter,
+                                                             positive=positive)
+            else:
+                beta, gap, n_iter, converged = solve_lasso(
+                    design, b, float(alpha) * l1_ratio, beta, tol=tol, max_iter=max_iter,
+                    positive=positive, state=state, l2=float(alpha) * (1.0 - l1_ratio))
             if not converged:
                 warn_not_converged(gap, tol * (b @ b) / n, max_iter, n_iter, (b @ b) / n)
             intercept = y_offset - x_offset @ beta if fit_intercept else 0.0
-            resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
-            mse[i] = np.average(resid**2, weights=sw_test)
+            # a test error that overflows is infinite: the worst score, as it should be
+            with np.errstate(over="ignore", invalid="ignore"):
+                resid = np.asarray(X_test @ beta).ravel() + intercept - y_test
+                mse[i] = _weighted_mean(resid**2, sw_test)
     return mse
 
 

@@ -33,6 +33,15 @@ from ._lq import HadamardLqRegressor
 from ._multitask import HadamardMultiTaskLasso
 
 
+def _weighted_mean(values, weights):
+    """``np.average``, with samples of weight 0 left out (an infinite error of weight 0
+    would make the mean NaN, which ``argmin`` would then pick)."""
+    if weights is None:
+        return np.mean(values)
+    keep = weights > 0
+    return np.average(values[keep], weights=weights[keep])
+
+
 def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
     """Test error along ``alphas`` (decreasing) of ``estimator`` fitted on the training fold,
     each fit warm-started from the previous one (on one BLAS thread: see
@@ -46,9 +55,11 @@ def _fold_mse_path(estimator, X, y, sample_weight, train, test, alphas):
         for i, alpha in enumerate(alphas):
             estimator.set_params(alpha=float(alpha)).fit(X_train, y_train,
                                                          sample_weight=sw_train)
-            resid = np.asarray(estimator.predict(X_test)) - y_test
-            per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
-            mse[i] = np.average(per_sample, weights=sw_test)
+            # a test error that overflows is infinite: the worst score, as it should be
+            with np.errstate(over="ignore"):
+                resid = np.asarray(estimator.predict(X_test)) - y_test
+                per_sample = resid**2 if resid.ndim == 1 else (resid**2).mean(axis=1)
+                mse[i] = _weighted_mean(per_sample, sw_test)
     return mse
 
 

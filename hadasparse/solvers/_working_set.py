@@ -219,8 +219,15 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     op = None
     converged = False
     n_iter = 0
+    last_finite = None  # (beta, gap) certified before the last inner solve
     for n_iter in range(1, max_iter + 1):
-        gap, grad = units.gap(b, beta, state)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap, grad = units.gap(b, beta, state)
+        if not np.isfinite(gap) and last_finite is not None:
+            # the inner solve diverged (a design too ill-conditioned for float64): return
+            # the last certified point, not converged
+            beta[:], gap = last_finite
+            break
         if verbose:
             print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
                   f"working set {state.ws.size} units, {np.count_nonzero(beta)} nonzero")
@@ -253,12 +260,17 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
                 op = gram_operator(state.G_ws, state.c_full[state.ws_feats], units.l2)
             else:
                 op = sparse_operator(design, b, state.ws_feats, units.l2)
+        if np.isfinite(gap):
+            last_finite = (beta.copy(), gap)
         beta_ws = beta[state.ws_feats].copy()
         units.solve(op, beta_ws, state, inner_rtol)
         beta[:] = 0.0
         beta[state.ws_feats] = beta_ws
     else:
-        gap = units.gap(b, beta, state)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = units.gap(b, beta, state)[0]
+        if not np.isfinite(gap) and last_finite is not None:
+            beta[:], gap = last_finite
         converged = gap <= tol_abs
     return beta, gap, n_iter, converged
 
