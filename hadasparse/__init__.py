@@ -14,6 +14,7 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
+from .linear_model import HadamardLogisticRegression
 from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
 
 __version__ = "0.1.0"
@@ -23,6 +24,7 @@ __all__ = [
     "HadamardGroupLassoCV",
     "HadamardLasso",
     "HadamardLassoCV",
+    "HadamardLogisticRegression",
     "HadamardLqRegressor",
     "HadamardLqRegressorCV",
     "HadamardMultiTaskLasso",

@@ -10,3 +10,6 @@ from ._path_cv import HadamardGroupLassoCV, HadamardLqRegressorCV, HadamardMulti
 __all__ = ["HadamardGroupLasso", "HadamardGroupLassoCV", "HadamardLqRegressorCV",
            "HadamardMultiTaskLassoCV", "HadamardLasso", "HadamardLassoCV", "HadamardLqRegressor",
            "HadamardMultiTaskLasso", "group_lasso_alpha_max"]
+from ._logistic import HadamardLogisticRegression  # noqa: E402
+
+__all__ += ["HadamardLogisticRegression"]

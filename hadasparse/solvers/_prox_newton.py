@@ -1,0 +1,424 @@
+"""Proximal Newton (IRLS) for the logistic and multinomial losses with sparse penalties.
+
+The problem is sklearn's scaling of a penalised logistic regression::
+
+    min_{W, b}  Σ_i s_i ℓ(y_i, x_iᵀW + b) + λ P(W)          (λ = 1 / C)
+
+with ``ℓ`` the logistic loss (labels ±1, one column) or the multinomial loss (one-hot rows,
+K columns), and ``P`` separable over the K columns (ℓ1, elastic net, group ℓ2,1) or coupling
+them by features (``Σ_j ‖W_j‖₂``, the "row" penalty).
+
+Each outer step replaces the loss by a quadratic model at the current predictor ``Z``: sample
+weights ``ω_ik = s_i h_ik`` and working response ``T = Z − ∂ℓ/h`` (``h`` the diagonal of the
+loss Hessian). The model of column k is then the weighted lasso (group lasso, ...)::
+
+    1/2 Σ_i ω_ik (T_ik − x_iᵀw_k − b_k)² + λ P(w_k)
+
+which, divided by ``Σ_i ω_ik``, is exactly what the certified working-set solvers minimise
+(weights renormalised to sum to n, penalty ``λ / Σ_i ω_ik``): the Hadamard factor machinery,
+snap to exact zeros and polish are theirs. The model's minimiser gives a direction for a
+backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
+exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
+intercept's constraint.
+
+Multinomial: the softmax Hessian of a sample is ``diag(p) − ppᵀ``, which couples the classes.
+Its diagonal ``p_k (1 − p_k)`` gives K independent weighted models (glmnet's choice, solved
+here for all classes at once rather than cyclically); any positive metric gives a descent
+direction of the composite objective, so the joint line search keeps the iteration monotone.
+The row penalty couples the classes by features and needs one set of weights for all of them
+(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample.
+
+Certificate (convex penalties): the dual point is the scaled generalised residual
+``U = −κ G`` with ``G_ik = s_i ∂ℓ/∂z_ik`` and ``κ ≤ 1`` the largest scaling that makes
+``XᵀU`` dual-feasible for ``P``; the duality gap is ::
+
+    Σ_i s_i ℓ(y_i, z_i) + λ P(W) + Σ_i s_i ℓ*(y_i, κ ∂ℓ/∂z_i) + (λP)*(κ XᵀG)
+
+with ``ℓ*`` the losses' Fenchel conjugates (:mod:`hadasparse.losses`). The fit stops when the
+gap is at most ``tol`` times the objective of the intercept-only model.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit, log_expit, softmax
+from sklearn.exceptions import ConvergenceWarning
+
+from .._design import Design, TaskDesign, preprocess
+from .._solver import solve_group_lasso, solve_lasso, solve_multitask_lasso
+from ..losses import Logistic, Multinomial
+
+_INNER_TOL_MAX = 1e-3  # loosest relative inner gap, early on
+_INNER_TOL_MIN = 1e-13  # below it the inner gap is rounding
+_ARMIJO = 1e-4
+_MAX_BACKTRACK = 40
+_ROUNDING = 1e-11  # relative size of a model decrease that is rounding
+
+
+# --------------------------------------------------------------------------------------
+# Penalties: value, the inner solve of one weighted squared-error model, the dual scaling
+# --------------------------------------------------------------------------------------
+
+class L1Penalty:
+    """``λ (a ‖W‖₁ + (1 − a)/2 ‖W‖²_F)`` entrywise (``a = l1_ratio``; 1 is the lasso)."""
+
+    couples_classes = False
+
+    def __init__(self, lam, l1_ratio=1.0):
+        self.lam, self.l1_ratio = float(lam), float(l1_ratio)
+
+    def value(self, W):
+        a = self.l1_ratio
+        out = a * np.abs(W).sum()
+        if a < 1.0:
+            out += 0.5 * (1.0 - a) * float(np.sum(W * W))
+        return self.lam * out
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        """Minimise ``1/(2n)‖b − Aβ‖² + scale · λ P(β)`` (one column)."""
+        a = self.l1_ratio
+        alpha1, alpha2 = scale * self.lam * a, scale * self.lam * (1.0 - a)
+        if alpha2 > 0.0:
+            design, b, alpha1 = _ridge_augmented(design, b, alpha1, alpha2)
+        return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter)[0]
+
+    def dual(self, V):
+        """``(κ, (λP)*(κ V))`` for ``V = XᵀG``."""
+        lam, a = self.lam, self.l1_ratio
+        if a < 1.0:  # the conjugate is finite everywhere: no scaling
+            excess = np.maximum(np.abs(V) - lam * a, 0.0)
+            return 1.0, float(np.sum(excess * excess)) / (2.0 * lam * (1.0 - a))
+        vmax = float(np.max(np.abs(V))) if V.size else 0.0
+        return (1.0 if vmax <= lam else lam / vmax), 0.0
+
+
+def _ridge_augmented(design, b, alpha1, alpha2):
+    """The elastic net ``1/(2n)‖b − Aβ‖² + α1‖β‖₁ + α2/2‖β‖²`` as a lasso on ``N = n + p``
+    rows: ``A`` stacked on ``√(n α2) I`` (sparse, so memory stays linear in the data), with
+    penalty ``n α1 / N``. Returns ``(design, b, alpha)``."""
+    n, p = design.n_samples, design.n_features
+    ridge = sparse.diags(np.full(p, np.sqrt(n * alpha2)))
+    if design.is_sparse:
+        X = sparse.vstack([design.X, ridge], format="csc")
+        if design.x_mean is not None:  # the ridge rows are not centred
+            aug = Design(X, design.x_mean, np.concatenate([design.sqrt_sw, np.zeros(p)]))
+        else:
+            aug = Design(X)
+    else:
+        aug = Design(sparse.vstack([sparse.csc_matrix(design.X), ridge], format="csc"))
+    return aug, np.concatenate([b, np.zeros(p)]), alpha1 * n / (n + p)
+
+
+class GroupPenalty:
+    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr`` (every ``w_g > 0``)."""
+
+    couples_classes = False
+
+    def __init__(self, lam, weights, gptr):
+        self.lam = float(lam)
+        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        self.gptr = np.ascontiguousarray(gptr, dtype=np.int64)
+
+    def _norms(self, W):
+        return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
+
+    def value(self, W):
+        return self.lam * float(self.weights @ self._norms(W).sum(axis=1))
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
+                                 tol=tol, max_iter=max_iter)[0]
+
+    def dual(self, V):
+        ratio = self._norms(V) / (self.lam * self.weights[:, None])
+        rmax = float(ratio.max()) if ratio.size else 0.0
+        return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
+
+
+class RowPenalty:
+    """``λ Σ_j ‖W_j‖₂`` over the rows (features) of the p×K matrix: a feature is used by all
+    classes or by none."""
+
+    couples_classes = True
+
+    def __init__(self, lam):
+        self.lam = float(lam)
+
+    def value(self, W):
+        return self.lam * float(np.sqrt((W * W).sum(axis=1)).sum())
+
+    def solve(self, design, B, scale, W0, tol, max_iter):
+        return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
+                                     tol=tol, max_iter=max_iter)[0]
+
+    def dual(self, V):
+        rmax = float(np.sqrt((V * V).sum(axis=1)).max()) / self.lam if V.size else 0.0
+        return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
+
+
+# --------------------------------------------------------------------------------------
+# Losses on the n×K predictor (K = 1: logistic with labels ±1)
+# --------------------------------------------------------------------------------------
+
+class _Model:
+    """The data term ``Σ_i s_i ℓ(y_i, z_i)`` on an n×K predictor."""
+
+    def __init__(self, Y, s):
+        self.Y, self.s = Y, s
+        self.binary = Y.shape[1] == 1
+        self.pos = s > 0
+
+    def value(self, Z):
+        if self.binary:
+            return float(self.s @ -log_expit(self.Y[:, 0] * Z[:, 0]))
+        return float(self.s @ Multinomial.value(self.Y, Z))
+
+    def gradient(self, Z):
+        """``∂ℓ/∂z`` (unweighted), n×K."""
+        if self.binary:
+            return Logistic.gradient(self.Y[:, 0], Z[:, 0])[:, None]
+        return Multinomial.gradient(self.Y, Z)
+
+    def newton(self, Z, common):
+        """Weights ``h`` (n×K, or n×1 when ``common``) and working residual ``−g/h``."""
+        if self.binary:
+            y, z = self.Y[:, 0], Z[:, 0]
+            h = Logistic.hessian(y, z)
+            # −g/h = y (1 + exp(−y z)) without the 0/0 of two underflows
+            r = y * (1.0 + np.exp(np.minimum(-y * z, 700.0)))
+            return h[:, None], r[:, None]
+        P = softmax(Z, axis=1)
+        h = P * (1.0 - P)
+        if common:
+            c = h.max(axis=1, keepdims=True)
+            return c, (self.Y - P) / np.maximum(c, 1e-300)
+        # (y − p)/(p(1 − p)) is 1/p for the true class and −1/(1 − p) for the others
+        with np.errstate(divide="ignore"):
+            r = np.where(self.Y > 0, 1.0 / P, -1.0 / (1.0 - P))
+        return h, np.where(np.isfinite(r), r, 0.0)
+
+    def conjugate(self, Z, kappa):
+        """``Σ_i s_i ℓ*(y_i, κ ∂ℓ/∂z_i)``."""
+        s, pos = self.s, self.pos
+        if self.binary:
+            y = self.Y[pos, 0]
+            t = kappa * expit(-y * Z[pos, 0])  # ∈ [0, 1]: the conjugate's domain
+            return float(s[pos] @ Logistic.conjugate(y, -y * t))
+        G = Multinomial.gradient(self.Y[pos], Z[pos])
+        return float(s[pos] @ Multinomial.conjugate(self.Y[pos], kappa * G))
+
+    def optimal_intercept(self, Z, b):
+        """The intercept ``b`` (K) minimising the loss with ``Z − b`` fixed (safeguarded
+        Newton); returns the new ``Z`` and ``b``."""
+        s = self.s
+        total = float(s.sum())
+        val = self.value(Z)
+        for _ in range(100):
+            g = self.gradient(Z)
+            grad = s @ g
+            if np.max(np.abs(grad)) <= 1e-15 * total:
+                break
+            if self.binary:
+                h = float(s @ Logistic.hessian(self.Y[:, 0], Z[:, 0]))
+                step = -grad / max(h, 1e-300)
+            else:
+                P = softmax(Z, axis=1)
+                H = np.diag(s @ P) - (P * s[:, None]).T @ P
+                step = -np.linalg.lstsq(H, grad, rcond=1e-12)[0]
+                step -= step.mean()
+            t = 1.0
+            for _ in range(60):
+                Zt = Z + t * step
+                vt = self.value(Zt)
+                if vt <= val:
+                    break
+                t *= 0.5
+            else:
+                break
+            if vt >= val and t < 1.0:
+                break
+            Z, b, val = Zt, b + t * step, vt
+        return Z, b
+
+
+# --------------------------------------------------------------------------------------
+# The outer loop
+# --------------------------------------------------------------------------------------
+
+def _predict(X, W, b):
+    return np.asarray(X @ W) + b
+
+
+def intercept_only_objective(model, n_classes, fit_intercept):
+    """The objective at ``W = 0`` with the best intercept (or none): the scale of ``tol``."""
+    n = model.Y.shape[0]
+    Z = np.zeros((n, n_classes))
+    if fit_intercept:
+        Z, _ = model.optimal_intercept(Z, np.zeros(n_classes))
+    return model.value(Z)
+
+
+def duality_gap(model, X, Z, W, penalty):
+    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
+    (``Σ_i G_ik = 0``) for the dual point to be feasible."""
+    G = model.gradient(Z) * model.s[:, None]
+    V = np.asarray(X.T @ G)
+    kappa, pstar = penalty.dual(V)
+    primal = model.value(Z) + penalty.value(W)
+    dual = -model.conjugate(Z, kappa) - pstar
+    return primal - dual, primal
+
+
+def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
+                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
+    """Minimise ``Σ_i s_i ℓ(y_i, x_iᵀW + b) + P(W)`` (``P`` includes ``λ = 1/C``) by
+    proximal Newton steps, to a duality gap ``≤ tol ×`` the intercept-only objective.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, p)
+    Y : ndarray of shape (n, 1) with labels ±1 (logistic) or (n, K) one-hot (multinomial)
+    sample_weight : ndarray of shape (n,), non-negative, not rescaled
+    penalty : L1Penalty, GroupPenalty or RowPenalty
+
+    Returns
+    -------
+    W : ndarray of shape (p, K), intercept : ndarray of shape (K,), gap, n_iter, converged,
+    tol_abs (the gap the stop asked for)
+    """
+    n, p = X.shape
+    K = Y.shape[1]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    tol_abs = tol * intercept_only_objective(model, K, fit_intercept)
+
+    converged = False
+    n_iter = 0
+    gap, primal = duality_gap(model, X, Z, W, penalty)
+    while True:
+        if verbose:
+            print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
+                  f"(tol {tol_abs:.3e})")
+        if gap <= tol_abs:
+            converged = True
+            break
+        if n_iter >= max_iter:
+            break
+        n_iter += 1
+        # multinomial with a class-separable penalty: one block step per class (the block's
+        # Hessian is diagonal in the samples, so each model is exact); else one joint step
+        blocks = ([[k] for k in range(K)] if K > 1 and not penalty.couples_classes
+                  else [list(range(K))])
+        previous = (W, b, Z, gap, primal)
+        moved = tentative = False
+        for cols in blocks:
+            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
+                                0.01 * max(gap, tol_abs) / len(blocks), max_inner)
+            if step is None:
+                continue
+            W, b, Z, rounding = step
+            moved = True
+            tentative |= rounding
+        if not moved:
+            break
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        gap, primal = duality_gap(model, X, Z, W, penalty)
+        if tentative and not gap < previous[3]:
+            # in the objective's rounding regime steps are judged by the gap: this one
+            # did not improve it, so the previous point is as good as this solver gets
+            W, b, Z, gap, primal = previous
+            break
+    return W, b, gap, n_iter, converged, tol_abs
+
+
+def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner):
+    """One proximal Newton step on the columns ``cols`` of W (and b) with an Armijo line
+    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend."""
+    W_new, b_new = _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target,
+                                          max_inner, cols)
+    dW = np.zeros_like(W)
+    db = np.zeros_like(b)
+    dW[:, cols] = W_new - W[:, cols]
+    db[cols] = b_new - b[cols]
+    dZ = _predict(X, dW, db)
+    G = model.gradient(Z) * model.s[:, None]
+    pen0 = penalty.value(W)
+    W_full = W + dW
+    decrease = float(np.sum(G * dZ)) + penalty.value(W_full) - pen0
+    f0 = model.value(Z) + pen0
+    # below this the predicted decrease is rounding in the objective; the caller then
+    # accepts the full step only if it lowers the duality gap
+    rounding = abs(decrease) <= _ROUNDING * (abs(f0) + 1.0)
+    if rounding:
+        return W_full, b + db, Z + dZ, True
+    if not decrease < 0.0:
+        return None
+    t = 1.0
+    for _ in range(_MAX_BACKTRACK):
+        Wt = W_full if t == 1.0 else W + t * dW
+        Zt = Z + t * dZ
+        ft = model.value(Zt) + penalty.value(Wt)
+        if ft <= f0 + _ARMIJO * t * decrease:
+            return Wt, b + t * db, Zt, False
+        t *= 0.5
+    return None
+
+
+def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, max_inner,
+                           cols):
+    """The minimiser ``(W[:, cols], b[cols])`` of the quadratic model of the loss at ``Z``
+    plus the penalty (the other columns fixed), each column solved to an inner gap of about
+    ``gap_target`` (objective units)."""
+    H, R = model.newton(Z, penalty.couples_classes)
+    s = model.s
+    K = len(cols)
+    T = (Z + R)[:, cols]  # working response
+    W = W[:, cols]
+    if H.shape[1] > 1:
+        H = H[:, cols]
+    if penalty.couples_classes:
+        omega = s * H[:, 0]
+        total = float(omega.sum())
+        design, B, x_off, y_off = preprocess(X, T, omega, fit_intercept)
+        inner_tol = _inner_tol(gap_target, total, B, design.n_samples)
+        W_new = penalty.solve(design, B, 1.0 / total, W, inner_tol, max_inner)
+        b_new = (y_off - x_off @ W_new) if fit_intercept else np.zeros(K)
+        return W_new, np.asarray(b_new, dtype=np.float64).reshape(K)
+    W_new = np.empty_like(W)
+    b_new = np.zeros(K)
+    for k in range(K):
+        omega = s * H[:, k]
+        total = float(omega.sum())
+        design, bk, x_off, y_off = preprocess(X, np.ascontiguousarray(T[:, k]), omega,
+                                              fit_intercept)
+        inner_tol = _inner_tol(gap_target / K, total, bk, design.n_samples)
+        W_new[:, k] = penalty.solve(design, bk, 1.0 / total, np.ascontiguousarray(W[:, k]),
+                                    inner_tol, max_inner)
+        if fit_intercept:
+            b_new[k] = y_off - x_off @ W_new[:, k]
+    return W_new, b_new
+
+
+def _inner_tol(gap_target, total_weight, b, n):
+    """The inner solvers' relative tolerance (their gap is ``tol ‖b‖²/n`` in units of the
+    model divided by its total weight) for a gap of ``gap_target`` in objective units."""
+    scale = total_weight * float(np.sum(b * b)) / n
+    if scale <= 0.0:
+        return _INNER_TOL_MAX
+    return float(np.clip(gap_target / scale, _INNER_TOL_MIN, _INNER_TOL_MAX))
+
+
+def warn_not_converged(gap, tol_abs, max_iter):
+    warnings.warn(
+        f"The proximal Newton solver did not converge in max_iter={max_iter} iterations: "
+        f"duality gap {gap:.3e}, asked for {tol_abs:.3e}. Increase max_iter or tol.",
+        ConvergenceWarning, stacklevel=3)

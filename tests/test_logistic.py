@@ -1,0 +1,224 @@
+"""HadamardLogisticRegression: equal to sklearn's liblinear/saga, certified, and the
+estimator contract."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.special import log_softmax
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from hadasparse import HadamardLogisticRegression
+
+
+def _problem(n, p, seed, sparse_X=False, n_classes=2):
+    rng = np.random.default_rng(seed)
+    if sparse_X:
+        X = sparse.random(n, p, density=0.1, random_state=seed, format="csr",
+                          data_rvs=rng.standard_normal)
+    else:
+        X = rng.standard_normal((n, p))
+    W = np.zeros((p, n_classes))
+    W[:5] = rng.choice([-2.0, -1.0, 1.0, 2.0], size=(5, n_classes))
+    Z = np.asarray(X @ W) + rng.gumbel(size=(n, n_classes))
+    y = Z.argmax(axis=1) if n_classes > 2 else (Z[:, 0] > Z[:, 1]).astype(int)
+    return X, y
+
+
+def objective(X, y, coef, intercept, C, s, l1_ratio=1.0):
+    """sklearn's objective, written out independently of hadasparse."""
+    Z = np.asarray(X @ coef.T) + intercept
+    classes = np.unique(y)
+    if coef.shape[0] == 1:
+        yy = np.where(y == classes[1], 1.0, -1.0)
+        loss = np.logaddexp(0.0, -yy * Z[:, 0])
+    else:
+        loss = -log_softmax(Z, axis=1)[np.arange(y.size), np.searchsorted(classes, y)]
+    pen = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef**2)
+    return s @ loss + pen / C
+
+
+def _sklearn(X, y, C, solver, fit_intercept, sample_weight=None, class_weight=None,
+             l1_ratio=1.0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LogisticRegression(l1_ratio=l1_ratio, solver=solver, C=C, tol=1e-14,
+                                  max_iter=100000, fit_intercept=fit_intercept,
+                                  class_weight=class_weight).fit(
+            X, y, sample_weight=sample_weight)
+
+
+BINARY_CASES = {
+    # name: (n, p, sparse, fit_intercept, sklearn solver); liblinear penalises its
+    # intercept, so it is the reference only without one
+    "dense p>>n": (60, 200, False, False, "liblinear"),
+    "dense p>>n intercept": (60, 200, False, True, "saga"),
+    "dense n>>p": (500, 10, False, True, "saga"),
+    "sparse csr": (300, 80, True, False, "liblinear"),
+    "sparse csr intercept": (300, 80, True, True, "saga"),
+}
+
+
+@pytest.mark.parametrize("case", list(BINARY_CASES))
+def test_l1_objective_and_support_equal_sklearn(case):
+    n, p, sp, fi, solver = BINARY_CASES[case]
+    X, y = _problem(n, p, seed=len(case), sparse_X=sp)
+    C = 0.3
+    est = HadamardLogisticRegression(C=C, tol=1e-12, fit_intercept=fi).fit(X, y)
+    ref = _sklearn(X, y, C, solver, fi)
+    s = np.ones(n)
+    f_h = objective(X, y, est.coef_, est.intercept_, C, s)
+    f_r = objective(X, y, ref.coef_, np.ravel(ref.intercept_), C, s)
+    assert f_h <= f_r * (1 + 1e-8)
+    assert abs(f_h - f_r) <= 1e-8 * f_r
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+    assert 0 < np.count_nonzero(est.coef_) < p
+    assert est.coef_.shape == (1, p) and est.intercept_.shape == (1,)
+
+
+@pytest.mark.parametrize("solver", ["liblinear", "saga"])
+def test_l1_with_class_and_sample_weights_equal_sklearn(solver):
+    X, y = _problem(200, 30, seed=3)
+    rng = np.random.default_rng(4)
+    sw = rng.uniform(0.2, 3.0, size=y.size)
+    sw[:10] = 0.0
+    cw = {0: 2.5, 1: 0.7}
+    fi = solver == "saga"
+    C = 0.05
+    est = HadamardLogisticRegression(C=C, tol=1e-12, class_weight=cw, fit_intercept=fi).fit(
+        X, y, sample_weight=sw)
+    ref = _sklearn(X, y, C, solver, fi, sample_weight=sw, class_weight=cw)
+    s = sw * np.where(y == 0, 2.5, 0.7)
+    f_h = objective(X, y, est.coef_, est.intercept_, C, s)
+    f_r = objective(X, y, ref.coef_, np.ravel(ref.intercept_), C, s)
+    assert abs(f_h - f_r) <= 1e-8 * f_r
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+
+
+def test_balanced_class_weight_is_sklearns():
+    X, y = _problem(150, 20, seed=5)
+    y[:100] = 0  # unbalanced
+    est = HadamardLogisticRegression(C=0.2, tol=1e-12, class_weight="balanced").fit(X, y)
+    ref = _sklearn(X, y, 0.2, "saga", True, class_weight="balanced")
+    counts = np.bincount(y)
+    s = (y.size / (2 * counts))[y]
+    f_h = objective(X, y, est.coef_, est.intercept_, 0.2, s)
+    f_r = objective(X, y, ref.coef_, np.ravel(ref.intercept_), 0.2, s)
+    assert abs(f_h - f_r) <= 1e-8 * f_r
+
+
+def test_elasticnet_equals_saga():
+    X, y = _problem(150, 40, seed=6)
+    C, r = 0.1, 0.6
+    est = HadamardLogisticRegression(penalty="elasticnet", l1_ratio=r, C=C, tol=1e-12).fit(X, y)
+    ref = _sklearn(X, y, C, "saga", True, l1_ratio=r)
+    s = np.ones(y.size)
+    f_h = objective(X, y, est.coef_, est.intercept_, C, s, r)
+    f_r = objective(X, y, ref.coef_, np.ravel(ref.intercept_), C, s, r)
+    assert abs(f_h - f_r) <= 1e-8 * f_r
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_kkt_and_independently_recomputed_gap(sparse_X):
+    X, y = _problem(120, 60, seed=7, sparse_X=sparse_X)
+    C = 0.5
+    est = HadamardLogisticRegression(C=C, tol=1e-10).fit(X, y)
+    w, b = est.coef_[0], est.intercept_[0]
+    yy = np.where(y == 1, 1.0, -1.0)
+    z = np.asarray(X @ w) + b
+    sig = 1.0 / (1.0 + np.exp(yy * z))  # σ(−y z)
+    grad = -np.asarray(X.T @ (yy * sig)).ravel()  # ∇ of the loss sum
+    lam = 1.0 / C
+    nz = w != 0
+    np.testing.assert_allclose(grad[nz], -lam * np.sign(w[nz]), rtol=0, atol=1e-5 * lam)
+    assert np.all(np.abs(grad[~nz]) <= lam * (1 + 1e-5))
+    assert abs(np.sum(yy * sig)) <= 1e-8 * y.size  # the intercept is optimal
+    # gap from the scaled residual θ = κ σ(−y z): primal − dual
+    kappa = min(1.0, lam / np.max(np.abs(grad)))
+    t = kappa * sig
+    dual = -np.sum(t * np.log(t) + (1 - t) * np.log1p(-t))
+    primal = objective(X, y, est.coef_, est.intercept_, C, np.ones(y.size))
+    gap = primal - dual
+    assert -1e-12 * primal <= gap <= 1e-10 * primal * 10
+    assert est.dual_gap_ == pytest.approx(gap, rel=1e-3, abs=1e-12)
+
+
+def test_integer_sample_weights_equal_repeated_samples():
+    X, y = _problem(80, 30, seed=8)
+    sw = np.random.default_rng(0).integers(0, 3, size=y.size)
+    a = HadamardLogisticRegression(C=0.5, tol=1e-12).fit(X, y, sample_weight=sw)
+    idx = np.repeat(np.arange(y.size), sw)
+    b = HadamardLogisticRegression(C=0.5, tol=1e-12).fit(X[idx], y[idx])
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_labels_probabilities_and_sparse_coef():
+    X, y = _problem(100, 20, seed=9)
+    labels = np.array(["no", "yes"])[y]
+    est = HadamardLogisticRegression(C=1.0).fit(X, labels)
+    np.testing.assert_array_equal(est.classes_, ["no", "yes"])
+    P = est.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.log(P), est.predict_log_proba(X), atol=1e-12)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[(P[:, 1] > 0.5).astype(int)])
+    assert sparse.issparse(est.sparse_coef_)
+    np.testing.assert_array_equal(est.sparse_coef_.toarray(), est.coef_)
+
+
+def test_warm_start_continues_from_previous_fit():
+    X, y = _problem(100, 50, seed=10)
+    est = HadamardLogisticRegression(C=0.5, tol=1e-10, warm_start=True).fit(X, y)
+    coef = est.coef_.copy()
+    est.fit(X, y)
+    assert est.n_iter_[0] <= 1
+    np.testing.assert_allclose(est.coef_, coef, atol=1e-8)
+
+
+def test_convergence_warning_reports_the_gap():
+    X, y = _problem(100, 50, seed=11)
+    with pytest.warns(ConvergenceWarning, match="duality gap .* asked for"):
+        HadamardLogisticRegression(C=1.0, tol=1e-14, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(C=0.0), "'C' parameter must be > 0"),
+    (dict(C=-1.0), "'C' parameter must be > 0"),
+    (dict(penalty="l2"), "'penalty' parameter must be one of"),
+    (dict(penalty="elasticnet"), "needs l1_ratio"),
+    (dict(penalty="elasticnet", l1_ratio=1.5), "l1_ratio"),
+    (dict(penalty="group", groups=7), "does not divide"),
+    (dict(penalty="group", groups=[[0, 1], [99]]), "out of range"),
+    (dict(multiclass_penalty="cols"), "multiclass_penalty"),
+    (dict(class_weight="auto"), "class_weight"),
+    (dict(tol=-1.0), "'tol' parameter"),
+])
+def test_bad_parameters_raise_clear_errors(params, match):
+    X, y = _problem(40, 10, seed=12)
+    with pytest.raises(ValueError, match=match):
+        HadamardLogisticRegression(**params).fit(X, y)
+
+
+def test_bad_data_raises_clear_errors():
+    X, y = _problem(40, 10, seed=13)
+    with pytest.raises(ValueError, match="at least two classes"):
+        HadamardLogisticRegression().fit(X, np.zeros(40))
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        HadamardLogisticRegression().fit(Xn, y)
+    Xs = sparse.csr_matrix(X)
+    Xs.data[0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        HadamardLogisticRegression().fit(Xs, y)
+    with pytest.raises(ValueError, match="positive weight"):
+        HadamardLogisticRegression().fit(X, y, sample_weight=(y == 1).astype(float))
+
+
+@parametrize_with_checks([HadamardLogisticRegression()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
