@@ -219,6 +219,139 @@ def test_bad_data_raises_clear_errors():
         HadamardLogisticRegression().fit(X, y, sample_weight=(y == 1).astype(float))
 
 
+def _fista(X, Y, s, prox, grad_scale, fit_intercept, n_iter=20000):
+    """An independent reference: FISTA with adaptive restart on ``Σ s_i ℓ + P`` (``prox(V,
+    t)`` the proximal map of ``t P`` on the p×K coefficients; the intercept unpenalised),
+    ``Y`` ±1 in one column (logistic) or one-hot (multinomial)."""
+    n, p = X.shape
+    K = Y.shape[1]
+    Xt = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
+    L = grad_scale * s.max() * np.linalg.norm(Xt, 2) ** 2
+    step = 1.0 / L
+
+    def f_grad(V):
+        Z = Xt @ V
+        if K == 1:
+            m = -Y * Z
+            f = s @ np.logaddexp(0.0, m[:, 0])
+            G = -Y / (1.0 + np.exp(-m))
+        else:
+            f = s @ -(log_softmax(Z, axis=1) * Y).sum(axis=1)
+            G = np.exp(log_softmax(Z, axis=1)) - Y
+        return f, Xt.T @ (G * s[:, None])
+
+    def full_prox(V, t):
+        out = V.copy()
+        out[:p] = prox(V[:p], t)
+        return out
+
+    V = np.zeros((Xt.shape[1], K))
+    U, theta = V.copy(), 1.0
+    for _ in range(n_iter):
+        _, g = f_grad(U)
+        V_new = full_prox(U - step * g, step)
+        if np.sum((U - V_new) * (V_new - V)) > 0:  # restart
+            theta, U = 1.0, V.copy()
+            continue
+        theta_new = (1 + np.sqrt(1 + 4 * theta**2)) / 2
+        U = V_new + (theta - 1) / theta_new * (V_new - V)
+        V, theta = V_new, theta_new
+    return V[:p], (V[p] if fit_intercept else np.zeros(K))
+
+
+def _group_prox(gptr, weights, lam):
+    def prox(V, t):
+        out = V.copy()
+        for g in range(len(gptr) - 1):
+            blk = V[gptr[g]:gptr[g + 1]]
+            nrm = np.linalg.norm(blk, axis=0)
+            shrink = np.maximum(1 - t * lam * weights[g] / np.maximum(nrm, 1e-300), 0.0)
+            out[gptr[g]:gptr[g + 1]] = blk * shrink
+        return out
+    return prox
+
+
+def _group_objective(X, y, coef, intercept, C, gptr, weights):
+    f = objective(X, y, coef, intercept, C, np.ones(y.size), l1_ratio=0.0)
+    f -= 0.5 * np.sum(coef**2) / C  # the data term alone
+    norms = [np.linalg.norm(coef[:, gptr[g]:gptr[g + 1]], axis=1) for g in range(len(gptr) - 1)]
+    return f + float(np.sum(np.array(norms).T @ weights)) / C
+
+
+def test_group_penalty_equals_fista():
+    X, y = _problem(100, 20, seed=14)
+    C = 0.1
+    est = HadamardLogisticRegression(penalty="group", groups=4, C=C, tol=1e-12).fit(X, y)
+    gptr, w = np.arange(0, 21, 4), np.full(5, 2.0)
+    Y = np.where(y == 1, 1.0, -1.0)[:, None]
+    W, b = _fista(X, Y, np.ones(y.size), _group_prox(gptr, w, 1 / C), 0.25, True)
+    f_h = _group_objective(X, y, est.coef_, est.intercept_, C, gptr, w)
+    f_f = _group_objective(X, y, W.T, b, C, gptr, w)
+    assert f_h <= f_f * (1 + 1e-10)
+    assert abs(f_h - f_f) <= 1e-8 * f_f
+    groups_h = np.linalg.norm(est.coef_[0].reshape(5, 4), axis=1) > 0
+    groups_f = np.linalg.norm(W[:, 0].reshape(5, 4), axis=1) > 1e-8
+    np.testing.assert_array_equal(groups_h, groups_f)
+    assert 0 < groups_h.sum() < 5
+
+
+def test_overlapping_groups_fit_the_latent_group_lasso():
+    X, y = _problem(100, 12, seed=15)
+    groups = [[0, 1, 2, 3], [3, 4, 5], [6, 7, 8, 9, 10, 11]]
+    est = HadamardLogisticRegression(penalty="group", groups=groups, C=0.05, tol=1e-10).fit(X, y)
+    # the same fit on the duplicated design with contiguous groups
+    cols = np.concatenate(groups)
+    lat = HadamardLogisticRegression(penalty="group", groups=[4, 3, 6], C=0.05,
+                                     tol=1e-10).fit(X[:, cols], y)
+    np.testing.assert_allclose(est.coef_[0], np.bincount(cols, lat.coef_[0], minlength=12),
+                               atol=1e-7)
+    np.testing.assert_allclose(est.intercept_, lat.intercept_, atol=1e-7)
+
+
+@pytest.mark.parametrize("sparse_X", [False, True])
+def test_multinomial_l1_equals_saga(sparse_X):
+    X, y = _problem(200, 15, seed=16, sparse_X=sparse_X, n_classes=3)
+    C = 0.2
+    est = HadamardLogisticRegression(C=C, tol=1e-8).fit(X, y)
+    ref = _sklearn(X, y, C, "saga", True)
+    s = np.ones(y.size)
+    f_h = objective(X, y, est.coef_, est.intercept_, C, s)
+    f_r = objective(X, y, ref.coef_, ref.intercept_, C, s)
+    assert f_h <= f_r * (1 + 1e-10)
+    assert abs(f_h - f_r) <= 1e-8 * f_r
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+    assert est.coef_.shape == (3, 15) and est.intercept_.shape == (3,)
+    P = est.predict_proba(X)
+    np.testing.assert_allclose(P, ref.predict_proba(X), atol=1e-5)
+
+
+def test_multinomial_row_penalty_equals_fista():
+    X, y = _problem(150, 10, seed=17, n_classes=3)
+    C = 0.05
+    est = HadamardLogisticRegression(C=C, multiclass_penalty="row", tol=1e-10).fit(X, y)
+    Y = np.eye(3)[y]
+    lam = 1 / C
+
+    def row_prox(V, t):
+        nrm = np.linalg.norm(V, axis=1, keepdims=True)
+        return V * np.maximum(1 - t * lam / np.maximum(nrm, 1e-300), 0.0)
+
+    W, b = _fista(X, Y, np.ones(y.size), row_prox, 0.5, True)
+
+    def f(coef, intercept):
+        data = objective(X, y, coef, intercept, np.inf, np.ones(y.size))
+        return data + lam * np.linalg.norm(coef, axis=0).sum()
+
+    f_h, f_f = f(est.coef_, est.intercept_), f(W.T, b)
+    assert f_h <= f_f * (1 + 1e-10)
+    assert abs(f_h - f_f) <= 1e-8 * f_f
+    rows = np.linalg.norm(est.coef_, axis=0) > 0
+    np.testing.assert_array_equal(rows, np.linalg.norm(W, axis=1) > 1e-8)
+    assert 0 < rows.sum() < 10
+    # a feature is used by all classes or none
+    assert np.all((est.coef_ != 0).all(axis=0) == rows)
+
+
 @parametrize_with_checks([HadamardLogisticRegression()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -52,8 +52,10 @@ from ..losses import Logistic, Multinomial
 _INNER_TOL_MAX = 1e-3  # loosest relative inner gap, early on
 _INNER_TOL_MIN = 1e-13  # below it the inner gap is rounding
 _ARMIJO = 1e-4
+_INNER_FRACTION = 1e-2  # inner gap / outer gap, at first
+_INNER_FRACTION_MIN = 1e-12
 _MAX_BACKTRACK = 40
-_ROUNDING = 1e-11  # relative size of a model decrease that is rounding
+_ROUNDING = 1e-13  # relative size of a model decrease that is rounding
 
 
 # --------------------------------------------------------------------------------------
@@ -82,6 +84,29 @@ class L1Penalty:
         if alpha2 > 0.0:
             design, b, alpha1 = _ridge_augmented(design, b, alpha1, alpha2)
         return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter)[0]
+
+    def gauge(self, W):
+        """The shift ``c_j`` of every row minimising ``P(W_j − c_j 1)`` (the softmax loss does
+        not see it): the median for ℓ1, found among the breakpoints and the stationary points
+        of the pieces in between for the elastic net (the one nearest 0 on ties)."""
+        a = self.l1_ratio
+        Ws = np.sort(W, axis=1)
+        K = W.shape[1]
+        cands = [Ws]
+        if a < 1.0:  # stationary point of each quadratic piece, clipped to it
+            lo = np.concatenate([np.full((W.shape[0], 1), -np.inf), Ws], axis=1)
+            hi = np.concatenate([Ws, np.full((W.shape[0], 1), np.inf)], axis=1)
+            m = np.arange(K + 1)
+            c = (W.sum(axis=1, keepdims=True) - a * (2 * m - K) / (1.0 - a)) / K
+            cands.append(np.clip(c, lo, hi))
+        cands.append(np.zeros((W.shape[0], 1)))
+        C = np.concatenate(cands, axis=1)  # p × candidates
+        D = W[:, None, :] - C[:, :, None]
+        val = a * np.abs(D).sum(axis=2) + 0.5 * (1.0 - a) * (D * D).sum(axis=2)
+        best = val.min(axis=1, keepdims=True)
+        ties = val <= best + 1e-15 * (1.0 + np.abs(best))
+        return np.where(ties, C, np.inf)[np.arange(W.shape[0]),
+                                         np.argmin(np.where(ties, np.abs(C), np.inf), axis=1)]
 
     def dual(self, V):
         """``(κ, (λP)*(κ V))`` for ``V = XᵀG``."""
@@ -126,6 +151,8 @@ class GroupPenalty:
     def value(self, W):
         return self.lam * float(self.weights @ self._norms(W).sum(axis=1))
 
+    gauge = None  # the shift couples the groups: not taken
+
     def solve(self, design, b, scale, beta0, tol, max_iter):
         return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
                                  tol=tol, max_iter=max_iter)[0]
@@ -147,6 +174,9 @@ class RowPenalty:
 
     def value(self, W):
         return self.lam * float(np.sqrt((W * W).sum(axis=1)).sum())
+
+    def gauge(self, W):
+        return W.mean(axis=1)
 
     def solve(self, design, B, scale, W0, tol, max_iter):
         return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
@@ -303,6 +333,9 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     converged = False
     n_iter = 0
     gap, primal = duality_gap(model, X, Z, W, penalty)
+    # the inner models are solved to this fraction of the current gap; tightened whenever an
+    # outer step gains little (the gap then overstates what is left of the objective)
+    inner = _INNER_FRACTION
     while True:
         if verbose:
             print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
@@ -318,26 +351,44 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
         blocks = ([[k] for k in range(K)] if K > 1 and not penalty.couples_classes
                   else [list(range(K))])
         previous = (W, b, Z, gap, primal)
-        moved = tentative = False
+        progressed = False
         for cols in blocks:
             step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
-                                0.01 * max(gap, tol_abs) / len(blocks), max_inner)
+                                inner * max(gap, tol_abs) / len(blocks), max_inner)
             if step is None:
                 continue
             W, b, Z, rounding = step
-            moved = True
-            tentative |= rounding
-        if not moved:
-            break
+            progressed |= not rounding
         if fit_intercept:
             Z, b = model.optimal_intercept(Z, b)
+        if K > 1 and penalty.gauge is not None:
+            W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal = duality_gap(model, X, Z, W, penalty)
-        if tentative and not gap < previous[3]:
-            # in the objective's rounding regime steps are judged by the gap: this one
-            # did not improve it, so the previous point is as good as this solver gets
+        if not progressed and not gap < previous[3]:
+            # in the objective's rounding regime steps are judged by the gap: these did not
+            # improve it; retry with more accurate models, or stop where this solver can
             W, b, Z, gap, primal = previous
-            break
+            if inner <= _INNER_FRACTION_MIN:
+                break
+            inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
+        elif gap > 0.5 * previous[3]:
+            inner = max(inner * 0.1, _INNER_FRACTION_MIN)
     return W, b, gap, n_iter, converged, tol_abs
+
+
+def _shift_rows(X, W, Z, c):
+    """``W_j − c_j 1`` for every row j: the softmax loss is unchanged (the predictor moves by
+    the same ``Xc`` in every class), the penalty is at its minimum over the shift. Without it
+    the per-class steps creep along this flat direction (linear convergence with a poor
+    rate)."""
+    c = np.where(np.abs(c) > 0.0, c, 0.0)
+    nz = np.flatnonzero(c)
+    if nz.size == 0:
+        return W, Z
+    W = W - c[:, None]
+    W[np.abs(W) <= 1e-300] = 0.0
+    Z = Z - np.asarray(X[:, nz] @ c[nz])[:, None]
+    return W, Z
 
 
 def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner):
