@@ -181,7 +181,7 @@ def test_warm_start_continues_from_previous_fit():
 
 def test_convergence_warning_reports_the_gap():
     X, y = _problem(100, 50, seed=11)
-    with pytest.warns(ConvergenceWarning, match="duality gap .* asked for"):
+    with pytest.warns(ConvergenceWarning, match="after 1 iterations .* duality gap .* asked for"):
         HadamardLogisticRegression(C=1.0, tol=1e-14, max_iter=1).fit(X, y)
 
 
@@ -196,6 +196,9 @@ def test_convergence_warning_reports_the_gap():
     (dict(multiclass_penalty="cols"), "multiclass_penalty"),
     (dict(class_weight="auto"), "class_weight"),
     (dict(tol=-1.0), "'tol' parameter"),
+    (dict(penalty="lq", q=0.7), "'q' parameter must be 2/k"),
+    (dict(penalty="lq", q=1.5), "'q' parameter must be 2/k"),
+    (dict(penalty="group", multiclass_penalty="row"), "multiclass_penalty='row'"),
 ])
 def test_bad_parameters_raise_clear_errors(params, match):
     X, y = _problem(40, 10, seed=12)
@@ -350,6 +353,67 @@ def test_multinomial_row_penalty_equals_fista():
     assert 0 < rows.sum() < 10
     # a feature is used by all classes or none
     assert np.all((est.coef_ != 0).all(axis=0) == rows)
+
+
+def _logistic_grad(X, y, w, b):
+    yy = np.where(y == 1, 1.0, -1.0)
+    sig = 1.0 / (1.0 + np.exp(yy * (X @ w + b)))
+    return -X.T @ (yy * sig), -np.sum(yy * sig)
+
+
+def test_lq_with_q_one_is_l1():
+    X, y = _problem(100, 30, seed=18)
+    a = HadamardLogisticRegression(penalty="lq", q=1.0, C=0.3, tol=1e-10).fit(X, y)
+    b = HadamardLogisticRegression(penalty="l1", C=0.3, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-9)
+
+
+@pytest.mark.parametrize("q", [0.5, 2 / 3])
+def test_lq_is_a_stationary_point_below_its_l1_start(q):
+    X, y = _problem(150, 60, seed=19)
+    C = 0.3
+    est = HadamardLogisticRegression(penalty="lq", q=q, C=C, tol=1e-9).fit(X, y)
+    l1 = HadamardLogisticRegression(C=C, tol=1e-9).fit(X, y)
+    w, b = est.coef_[0], est.intercept_[0]
+    g, g0 = _logistic_grad(X, y, w, b)
+    nz = w != 0
+    # stationary on the support: ∂L/∂w_j + λ q |w_j|^{q-1} sign(w_j) = 0; intercept optimal
+    np.testing.assert_allclose(g[nz] + q / C * np.abs(w[nz]) ** (q - 1) * np.sign(w[nz]), 0.0,
+                               atol=1e-6 * np.abs(g[nz]).max())
+    assert abs(g0) <= 1e-8 * y.size
+
+    def lq_objective(c):
+        f = objective(X, y, c.coef_, c.intercept_, np.inf, np.ones(y.size))
+        return f + np.sum(np.abs(c.coef_) ** q) / C
+
+    assert lq_objective(est) < lq_objective(l1)
+    assert 0 < nz.sum() < np.count_nonzero(l1.coef_)
+    assert est.fixed_point_residual_ <= 1e-9 and np.isnan(est.dual_gap_)
+
+
+def test_group_lq_is_stationary_on_its_groups():
+    X, y = _problem(150, 60, seed=20)
+    C, q = 0.3, 0.5
+    est = HadamardLogisticRegression(penalty="lq", q=q, groups=3, C=C, tol=1e-9).fit(X, y)
+    w = est.coef_[0]
+    g, _ = _logistic_grad(X, y, w, est.intercept_[0])
+    Wg, Gg = w.reshape(20, 3), g.reshape(20, 3)
+    norms = np.linalg.norm(Wg, axis=1)
+    on = norms > 0
+    assert 0 < on.sum() < 20
+    assert np.all((Wg != 0).all(axis=1) == on)  # whole groups
+    wg = np.sqrt(3.0)
+    resid = Gg[on] + (wg * q / C) * norms[on, None] ** (q - 2) * Wg[on]
+    np.testing.assert_allclose(resid, 0.0, atol=1e-6 * np.abs(Gg[on]).max())
+
+
+def test_multinomial_lq_runs_sparser_than_l1():
+    X, y = _problem(150, 20, seed=21, n_classes=3)
+    est = HadamardLogisticRegression(penalty="lq", q=0.5, C=0.3, tol=1e-8).fit(X, y)
+    l1 = HadamardLogisticRegression(C=0.3, tol=1e-8).fit(X, y)
+    assert est.coef_.shape == (3, 20)
+    assert 0 < np.count_nonzero(est.coef_) < np.count_nonzero(l1.coef_)
+    assert est.fixed_point_residual_ <= 1e-8
 
 
 @parametrize_with_checks([HadamardLogisticRegression()])

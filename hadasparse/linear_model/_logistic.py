@@ -2,10 +2,13 @@
 duality gap, solved by proximal Newton steps whose weighted squared-error models go to the
 Hadamard working-set solvers."""
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -16,12 +19,16 @@ from .._validation import check_bool_param, check_option, check_sample_weight, c
 from ..solvers._prox_newton import (
     GroupPenalty,
     L1Penalty,
+    LqPenalty,
     RowPenalty,
     prox_newton,
+    prox_newton_lq,
     warn_not_converged,
 )
+from ._lq import check_q
 
-_PENALTIES = {"l1", "elasticnet", "group"}
+_PENALTIES = {"l1", "elasticnet", "group", "lq"}
+_LQ_START_TOL = 1e-4  # the convex fit an lq fit starts from
 
 
 def _encode_targets(y, classes):
@@ -46,7 +53,9 @@ def check_logistic_params(est):
         if est.l1_ratio is None:
             raise ValueError("penalty='elasticnet' needs l1_ratio (a number in [0, 1]).")
         check_scalar_param(est.l1_ratio, "l1_ratio", low=0.0, high=1.0)
-    if est.penalty == "group" and est.multiclass_penalty == "row":
+    if est.penalty == "lq":
+        check_q(est.q)
+    if est.penalty != "l1" and est.multiclass_penalty == "row":
         raise ValueError("multiclass_penalty='row' is a penalty of its own (each feature's K "
                          "coefficients form a group); use it with penalty='l1'.")
     cw = est.class_weight
@@ -68,21 +77,53 @@ def sample_weights_with_classes(y, classes, class_weight, sample_weight):
     return s
 
 
-def make_penalty(est, lam, n_features):
+def _is_lq(est):
+    return est.penalty == "lq" and check_q(est.q) > 2
+
+
+def make_penalty(est, lam, n_features, convex_start=False):
     """``(penalty, X column map)`` of the estimator's penalty at ``λ = 1/C``: the latent
-    columns ``columns`` (None: X as it is) for the group penalty."""
-    if est.penalty == "group":
+    columns ``columns`` (None: X as it is) for the group penalties. ``convex_start``: the
+    convex penalty (ℓ1 or group) an ℓq fit starts from."""
+    grouped = est.penalty == "group" or (est.penalty == "lq" and est.groups is not None)
+    if grouped:
         X_dummy = sparse.csc_matrix((1, n_features))
         _, columns, gptr, w = grouped_columns(est.groups, est.weights, X_dummy)
         if np.any(w == 0):
             raise ValueError("Unpenalised groups (label -1 or weight 0) are not supported by "
                              "HadamardLogisticRegression; every group needs a weight > 0.")
         identity = columns.size == n_features and np.array_equal(columns, np.arange(n_features))
-        return GroupPenalty(lam, w, gptr), (None if identity else columns)
+        columns = None if identity else columns
+        if _is_lq(est) and not convex_start:
+            return LqPenalty(lam, float(est.q), w, gptr), columns
+        return GroupPenalty(lam, w, gptr), columns
+    if _is_lq(est) and not convex_start:
+        return LqPenalty(lam, float(est.q)), None
     if est.multiclass_penalty == "row":
         return RowPenalty(lam), None
-    l1_ratio = 1.0 if est.penalty == "l1" else float(est.l1_ratio)
+    l1_ratio = float(est.l1_ratio) if est.penalty == "elasticnet" else 1.0
     return L1Penalty(lam, l1_ratio), None
+
+
+def fit_lq(est, X, Y, s, lam, W0=None, b0=None):
+    """The ℓq fit of ``est`` on the (latent) design: from ``W0`` if given, else from the
+    convex (ℓ1 or group) fit at the same λ, to fixed-point residual ``est.tol``."""
+    n_features = X.shape[1]
+    if W0 is None:
+        start, _ = make_penalty(est, lam, n_features, convex_start=True)
+        W0, b0 = prox_newton(X, Y, s, start, fit_intercept=est.fit_intercept,
+                             tol=_LQ_START_TOL, max_iter=int(est.max_iter))[:2]
+    penalty, _ = make_penalty(est, lam, n_features)
+    W, b, res, n_iter, converged = prox_newton_lq(
+        X, Y, s, penalty, fit_intercept=est.fit_intercept, coef_init=W0, intercept_init=b0,
+        tol=float(est.tol), max_iter=int(est.max_iter), verbose=bool(est.verbose))
+    if not converged:
+        warnings.warn(
+            f"The proximal Newton lq solver did not converge after {n_iter} iterations "
+            f"(max_iter={est.max_iter}): fixed-point residual {res:.3e}, asked for "
+            f"{est.tol:.3e}.",
+            ConvergenceWarning, stacklevel=3)
+    return W, b, res, n_iter, converged
 
 
 class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -103,7 +144,10 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
     - ``"elasticnet"``: ``l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||_2^2``;
     - ``"group"``: ``sum_g weight_g * ||w_g||_2`` with ``groups`` and ``weights`` as in
       :class:`HadamardGroupLasso` (overlapping groups: the latent group lasso), applied to
-      each class's coefficients.
+      each class's coefficients;
+    - ``"lq"``: ``sum_j |w_j|^q`` for ``q = 2/k`` (k ≥ 2 an integer), or with ``groups``
+      ``sum_g weight_g * ||w_g||_2^q``: non-convex, fitted to a local minimiser that starts
+      from the ℓ1 (group) solution at the same C; ``q = 1`` is ``"l1"`` (``"group"``).
 
     The intercept is never penalised (unlike liblinear's, which is a penalised feature).
 
@@ -116,14 +160,16 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {'l1', 'elasticnet', 'group'}, default='l1'
+    penalty : {'l1', 'elasticnet', 'group', 'lq'}, default='l1'
         The penalty ``P`` above.
     C : float, default=1.0
         Inverse regularisation strength (``> 0``), as in sklearn.
     l1_ratio : float or None, default=None
         The elastic-net mixing in ``[0, 1]``; only with ``penalty='elasticnet'``.
+    q : float, default=0.5
+        The exponent of ``penalty='lq'``: ``2/k`` for an integer ``k >= 2``.
     groups : int, list or array-like, default=None
-        Groups of features for ``penalty='group'``, in the forms
+        Groups of features for ``penalty='group'`` (and optionally ``'lq'``), in the forms
         :class:`HadamardGroupLasso` takes (a group size, a list of sizes, a list of index
         lists, or per-feature labels). Unpenalised features (label -1) are not supported.
     weights : array-like of shape (n_groups,), default=None
@@ -135,9 +181,12 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
         Whether to fit an (unpenalised) intercept.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into the sample weights (sklearn's meaning).
-    tol : float, default=1e-4
-        Relative duality gap: the fit stops when the gap is at most ``tol`` times the
-        objective of the intercept-only model.
+    tol : float, default=1e-6
+        Convex penalties: a relative duality gap, the fit stops when the gap is at most
+        ``tol`` times the objective of the intercept-only model. ``'lq'``: the fixed-point
+        residual ``max_j sqrt(L_j / sum_i s_i) |w_j − T(w)_j|`` of the proximal-gradient map
+        ``T`` with steps ``1/L_j`` (``L_j`` the curvature bound of coordinate (group) j): the
+        largest root-mean-square change of the linear predictor one step would make.
     max_iter : int, default=100
         Maximum number of proximal Newton steps (a handful usually suffice).
     warm_start : bool, default=False
@@ -154,7 +203,10 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
     n_iter_ : ndarray of shape (1,)
         Number of proximal Newton steps.
     dual_gap_ : float
-        Duality gap at the returned solution (the certificate), in the objective's units.
+        Duality gap at the returned solution (the certificate), in the objective's units;
+        NaN for ``'lq'``.
+    fixed_point_residual_ : float
+        ``'lq'`` only (NaN otherwise): the residual that ``tol`` bounds.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -185,12 +237,13 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
     0.974
     """
 
-    def __init__(self, penalty="l1", *, C=1.0, l1_ratio=None, groups=None, weights=None,
+    def __init__(self, penalty="l1", *, C=1.0, l1_ratio=None, q=0.5, groups=None, weights=None,
                  multiclass_penalty="entrywise", fit_intercept=True, class_weight=None,
                  tol=1e-6, max_iter=100, warm_start=False, verbose=0):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
+        self.q = q
         self.groups = groups
         self.weights = weights
         self.multiclass_penalty = multiclass_penalty
@@ -252,14 +305,20 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "_latent_coef"):
             if self._latent_coef.shape == (Xs.shape[1], Y.shape[1]):
                 W0, b0 = self._latent_coef, self.intercept_
-        W, b, gap, n_iter, converged, tol_abs = prox_newton(
-            Xs, Y, s, penalty, fit_intercept=self.fit_intercept, coef_init=W0,
-            intercept_init=b0, tol=float(self.tol), max_iter=int(self.max_iter),
-            verbose=bool(self.verbose))
-        if not converged:
-            warn_not_converged(gap, tol_abs, self.max_iter)
+        if _is_lq(self):
+            W, b, res, n_iter, converged = fit_lq(self, Xs, Y, s, 1.0 / float(self.C), W0, b0)
+            gap = np.nan
+        else:
+            W, b, gap, n_iter, converged, tol_abs = prox_newton(
+                Xs, Y, s, penalty, fit_intercept=self.fit_intercept, coef_init=W0,
+                intercept_init=b0, tol=float(self.tol), max_iter=int(self.max_iter),
+                verbose=bool(self.verbose))
+            if not converged:
+                warn_not_converged(gap, tol_abs, n_iter, self.max_iter)
+            res = np.nan
         self._set_fit(classes, W, b, columns, n_features, X.dtype)
         self.dual_gap_ = float(gap)
+        self.fixed_point_residual_ = float(res)
         self.n_iter_ = np.array([n_iter])
         return self
 

@@ -46,7 +46,9 @@ from scipy.special import expit, log_expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 
 from .._design import Design, TaskDesign, preprocess
+from .._lq_solver import solve_group_lq, solve_lq
 from .._solver import solve_group_lasso, solve_lasso, solve_multitask_lasso
+from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
 from ..losses import Logistic, Multinomial
 
 _INNER_TOL_MAX = 1e-3  # loosest relative inner gap, early on
@@ -185,6 +187,85 @@ class RowPenalty:
     def dual(self, V):
         rmax = float(np.sqrt((V * V).sum(axis=1)).max()) / self.lam if V.size else 0.0
         return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
+
+
+class LqPenalty:
+    """``λ Σ |W_jk|^q`` or, with groups, ``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂^q`` (``q = 2/k ≤ 1``):
+    non-convex, so there is no duality gap; the certificate is the fixed-point residual of
+    the proximal-gradient map with the loss's curvature bound as step (:meth:`residual`)."""
+
+    couples_classes = False
+    gauge = None
+
+    def __init__(self, lam, q, weights=None, gptr=None):
+        self.lam, self.q = float(lam), float(q)
+        self.weights = None if weights is None else np.ascontiguousarray(weights, np.float64)
+        self.gptr = None if gptr is None else np.ascontiguousarray(gptr, dtype=np.int64)
+
+    def _norms(self, W):
+        return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
+
+    def value(self, W):
+        if self.gptr is None:
+            return self.lam * float(np.sum(np.abs(W) ** self.q))
+        return self.lam * float(self.weights @ (self._norms(W) ** self.q).sum(axis=1))
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        if self.gptr is None:
+            return solve_lq(design, b, scale * self.lam, self.q, beta0, tol=tol,
+                            max_iter=max_iter)[0]
+        return solve_group_lq(design, b, scale * self.lam, self.q, self.weights, self.gptr,
+                              beta0, tol=tol, max_iter=max_iter)[0]
+
+    def curvature(self, X, s, c):
+        """Step sizes: ``c λ_max(X_gᵀ S X_g)`` per group (per feature without groups), ``c``
+        the bound of the loss's second derivative (1/4 logistic, 1/2 softmax)."""
+        sq = np.asarray((X.multiply(X) if sparse.issparse(X) else X * X).T @ s).ravel()
+        if self.gptr is None:
+            return c * sq
+        lips = np.empty(self.gptr.size - 1)
+        for g in range(lips.size):
+            lo, hi = self.gptr[g], self.gptr[g + 1]
+            if hi - lo == 1:
+                lips[g] = sq[lo]
+                continue
+            Xg = X[:, lo:hi]
+            Gg = (Xg.T @ Xg.multiply(s[:, None])).toarray() if sparse.issparse(Xg) else (
+                Xg.T @ (Xg * s[:, None]))
+            lips[g] = float(np.linalg.eigvalsh(Gg)[-1])
+        return c * lips
+
+    def residual(self, W, grad, lips, total_weight):
+        """``max √(L/Σs) ‖W − T(W)‖`` over features (groups) and classes, ``T`` the proximal
+        gradient step with steps ``1/L``: the largest root-mean-square change of the
+        predictor (per unit sample weight) that one coordinate's (group's) step would
+        make; 0 exactly at a fixed point."""
+        res = 0.0
+        for k in range(W.shape[1]):
+            w, g = np.ascontiguousarray(W[:, k]), grad[:, k]
+            if self.gptr is None:
+                ok = lips > 0
+                step = np.zeros_like(w)
+                z = w[ok] - g[ok] / lips[ok]
+                step[ok] = lq_prox_array(z, self.lam / lips[ok], self.q)
+                d = np.sqrt(lips / total_weight) * np.abs(w - step)
+            else:
+                safe = np.where(lips > 0, lips, 1.0)
+                z = w - g / np.repeat(safe, np.diff(self.gptr))
+                step = radial_lq_prox_groups(z, np.arange(w.size), self.gptr,
+                                             self.lam * self.weights / safe, self.q)
+                diff = np.sqrt(np.add.reduceat((w - step) ** 2, self.gptr[:-1]))
+                d = np.sqrt(lips / total_weight) * diff
+            res = max(res, float(d.max()) if d.size else 0.0)
+        return res
+
+    def inner_tol(self, target, total_weight, b, n):
+        """The lq solvers stop at residual ``tol ‖b‖/√n``; ``target`` is in the units of
+        :meth:`residual`."""
+        scale = np.sqrt(float(np.sum(b * b)) / n)
+        if scale <= 0.0:
+            return _INNER_TOL_MAX
+        return float(np.clip(0.1 * target / scale, _INNER_TOL_MIN, _INNER_TOL_MAX))
 
 
 # --------------------------------------------------------------------------------------
@@ -376,6 +457,65 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     return W, b, gap, n_iter, converged, tol_abs
 
 
+def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
+                   intercept_init=None, tol=1e-4, max_iter=100, max_inner=100, verbose=False):
+    """:func:`prox_newton` for the non-convex :class:`LqPenalty`: proximal Newton steps
+    (each inner model solved by the ℓq working-set solvers from the current point, so the
+    step descends) until the fixed-point residual (:meth:`LqPenalty.residual`) is at most
+    ``tol``. A local minimiser near the start: pass the ℓ1 solution as ``coef_init``.
+
+    Returns ``W, intercept, residual, n_iter, converged``."""
+    n, p = X.shape
+    K = Y.shape[1]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    lips = penalty.curvature(X, s, 0.25 if K == 1 else 0.5)
+    total = float(s.sum())
+
+    def residual(Z, W):
+        grad = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+        return penalty.residual(W, grad, lips, total)
+
+    res = residual(Z, W)
+    converged = False
+    n_iter = 0
+    inner = 1.0  # tightened when a step gains nothing (as in prox_newton)
+    while True:
+        if verbose:
+            print(f"prox-Newton lq {n_iter}: objective "
+                  f"{model.value(Z) + penalty.value(W):.12e}, residual {res:.3e} (tol {tol:.3e})")
+        if res <= tol:
+            converged = True
+            break
+        if n_iter >= max_iter:
+            break
+        n_iter += 1
+        previous = (W, b, Z, res)
+        progressed = False
+        for cols in ([[k] for k in range(K)] if K > 1 else [[0]]):
+            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
+                                inner * max(res, tol), max_inner)
+            if step is not None:
+                W, b, Z, rounding = step
+                progressed |= not rounding
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        res = residual(Z, W)
+        if not progressed and not res < previous[3]:
+            W, b, Z, res = previous
+            if inner <= _INNER_FRACTION_MIN:
+                break
+            inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
+    return W, b, res, n_iter, converged
+
+
 def _shift_rows(X, W, Z, c):
     """``W_j − c_j 1`` for every row j: the softmax loss is unchanged (the predictor moves by
     the same ``Xc`` in every class), the penalty is at its minimum over the shift. Without it
@@ -440,7 +580,7 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         omega = s * H[:, 0]
         total = float(omega.sum())
         design, B, x_off, y_off = preprocess(X, T, omega, fit_intercept)
-        inner_tol = _inner_tol(gap_target, total, B, design.n_samples)
+        inner_tol = _penalty_inner_tol(penalty, gap_target, total, B, design.n_samples)
         W_new = penalty.solve(design, B, 1.0 / total, W, inner_tol, max_inner)
         b_new = (y_off - x_off @ W_new) if fit_intercept else np.zeros(K)
         return W_new, np.asarray(b_new, dtype=np.float64).reshape(K)
@@ -451,12 +591,18 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         total = float(omega.sum())
         design, bk, x_off, y_off = preprocess(X, np.ascontiguousarray(T[:, k]), omega,
                                               fit_intercept)
-        inner_tol = _inner_tol(gap_target / K, total, bk, design.n_samples)
+        inner_tol = _penalty_inner_tol(penalty, gap_target / K, total, bk, design.n_samples)
         W_new[:, k] = penalty.solve(design, bk, 1.0 / total, np.ascontiguousarray(W[:, k]),
                                     inner_tol, max_inner)
         if fit_intercept:
             b_new[k] = y_off - x_off @ W_new[:, k]
     return W_new, b_new
+
+
+def _penalty_inner_tol(penalty, target, total_weight, b, n):
+    if hasattr(penalty, "inner_tol"):
+        return penalty.inner_tol(target, total_weight, b, n)
+    return _inner_tol(target, total_weight, b, n)
 
 
 def _inner_tol(gap_target, total_weight, b, n):
@@ -468,8 +614,10 @@ def _inner_tol(gap_target, total_weight, b, n):
     return float(np.clip(gap_target / scale, _INNER_TOL_MIN, _INNER_TOL_MAX))
 
 
-def warn_not_converged(gap, tol_abs, max_iter):
+def warn_not_converged(gap, tol_abs, n_iter, max_iter):
+    why = ("Increase max_iter or tol." if n_iter >= max_iter else
+           "The steps stopped improving it (rounding): increase tol.")
     warnings.warn(
-        f"The proximal Newton solver did not converge in max_iter={max_iter} iterations: "
-        f"duality gap {gap:.3e}, asked for {tol_abs:.3e}. Increase max_iter or tol.",
+        f"The proximal Newton solver did not converge after {n_iter} iterations "
+        f"(max_iter={max_iter}): duality gap {gap:.3e}, asked for {tol_abs:.3e}. {why}",
         ConvergenceWarning, stacklevel=3)
