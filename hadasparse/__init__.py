@@ -14,7 +14,11 @@ from .linear_model import (
     HadamardLqRegressorCV,
     HadamardMultiTaskLassoCV,
 )
-from .linear_model import HadamardLogisticRegression
+from .linear_model import (
+    HadamardLogisticRegression,
+    HadamardLogisticRegressionCV,
+    hadamard_logistic_path,
+)
 from .paths import hadamard_group_lasso_path, hadamard_lasso_path, hadamard_lq_path
 
 __version__ = "0.1.0"
@@ -25,6 +29,7 @@ __all__ = [
     "HadamardLasso",
     "HadamardLassoCV",
     "HadamardLogisticRegression",
+    "HadamardLogisticRegressionCV",
     "HadamardLqRegressor",
     "HadamardLqRegressorCV",
     "HadamardMultiTaskLasso",
@@ -32,6 +37,7 @@ __all__ = [
     "group_lasso_alpha_max",
     "hadamard_group_lasso_path",
     "hadamard_lasso_path",
+    "hadamard_logistic_path",
     "hadamard_lq_path",
     "__version__",
 ]

@@ -13,3 +13,6 @@ __all__ = ["HadamardGroupLasso", "HadamardGroupLassoCV", "HadamardLqRegressorCV"
 from ._logistic import HadamardLogisticRegression  # noqa: E402
 
 __all__ += ["HadamardLogisticRegression"]
+from ._logistic_cv import HadamardLogisticRegressionCV, hadamard_logistic_path  # noqa: E402
+
+__all__ += ["HadamardLogisticRegressionCV", "hadamard_logistic_path"]

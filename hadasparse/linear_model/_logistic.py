@@ -105,10 +105,10 @@ def make_penalty(est, lam, n_features, convex_start=False):
     return L1Penalty(lam, l1_ratio), None
 
 
-def fit_lq(est, X, Y, s, lam, W0=None, b0=None):
-    """The ℓq fit of ``est`` on the (latent) design: from ``W0`` if given, else from the
-    convex (ℓ1 or group) fit at the same λ, to fixed-point residual ``est.tol``."""
-    n_features = X.shape[1]
+def fit_lq(est, X, Y, s, lam, n_features, W0=None, b0=None):
+    """The ℓq fit of ``est`` on the (latent) design ``X`` (of ``n_features`` features before
+    the groups' column map): from ``W0`` if given, else from the convex (ℓ1 or group) fit at
+    the same λ, to fixed-point residual ``est.tol``."""
     if W0 is None:
         start, _ = make_penalty(est, lam, n_features, convex_start=True)
         W0, b0 = prox_newton(X, Y, s, start, fit_intercept=est.fit_intercept,
@@ -124,6 +124,46 @@ def fit_lq(est, X, Y, s, lam, W0=None, b0=None):
             f"{est.tol:.3e}.",
             ConvergenceWarning, stacklevel=3)
     return W, b, res, n_iter, converged
+
+
+def logistic_targets(est, y, sample_weight):
+    """``(classes, s, Y)``: the classes, the weights ``s_i`` (sample × class weight) and the
+    targets as the loss sees them; a ValueError for fewer than two classes."""
+    classes = LabelEncoder().fit(y).classes_
+    if classes.size < 2:
+        raise ValueError("This solver needs samples of at least two classes in the data; "
+                         f"got only one class: {classes[0]!r}.")
+    s = sample_weights_with_classes(y, classes, est.class_weight, sample_weight)
+    Y = _encode_targets(y, classes)
+    present = (s @ (Y if Y.shape[1] > 1 else np.c_[Y[:, 0] < 0, Y[:, 0] > 0])) > 0
+    if not np.all(present):
+        raise ValueError("Every class needs at least one sample with positive weight.")
+    return classes, s, Y
+
+
+def latent_design(est, X):
+    """``(X_latent, columns)``: X with its columns in group order for the group penalties
+    (a feature of overlapping groups once per group), ``columns`` None when X is used as
+    it is."""
+    _, columns = make_penalty(est, 1.0, X.shape[1])
+    return (X if columns is None else X[:, columns]), columns
+
+
+def fit_at_C(est, X, Y, s, C, n_features, W0=None, b0=None):
+    """One fit of ``est``'s penalty at ``C`` on the latent design ``X`` (``n_features``: the
+    features before the groups' column map), warm-started from
+    ``(W0, b0)`` if given; warns when it does not converge. Returns
+    ``W, b, dual_gap, fixed_point_residual, n_iter`` (NaN for what does not apply)."""
+    if _is_lq(est):
+        W, b, res, n_iter, _ = fit_lq(est, X, Y, s, 1.0 / C, n_features, W0, b0)
+        return W, b, np.nan, res, n_iter
+    penalty, _ = make_penalty(est, 1.0 / C, n_features)
+    W, b, gap, n_iter, converged, tol_abs = prox_newton(
+        X, Y, s, penalty, fit_intercept=est.fit_intercept, coef_init=W0, intercept_init=b0,
+        tol=float(est.tol), max_iter=int(est.max_iter), verbose=bool(est.verbose))
+    if not converged:
+        warn_not_converged(gap, tol_abs, n_iter, est.max_iter)
+    return W, b, gap, np.nan, n_iter
 
 
 class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -288,34 +328,14 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
         check_scalar_param(self.C, "C", low=0.0, low_inclusive=False)
         check_logistic_params(self)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        if classes.size < 2:
-            raise ValueError("This solver needs samples of at least two classes in the data; "
-                             f"got only one class: {classes[0]!r}.")
-        s = sample_weights_with_classes(y, classes, self.class_weight, sample_weight)
-        Y = _encode_targets(y, classes)
-        present = (s @ (Y if Y.shape[1] > 1 else np.c_[Y[:, 0] < 0, Y[:, 0] > 0])) > 0
-        if not np.all(present):
-            raise ValueError("Every class needs at least one sample with positive weight.")
+        classes, s, Y = logistic_targets(self, y, sample_weight)
         n_features = X.shape[1]
-        penalty, columns = make_penalty(self, 1.0 / float(self.C), n_features)
-        Xs = X if columns is None else X[:, columns]
+        Xs, columns = latent_design(self, X)
         W0 = b0 = None
         if self.warm_start and hasattr(self, "_latent_coef"):
             if self._latent_coef.shape == (Xs.shape[1], Y.shape[1]):
                 W0, b0 = self._latent_coef, self.intercept_
-        if _is_lq(self):
-            W, b, res, n_iter, converged = fit_lq(self, Xs, Y, s, 1.0 / float(self.C), W0, b0)
-            gap = np.nan
-        else:
-            W, b, gap, n_iter, converged, tol_abs = prox_newton(
-                Xs, Y, s, penalty, fit_intercept=self.fit_intercept, coef_init=W0,
-                intercept_init=b0, tol=float(self.tol), max_iter=int(self.max_iter),
-                verbose=bool(self.verbose))
-            if not converged:
-                warn_not_converged(gap, tol_abs, n_iter, self.max_iter)
-            res = np.nan
+        W, b, gap, res, n_iter = fit_at_C(self, Xs, Y, s, float(self.C), n_features, W0, b0)
         self._set_fit(classes, W, b, columns, n_features, X.dtype)
         self.dual_gap_ = float(gap)
         self.fixed_point_residual_ = float(res)

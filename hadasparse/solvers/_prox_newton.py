@@ -52,10 +52,12 @@ from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
 from ..losses import Logistic, Multinomial
 
 _INNER_TOL_MAX = 1e-3  # loosest relative inner gap, early on
-_INNER_TOL_MIN = 1e-13  # below it the inner gap is rounding
+_INNER_TOL_MIN = 1e-16  # the inner solvers certify tighter than the outer gap sees
 _ARMIJO = 1e-4
 _INNER_FRACTION = 1e-2  # inner gap / outer gap, at first
 _INNER_FRACTION_MIN = 1e-12
+_MAX_STALLS = 5  # outer steps without a better gap before giving up
+_ANDERSON = 5  # iterates combined by an Anderson extrapolation
 _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
 
@@ -86,6 +88,11 @@ class L1Penalty:
         if alpha2 > 0.0:
             design, b, alpha1 = _ridge_augmented(design, b, alpha1, alpha2)
         return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter)[0]
+
+    def lam_max(self, V):
+        """Smallest λ with ``W = 0`` optimal, for ``V = XᵀG`` at the intercept-only model
+        (the ℓ1 part alone zeroes: ``max|V| / l1_ratio``)."""
+        return float(np.max(np.abs(V))) / max(self.l1_ratio, 1e-3) if V.size else 0.0
 
     def gauge(self, W):
         """The shift ``c_j`` of every row minimising ``P(W_j − c_j 1)`` (the softmax loss does
@@ -155,6 +162,9 @@ class GroupPenalty:
 
     gauge = None  # the shift couples the groups: not taken
 
+    def lam_max(self, V):
+        return float((self._norms(V) / self.weights[:, None]).max()) if V.size else 0.0
+
     def solve(self, design, b, scale, beta0, tol, max_iter):
         return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
                                  tol=tol, max_iter=max_iter)[0]
@@ -179,6 +189,9 @@ class RowPenalty:
 
     def gauge(self, W):
         return W.mean(axis=1)
+
+    def lam_max(self, V):
+        return float(np.sqrt((V * V).sum(axis=1)).max()) if V.size else 0.0
 
     def solve(self, design, B, scale, W0, tol, max_iter):
         return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
@@ -361,6 +374,17 @@ def _predict(X, W, b):
     return np.asarray(X @ W) + b
 
 
+def null_gradient(X, Y, sample_weight, fit_intercept):
+    """``XᵀG`` at ``W = 0`` with the best intercept: what :meth:`lam_max` takes."""
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    K = Y.shape[1]
+    Z = np.zeros((Y.shape[0], K))
+    if fit_intercept:
+        Z, _ = model.optimal_intercept(Z, np.zeros(K))
+    return np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+
+
 def intercept_only_objective(model, n_classes, fit_intercept):
     """The objective at ``W = 0`` with the best intercept (or none): the scale of ``tol``."""
     n = model.Y.shape[0]
@@ -417,6 +441,8 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     # the inner models are solved to this fraction of the current gap; tightened whenever an
     # outer step gains little (the gap then overstates what is left of the objective)
     inner = _INNER_FRACTION
+    history = []  # the last iterates of the per-class cycles, for Anderson extrapolation
+    best, stalls = (W, b, Z, gap, primal), 0  # the best certified point so far
     while True:
         if verbose:
             print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
@@ -445,15 +471,26 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal = duality_gap(model, X, Z, W, penalty)
-        if not progressed and not gap < previous[3]:
-            # in the objective's rounding regime steps are judged by the gap: these did not
-            # improve it; retry with more accurate models, or stop where this solver can
-            W, b, Z, gap, primal = previous
-            if inner <= _INNER_FRACTION_MIN:
-                break
+        if gap < best[3]:
+            best, stalls = (W, b, Z, gap, primal), 0
+        elif not progressed:
+            # in the objective's rounding regime steps are judged by the gap: these found
+            # no better certificate; ask the models for more accuracy, give up after a few
+            stalls += 1
             inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
-        elif gap > 0.5 * previous[3]:
+            if stalls >= _MAX_STALLS:
+                break
+        if gap > 0.5 * previous[3]:
             inner = max(inner * 0.1, _INNER_FRACTION_MIN)
+        if len(blocks) > 1:
+            history.append((W, b))
+            if len(history) == _ANDERSON + 1:
+                W, b, Z, gap, primal = _anderson(model, X, penalty, fit_intercept, history,
+                                                 (W, b, Z, gap, primal))
+                history.clear()
+                if gap < best[3]:
+                    best = (W, b, Z, gap, primal)
+    W, b, Z, gap, primal = best
     return W, b, gap, n_iter, converged, tol_abs
 
 
@@ -514,6 +551,36 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
                 break
             inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
     return W, b, res, n_iter, converged
+
+
+def _anderson(model, X, penalty, fit_intercept, history, current):
+    """Anderson extrapolation of the last iterates of the per-class cycles (block coordinate
+    descent converges linearly, slowly when the classes are strongly coupled; Bertrand and
+    Massias, "Anderson acceleration of coordinate descent", 2021): the affine combination
+    of the iterates whose successive differences combine to the least norm. Taken only if it
+    lowers the duality gap; returns ``(W, b, Z, gap, primal)``."""
+    flat = np.array([np.concatenate([W.ravel(), b]) for W, b in history])
+    U = np.diff(flat, axis=0)
+    try:
+        z = np.linalg.solve(U @ U.T, np.ones(U.shape[0]))
+    except np.linalg.LinAlgError:
+        return current
+    if not np.all(np.isfinite(z)) or z.sum() == 0:
+        return current
+    c = z / z.sum()
+    v = c @ flat[1:]
+    W_shape = history[0][0].shape
+    W = v[:-history[0][1].size].reshape(W_shape)
+    b = v[-history[0][1].size:]
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    if penalty.gauge is not None:
+        W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
+    gap, primal = duality_gap(model, X, Z, W, penalty)
+    if primal < current[4] and gap < current[3]:
+        return W, b, Z, gap, primal
+    return current
 
 
 def _shift_rows(X, W, Z, c):
