@@ -23,6 +23,7 @@ from ..solvers._prox_newton import (
     RowPenalty,
     prox_newton,
     prox_newton_lq,
+    prox_newton_ws,
     warn_not_converged,
 )
 from ._lq import check_q
@@ -158,7 +159,7 @@ def fit_at_C(est, X, Y, s, C, n_features, W0=None, b0=None):
         W, b, res, n_iter, _ = fit_lq(est, X, Y, s, 1.0 / C, n_features, W0, b0)
         return W, b, np.nan, res, n_iter
     penalty, _ = make_penalty(est, 1.0 / C, n_features)
-    W, b, gap, n_iter, converged, tol_abs = prox_newton(
+    W, b, gap, n_iter, converged, tol_abs = prox_newton_ws(
         X, Y, s, penalty, fit_intercept=est.fit_intercept, coef_init=W0, intercept_init=b0,
         tol=float(est.tol), max_iter=int(est.max_iter), verbose=bool(est.verbose))
     if not converged:
@@ -303,7 +304,7 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
                              dtype=[np.float64, np.float32])
         if sparse.issparse(X):
-            X = X.asformat("csr")
+            X = X.asformat("csc")  # column slices for the working sets and groups
             if not np.all(np.isfinite(X.data)):
                 raise ValueError("Input X contains NaN or infinity.")
         check_classification_targets(y)
