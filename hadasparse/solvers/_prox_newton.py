@@ -61,6 +61,7 @@ _WS_MIN = 100  # fewer features: no working set
 _WS_START = 20  # features in the first working set
 _WS_MAX_ROUNDS = 30
 _DENSE_BLOCK_FACTOR = 2.0
+_WS_GROWTH = 4  # working-set growth factor per round
 _WS_FRACTION = 0.1  # restricted gap / full gap
 _ANDERSON = 5  # iterates combined by an Anderson extrapolation
 _MAX_BACKTRACK = 40
@@ -524,7 +525,11 @@ def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
         Z, b = model.optimal_intercept(Z, b)
     f_ref = intercept_only_objective(model, K, fit_intercept)
     tol_abs = tol * f_ref
-    size = max(_WS_START, 2 * int(np.count_nonzero(np.any(W != 0, axis=1))))
+    # first size: the support, else a fraction of the features violating at the start
+    V0 = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+    violators = int(np.count_nonzero(_violation(penalty, V0) > 1.0))
+    size = max(_WS_START, 2 * int(np.count_nonzero(np.any(W != 0, axis=1))),
+               violators // _WS_GROWTH)
     n_iter, gap, converged = 0, np.inf, False
     for _ in range(_WS_MAX_ROUNDS):
         G = model.gradient(Z) * s[:, None]
@@ -558,8 +563,15 @@ def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
             gap, primal = duality_gap(model, X, Z, W, penalty)
             converged = gap <= tol_abs
             break
-        size *= 2
+        size *= _WS_GROWTH
     return W, b, gap, n_iter, converged, tol_abs
+
+
+def _violation(penalty, V):
+    """Per feature: its dual-norm / λ (above 1: it would enter at 0)."""
+    if isinstance(penalty, L1Penalty):
+        return np.abs(V).max(axis=1) / (penalty.lam * max(penalty.l1_ratio, 1e-12))
+    return np.sqrt((V * V).sum(axis=1)) / penalty.lam
 
 
 def _restricted_columns(X, ws):
