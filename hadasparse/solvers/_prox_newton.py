@@ -56,7 +56,8 @@ _INNER_TOL_MIN = 1e-16  # the inner solvers certify tighter than the outer gap s
 _ARMIJO = 1e-4
 _INNER_FRACTION = 1e-2  # inner gap / outer gap, at first
 _INNER_FRACTION_MIN = 1e-12
-_MAX_STALLS = 5  # outer steps without a better gap before giving up
+_MAX_STALLS = 5  # steps in the rounding regime without a better gap before giving up
+_MAX_FLAT = 25  # any steps without a better gap before giving up
 _WS_MIN = 100  # fewer features: no working set
 _WS_START = 20  # features in the first working set
 _WS_MAX_ROUNDS = 30
@@ -448,7 +449,7 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     # outer step gains little (the gap then overstates what is left of the objective)
     inner = _INNER_FRACTION
     history = []  # the last iterates of the per-class cycles, for Anderson extrapolation
-    best, stalls = (W, b, Z, gap, primal), 0  # the best certified point so far
+    best, stalls, flat = (W, b, Z, gap, primal), 0, 0  # the best certified point so far
     while True:
         if verbose:
             print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
@@ -478,7 +479,9 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal = duality_gap(model, X, Z, W, penalty)
         if gap < best[3]:
-            best, stalls = (W, b, Z, gap, primal), 0
+            best, stalls, flat = (W, b, Z, gap, primal), 0, 0
+        elif (flat := flat + 1) >= _MAX_FLAT:
+            break  # descending steps, but the certificate has not improved for long
         elif not progressed:
             # in the objective's rounding regime steps are judged by the gap: these found
             # no better certificate; ask the models for more accuracy, give up after a few
@@ -644,33 +647,51 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
 
 
 def _anderson(model, X, penalty, fit_intercept, history, current):
-    """Anderson extrapolation of the last iterates of the per-class cycles (block coordinate
-    descent converges linearly, slowly when the classes are strongly coupled; Bertrand and
-    Massias, "Anderson acceleration of coordinate descent", 2021): the affine combination
-    of the iterates whose successive differences combine to the least norm. Taken only if it
-    lowers the duality gap; returns ``(W, b, Z, gap, primal)``."""
+    """Extrapolation of the last iterates of the per-class cycles, which converge linearly,
+    slowly when the classes are strongly coupled: Anderson's affine combination of the
+    iterates whose successive differences combine to the least norm (Bertrand and Massias,
+    "Anderson acceleration of coordinate descent", 2021), and, when the iterates drift along
+    a line (near-separable classes: the coefficients grow steadily), longer steps along the
+    drift (1, 2, 4, ... times it). The candidate of lowest objective is taken if it is below
+    the current one; returns ``(W, b, Z, gap, primal)``."""
     flat = np.array([np.concatenate([W.ravel(), b]) for W, b in history])
+    W_shape, K = history[0][0].shape, history[0][1].size
+
+    def point(v):
+        W = v[:-K].reshape(W_shape)
+        b = v[-K:].copy()
+        Z = _predict(X, W, b)
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        if penalty.gauge is not None:
+            W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
+        return W, b, Z, model.value(Z) + penalty.value(W)
+
+    best = None
     U = np.diff(flat, axis=0)
+    UU = U @ U.T
     try:
-        z = np.linalg.solve(U @ U.T, np.ones(U.shape[0]))
+        z = np.linalg.solve(UU + 1e-12 * np.trace(UU) * np.eye(UU.shape[0]),
+                            np.ones(U.shape[0]))
+        if np.all(np.isfinite(z)) and z.sum() != 0:
+            cand = point((z / z.sum()) @ flat[1:])
+            if cand[3] < current[4]:
+                best = cand
     except np.linalg.LinAlgError:
+        pass
+    drift = flat[-1] - flat[0]
+    t = 1.0
+    while t <= 64.0:
+        cand = point(flat[-1] + t * drift)
+        if not cand[3] < (best[3] if best is not None else current[4]):
+            break
+        best = cand
+        t *= 2.0
+    if best is None:
         return current
-    if not np.all(np.isfinite(z)) or z.sum() == 0:
-        return current
-    c = z / z.sum()
-    v = c @ flat[1:]
-    W_shape = history[0][0].shape
-    W = v[:-history[0][1].size].reshape(W_shape)
-    b = v[-history[0][1].size:]
-    Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
-    if penalty.gauge is not None:
-        W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
+    W, b, Z, _ = best
     gap, primal = duality_gap(model, X, Z, W, penalty)
-    if primal < current[4] and gap < current[3]:
-        return W, b, Z, gap, primal
-    return current
+    return W, b, Z, gap, primal
 
 
 def _shift_rows(X, W, Z, c):
@@ -773,7 +794,7 @@ def _inner_tol(gap_target, total_weight, b, n):
 
 def warn_not_converged(gap, tol_abs, n_iter, max_iter):
     why = ("Increase max_iter or tol." if n_iter >= max_iter else
-           "The steps stopped improving it (rounding): increase tol.")
+           "The last steps did not improve it: increase tol.")
     warnings.warn(
         f"The proximal Newton solver did not converge after {n_iter} iterations "
         f"(max_iter={max_iter}): duality gap {gap:.3e}, asked for {tol_abs:.3e}. {why}",
