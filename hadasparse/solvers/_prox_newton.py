@@ -491,7 +491,7 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                 break
         if len(blocks) > 1 and gap > 0.5 * previous[3]:
             inner = max(inner * 0.1, _INNER_FRACTION_MIN)
-        if len(blocks) > 1:
+        if K > 1:  # class blocks, or the row penalty's common weights: linear rates
             history.append((W, b))
             if len(history) == _ANDERSON + 1:
                 W, b, Z, gap, primal = _anderson(model, X, penalty, fit_intercept, history,
