@@ -136,8 +136,8 @@ class L1Penalty:
 
 def _ridge_augmented(design, b, alpha1, alpha2):
     """The elastic net ``1/(2n)‖b − Aβ‖² + α1‖β‖₁ + α2/2‖β‖²`` as a lasso on ``N = n + p``
-    rows: ``A`` stacked on ``√(n α2) I`` (sparse, so memory stays linear in the data), with
-    penalty ``n α1 / N``. Returns ``(design, b, alpha)``."""
+    rows: ``A`` stacked on ``√(n α2) I`` (dense when p ≤ n, else sparse, so memory stays
+    linear in the data), with penalty ``n α1 / N``. Returns ``(design, b, alpha)``."""
     n, p = design.n_samples, design.n_features
     ridge = sparse.diags(np.full(p, np.sqrt(n * alpha2)))
     if design.is_sparse:
@@ -146,6 +146,8 @@ def _ridge_augmented(design, b, alpha1, alpha2):
             aug = Design(X, design.x_mean, np.concatenate([design.sqrt_sw, np.zeros(p)]))
         else:
             aug = Design(X)
+    elif p <= n:  # a dense p×p block costs at most the data itself
+        aug = Design(np.asfortranarray(np.vstack([design.X, ridge.toarray()])))
     else:
         aug = Design(sparse.vstack([sparse.csc_matrix(design.X), ridge], format="csc"))
     return aug, np.concatenate([b, np.zeros(p)]), alpha1 * n / (n + p)
