@@ -305,6 +305,22 @@ def test_group_penalty_equals_fista():
     assert 0 < groups_h.sum() < 5
 
 
+def test_group_penalty_on_many_features_keeps_whole_groups():
+    # more features than the feature working sets start at: groups must stay whole
+    X, y = _problem(80, 240, seed=26)
+    C = 0.2
+    est = HadamardLogisticRegression(penalty="group", groups=4, C=C, tol=1e-10).fit(X, y)
+    Wg = est.coef_[0].reshape(60, 4)
+    on = np.linalg.norm(Wg, axis=1) > 0
+    assert 0 < on.sum() < 60 and np.all((Wg != 0).all(axis=1) == on)
+    g, _ = _logistic_grad(X, y, est.coef_[0], est.intercept_[0])
+    G = g.reshape(60, 4)
+    lam = 2.0 / C  # weight sqrt(4) over C
+    np.testing.assert_allclose(G[on] + lam * Wg[on] / np.linalg.norm(Wg[on], axis=1)[:, None],
+                               0.0, atol=1e-5 * lam)
+    assert np.all(np.linalg.norm(G[~on], axis=1) <= lam * (1 + 1e-6))
+
+
 def test_overlapping_groups_fit_the_latent_group_lasso():
     X, y = _problem(100, 12, seed=15)
     groups = [[0, 1, 2, 3], [3, 4, 5], [6, 7, 8, 9, 10, 11]]

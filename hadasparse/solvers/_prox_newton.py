@@ -77,6 +77,7 @@ class L1Penalty:
     """``λ (a ‖W‖₁ + (1 − a)/2 ‖W‖²_F)`` entrywise (``a = l1_ratio``; 1 is the lasso)."""
 
     couples_classes = False
+    feature_working_set = True  # separable over features: restricted problems are exact
 
     def __init__(self, lam, l1_ratio=1.0):
         self.lam, self.l1_ratio = float(lam), float(l1_ratio)
@@ -189,6 +190,7 @@ class RowPenalty:
     classes or by none."""
 
     couples_classes = True
+    feature_working_set = True
 
     def __init__(self, lam):
         self.lam = float(lam)
@@ -509,13 +511,15 @@ def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
                    intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
     """:func:`prox_newton` on a working set of features (ℓ1, elastic-net and row penalties):
     the features of the current support and the largest violators of the dual constraint,
-    doubled each round; each restricted problem is solved to a tenth of the current gap (at
-    least to half the gap asked for), and the gap on all features decides. The first Newton models at ``W = 0`` are poor (uniform
-    weights), and on all features they select far too many; restricted, each costs
-    little. Same returns as :func:`prox_newton`."""
+    grown 4x each round; each restricted problem is solved to a tenth of the current gap
+    (at least to half the gap asked for), and the gap on all features decides. The first
+    Newton models at ``W = 0`` are poor (uniform weights), and on all features they select
+    far too many; restricted, each costs little. Other penalties (groups: their layout is
+    over all columns) go to :func:`prox_newton` directly. Same returns as
+    :func:`prox_newton`."""
     n, p = X.shape
     K = Y.shape[1]
-    if p <= _WS_MIN or not hasattr(penalty, "lam_max"):
+    if p <= _WS_MIN or not getattr(penalty, "feature_working_set", False):
         return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
                            coef_init=coef_init, intercept_init=intercept_init, tol=tol,
                            max_iter=max_iter, max_inner=max_inner, verbose=verbose)
