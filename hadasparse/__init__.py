@@ -27,6 +27,11 @@ from .paths import (
     hadamard_lasso_path,
     hadamard_lq_path,
 )
+from .linear_model import (
+    HadamardLogisticRegression,
+    HadamardLogisticRegressionCV,
+    hadamard_logistic_path,
+)
 
 __version__ = "0.1.0"
 
@@ -40,6 +45,8 @@ __all__ = [
     "HadamardGroupLassoCV",
     "HadamardLasso",
     "HadamardLassoCV",
+    "HadamardLogisticRegression",
+    "HadamardLogisticRegressionCV",
     "HadamardLqRegressor",
     "HadamardLqRegressorCV",
     "HadamardMLPClassifier",
@@ -51,6 +58,7 @@ __all__ = [
     "group_lasso_alpha_max",
     "hadamard_group_lasso_path",
     "hadamard_lasso_path",
+    "hadamard_logistic_path",
     "hadamard_lq_path",
     "__version__",
 ]

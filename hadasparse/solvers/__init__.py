@@ -9,7 +9,10 @@
   gap, growth by KKT violation) and its drivers ``solve_lasso`` (elastic net included),
   ``solve_group_lasso``, ``solve_multitask_lasso``;
 - :mod:`._lq`: the non-convex ℓq drivers ``solve_lq``, ``solve_group_lq`` (fixed-point
-  certificates, starts, local search).
+  certificates, starts, local search);
+- :mod:`._prox_newton`: losses beyond squared error (logistic, multinomial): a
+  proximal-Newton outer loop that hands weighted squared-error models to the drivers above
+  and stops on the loss's own duality gap.
 
 Everything here works on a preprocessed design (:mod:`hadasparse._design`); the estimators
 reach it through :mod:`hadasparse.paths`.

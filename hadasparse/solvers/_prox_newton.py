@@ -1,0 +1,807 @@
+"""Proximal Newton (IRLS) for the logistic and multinomial losses with sparse penalties.
+
+The problem is sklearn's scaling of a penalised logistic regression::
+
+    min_{W, b}  Σ_i s_i ℓ(y_i, x_iᵀW + b) + λ P(W)          (λ = 1 / C)
+
+with ``ℓ`` the logistic loss (labels ±1, one column) or the multinomial loss (one-hot rows,
+K columns), and ``P`` separable over the K columns (ℓ1, elastic net, group ℓ2,1) or coupling
+them by features (``Σ_j ‖W_j‖₂``, the "row" penalty).
+
+Each outer step replaces the loss by a quadratic model at the current predictor ``Z``: sample
+weights ``ω_ik = s_i h_ik`` and working response ``T = Z − ∂ℓ/h`` (``h`` the diagonal of the
+loss Hessian). The model of column k is then the weighted lasso (group lasso, ...)::
+
+    1/2 Σ_i ω_ik (T_ik − x_iᵀw_k − b_k)² + λ P(w_k)
+
+which, divided by ``Σ_i ω_ik``, is exactly what the certified working-set solvers minimise
+(weights renormalised to sum to n, penalty ``λ / Σ_i ω_ik``): the Hadamard factor machinery,
+snap to exact zeros and polish are theirs. The model's minimiser gives a direction for a
+backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
+exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
+intercept's constraint.
+
+Multinomial: the softmax Hessian of a sample is ``diag(p) − ppᵀ``, which couples the classes.
+Its diagonal ``p_k (1 − p_k)`` gives K independent weighted models (glmnet's choice, solved
+here for all classes at once rather than cyclically); any positive metric gives a descent
+direction of the composite objective, so the joint line search keeps the iteration monotone.
+The row penalty couples the classes by features and needs one set of weights for all of them
+(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample.
+
+Certificate (convex penalties): the dual point is the scaled generalised residual
+``U = −κ G`` with ``G_ik = s_i ∂ℓ/∂z_ik`` and ``κ ≤ 1`` the largest scaling that makes
+``XᵀU`` dual-feasible for ``P``; the duality gap is ::
+
+    Σ_i s_i ℓ(y_i, z_i) + λ P(W) + Σ_i s_i ℓ*(y_i, κ ∂ℓ/∂z_i) + (λP)*(κ XᵀG)
+
+with ``ℓ*`` the losses' Fenchel conjugates (:mod:`hadasparse.losses`). The fit stops when the
+gap is at most ``tol`` times the objective of the intercept-only model.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit, log_expit, softmax
+from sklearn.exceptions import ConvergenceWarning
+
+from .._design import Design, TaskDesign, preprocess
+from ._lq import solve_group_lq, solve_lq
+from ._working_set import solve_group_lasso, solve_lasso, solve_multitask_lasso
+from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
+from ..losses import Logistic, Multinomial
+
+_INNER_TOL_MAX = 1e-3  # loosest relative inner gap, early on
+_INNER_TOL_MIN = 1e-16  # the inner solvers certify tighter than the outer gap sees
+_ARMIJO = 1e-4
+_INNER_FRACTION = 1e-2  # inner gap / outer gap, at first
+_INNER_FRACTION_MIN = 1e-12
+_MAX_STALLS = 5  # steps in the rounding regime without a better gap before giving up
+_MAX_FLAT = 25  # any steps without a better gap before giving up
+_WS_MIN = 100  # fewer features: no working set
+_WS_START = 20  # features in the first working set
+_WS_MAX_ROUNDS = 30
+_DENSE_BLOCK_FACTOR = 2.0
+_WS_GROWTH = 4  # working-set growth factor per round
+_WS_FRACTION = 0.1  # restricted gap / full gap
+_ANDERSON = 5  # iterates combined by an Anderson extrapolation
+_MAX_BACKTRACK = 40
+_ROUNDING = 1e-13  # relative size of a model decrease that is rounding
+
+
+# --------------------------------------------------------------------------------------
+# Penalties: value, the inner solve of one weighted squared-error model, the dual scaling
+# --------------------------------------------------------------------------------------
+
+class L1Penalty:
+    """``λ (a ‖W‖₁ + (1 − a)/2 ‖W‖²_F)`` entrywise (``a = l1_ratio``; 1 is the lasso)."""
+
+    couples_classes = False
+    feature_working_set = True  # separable over features: restricted problems are exact
+
+    def __init__(self, lam, l1_ratio=1.0):
+        self.lam, self.l1_ratio = float(lam), float(l1_ratio)
+
+    def value(self, W):
+        a = self.l1_ratio
+        out = a * np.abs(W).sum()
+        if a < 1.0:
+            out += 0.5 * (1.0 - a) * float(np.sum(W * W))
+        return self.lam * out
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        """Minimise ``1/(2n)‖b − Aβ‖² + scale · λ P(β)`` (one column)."""
+        a = self.l1_ratio
+        alpha1, alpha2 = scale * self.lam * a, scale * self.lam * (1.0 - a)
+        if alpha2 > 0.0:
+            design, b, alpha1 = _ridge_augmented(design, b, alpha1, alpha2)
+        return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter)[0]
+
+    def lam_max(self, V):
+        """Smallest λ with ``W = 0`` optimal, for ``V = XᵀG`` at the intercept-only model
+        (the ℓ1 part alone zeroes: ``max|V| / l1_ratio``)."""
+        return float(np.max(np.abs(V))) / max(self.l1_ratio, 1e-3) if V.size else 0.0
+
+    def gauge(self, W):
+        """The shift ``c_j`` of every row minimising ``P(W_j − c_j 1)`` (the softmax loss does
+        not see it): the median for ℓ1, found among the breakpoints and the stationary points
+        of the pieces in between for the elastic net (the one nearest 0 on ties)."""
+        a = self.l1_ratio
+        Ws = np.sort(W, axis=1)
+        K = W.shape[1]
+        cands = [Ws]
+        if a < 1.0:  # stationary point of each quadratic piece, clipped to it
+            lo = np.concatenate([np.full((W.shape[0], 1), -np.inf), Ws], axis=1)
+            hi = np.concatenate([Ws, np.full((W.shape[0], 1), np.inf)], axis=1)
+            m = np.arange(K + 1)
+            c = (W.sum(axis=1, keepdims=True) - a * (2 * m - K) / (1.0 - a)) / K
+            cands.append(np.clip(c, lo, hi))
+        cands.append(np.zeros((W.shape[0], 1)))
+        C = np.concatenate(cands, axis=1)  # p × candidates
+        D = W[:, None, :] - C[:, :, None]
+        val = a * np.abs(D).sum(axis=2) + 0.5 * (1.0 - a) * (D * D).sum(axis=2)
+        best = val.min(axis=1, keepdims=True)
+        ties = val <= best + 1e-15 * (1.0 + np.abs(best))
+        return np.where(ties, C, np.inf)[np.arange(W.shape[0]),
+                                         np.argmin(np.where(ties, np.abs(C), np.inf), axis=1)]
+
+    def dual(self, V):
+        """``(κ, (λP)*(κ V))`` for ``V = XᵀG``."""
+        lam, a = self.lam, self.l1_ratio
+        if a < 1.0:  # the conjugate is finite everywhere: no scaling
+            excess = np.maximum(np.abs(V) - lam * a, 0.0)
+            return 1.0, float(np.sum(excess * excess)) / (2.0 * lam * (1.0 - a))
+        vmax = float(np.max(np.abs(V))) if V.size else 0.0
+        return (1.0 if vmax <= lam else lam / vmax), 0.0
+
+
+def _ridge_augmented(design, b, alpha1, alpha2):
+    """The elastic net ``1/(2n)‖b − Aβ‖² + α1‖β‖₁ + α2/2‖β‖²`` as a lasso on ``N = n + p``
+    rows: ``A`` stacked on ``√(n α2) I`` (dense when p ≤ n, else sparse, so memory stays
+    linear in the data), with penalty ``n α1 / N``. Returns ``(design, b, alpha)``."""
+    n, p = design.n_samples, design.n_features
+    ridge = sparse.diags(np.full(p, np.sqrt(n * alpha2)))
+    if design.is_sparse:
+        X = sparse.vstack([design.X, ridge], format="csc")
+        if design.x_mean is not None:  # the ridge rows are not centred
+            aug = Design(X, design.x_mean, np.concatenate([design.sqrt_sw, np.zeros(p)]))
+        else:
+            aug = Design(X)
+    elif p <= n:  # a dense p×p block costs at most the data itself
+        aug = Design(np.asfortranarray(np.vstack([design.X, ridge.toarray()])))
+    else:
+        aug = Design(sparse.vstack([sparse.csc_matrix(design.X), ridge], format="csc"))
+    return aug, np.concatenate([b, np.zeros(p)]), alpha1 * n / (n + p)
+
+
+class GroupPenalty:
+    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr`` (every ``w_g > 0``)."""
+
+    couples_classes = False
+
+    def __init__(self, lam, weights, gptr):
+        self.lam = float(lam)
+        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        self.gptr = np.ascontiguousarray(gptr, dtype=np.int64)
+
+    def _norms(self, W):
+        return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
+
+    def value(self, W):
+        return self.lam * float(self.weights @ self._norms(W).sum(axis=1))
+
+    gauge = None  # the shift couples the groups: not taken
+
+    def lam_max(self, V):
+        return float((self._norms(V) / self.weights[:, None]).max()) if V.size else 0.0
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
+                                 tol=tol, max_iter=max_iter)[0]
+
+    def dual(self, V):
+        ratio = self._norms(V) / (self.lam * self.weights[:, None])
+        rmax = float(ratio.max()) if ratio.size else 0.0
+        return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
+
+
+class RowPenalty:
+    """``λ Σ_j ‖W_j‖₂`` over the rows (features) of the p×K matrix: a feature is used by all
+    classes or by none."""
+
+    couples_classes = True
+    feature_working_set = True
+
+    def __init__(self, lam):
+        self.lam = float(lam)
+
+    def value(self, W):
+        return self.lam * float(np.sqrt((W * W).sum(axis=1)).sum())
+
+    def gauge(self, W):
+        return W.mean(axis=1)
+
+    def lam_max(self, V):
+        return float(np.sqrt((V * V).sum(axis=1)).max()) if V.size else 0.0
+
+    def solve(self, design, B, scale, W0, tol, max_iter):
+        return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
+                                     tol=tol, max_iter=max_iter)[0]
+
+    def dual(self, V):
+        rmax = float(np.sqrt((V * V).sum(axis=1)).max()) / self.lam if V.size else 0.0
+        return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
+
+
+class LqPenalty:
+    """``λ Σ |W_jk|^q`` or, with groups, ``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂^q`` (``q = 2/k ≤ 1``):
+    non-convex, so there is no duality gap; the certificate is the fixed-point residual of
+    the proximal-gradient map with the loss's curvature bound as step (:meth:`residual`)."""
+
+    couples_classes = False
+    gauge = None
+
+    def __init__(self, lam, q, weights=None, gptr=None):
+        self.lam, self.q = float(lam), float(q)
+        self.weights = None if weights is None else np.ascontiguousarray(weights, np.float64)
+        self.gptr = None if gptr is None else np.ascontiguousarray(gptr, dtype=np.int64)
+
+    def _norms(self, W):
+        return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
+
+    def value(self, W):
+        if self.gptr is None:
+            return self.lam * float(np.sum(np.abs(W) ** self.q))
+        return self.lam * float(self.weights @ (self._norms(W) ** self.q).sum(axis=1))
+
+    def solve(self, design, b, scale, beta0, tol, max_iter):
+        if self.gptr is None:
+            return solve_lq(design, b, scale * self.lam, self.q, beta0, tol=tol,
+                            max_iter=max_iter)[0]
+        return solve_group_lq(design, b, scale * self.lam, self.q, self.weights, self.gptr,
+                              beta0, tol=tol, max_iter=max_iter)[0]
+
+    def curvature(self, X, s, c):
+        """Step sizes: ``c λ_max(X_gᵀ S X_g)`` per group (per feature without groups), ``c``
+        the bound of the loss's second derivative (1/4 logistic, 1/2 softmax)."""
+        sq = np.asarray((X.multiply(X) if sparse.issparse(X) else X * X).T @ s).ravel()
+        if self.gptr is None:
+            return c * sq
+        lips = np.empty(self.gptr.size - 1)
+        for g in range(lips.size):
+            lo, hi = self.gptr[g], self.gptr[g + 1]
+            if hi - lo == 1:
+                lips[g] = sq[lo]
+                continue
+            Xg = X[:, lo:hi]
+            Gg = (Xg.T @ Xg.multiply(s[:, None])).toarray() if sparse.issparse(Xg) else (
+                Xg.T @ (Xg * s[:, None]))
+            lips[g] = float(np.linalg.eigvalsh(Gg)[-1])
+        return c * lips
+
+    def residual(self, W, grad, lips, total_weight):
+        """``max √(L/Σs) ‖W − T(W)‖`` over features (groups) and classes, ``T`` the proximal
+        gradient step with steps ``1/L``: the largest root-mean-square change of the
+        predictor (per unit sample weight) that one coordinate's (group's) step would
+        make; 0 exactly at a fixed point."""
+        res = 0.0
+        for k in range(W.shape[1]):
+            w, g = np.ascontiguousarray(W[:, k]), grad[:, k]
+            if self.gptr is None:
+                ok = lips > 0
+                step = np.zeros_like(w)
+                z = w[ok] - g[ok] / lips[ok]
+                step[ok] = lq_prox_array(z, self.lam / lips[ok], self.q)
+                d = np.sqrt(lips / total_weight) * np.abs(w - step)
+            else:
+                safe = np.where(lips > 0, lips, 1.0)
+                z = w - g / np.repeat(safe, np.diff(self.gptr))
+                step = radial_lq_prox_groups(z, np.arange(w.size), self.gptr,
+                                             self.lam * self.weights / safe, self.q)
+                diff = np.sqrt(np.add.reduceat((w - step) ** 2, self.gptr[:-1]))
+                d = np.sqrt(lips / total_weight) * diff
+            res = max(res, float(d.max()) if d.size else 0.0)
+        return res
+
+    def inner_tol(self, target, total_weight, b, n):
+        """The lq solvers stop at residual ``tol ‖b‖/√n``; ``target`` is in the units of
+        :meth:`residual`."""
+        scale = np.sqrt(float(np.sum(b * b)) / n)
+        if scale <= 0.0:
+            return _INNER_TOL_MAX
+        return float(np.clip(0.1 * target / scale, _INNER_TOL_MIN, _INNER_TOL_MAX))
+
+
+# --------------------------------------------------------------------------------------
+# Losses on the n×K predictor (K = 1: logistic with labels ±1)
+# --------------------------------------------------------------------------------------
+
+class _Model:
+    """The data term ``Σ_i s_i ℓ(y_i, z_i)`` on an n×K predictor."""
+
+    def __init__(self, Y, s):
+        self.Y, self.s = Y, s
+        self.binary = Y.shape[1] == 1
+        self.pos = s > 0
+
+    def value(self, Z):
+        if self.binary:
+            return float(self.s @ -log_expit(self.Y[:, 0] * Z[:, 0]))
+        return float(self.s @ Multinomial.value(self.Y, Z))
+
+    def gradient(self, Z):
+        """``∂ℓ/∂z`` (unweighted), n×K."""
+        if self.binary:
+            return Logistic.gradient(self.Y[:, 0], Z[:, 0])[:, None]
+        return Multinomial.gradient(self.Y, Z)
+
+    def newton(self, Z, common):
+        """Weights ``h`` (n×K, or n×1 when ``common``) and working residual ``−g/h``."""
+        if self.binary:
+            y, z = self.Y[:, 0], Z[:, 0]
+            h = Logistic.hessian(y, z)
+            # −g/h = y (1 + exp(−y z)) without the 0/0 of two underflows
+            r = y * (1.0 + np.exp(np.minimum(-y * z, 700.0)))
+            return h[:, None], r[:, None]
+        P = softmax(Z, axis=1)
+        h = P * (1.0 - P)
+        if common:
+            c = h.max(axis=1, keepdims=True)
+            return c, (self.Y - P) / np.maximum(c, 1e-300)
+        # (y − p)/(p(1 − p)) is 1/p for the true class and −1/(1 − p) for the others
+        with np.errstate(divide="ignore"):
+            r = np.where(self.Y > 0, 1.0 / P, -1.0 / (1.0 - P))
+        return h, np.where(np.isfinite(r), r, 0.0)
+
+    def conjugate(self, Z, kappa):
+        """``Σ_i s_i ℓ*(y_i, κ ∂ℓ/∂z_i)``."""
+        s, pos = self.s, self.pos
+        if self.binary:
+            y = self.Y[pos, 0]
+            t = kappa * expit(-y * Z[pos, 0])  # ∈ [0, 1]: the conjugate's domain
+            return float(s[pos] @ Logistic.conjugate(y, -y * t))
+        G = Multinomial.gradient(self.Y[pos], Z[pos])
+        return float(s[pos] @ Multinomial.conjugate(self.Y[pos], kappa * G))
+
+    def optimal_intercept(self, Z, b):
+        """The intercept ``b`` (K) minimising the loss with ``Z − b`` fixed (safeguarded
+        Newton); returns the new ``Z`` and ``b``."""
+        s = self.s
+        total = float(s.sum())
+        val = self.value(Z)
+        for _ in range(100):
+            g = self.gradient(Z)
+            grad = s @ g
+            if np.max(np.abs(grad)) <= 1e-15 * total:
+                break
+            if self.binary:
+                h = float(s @ Logistic.hessian(self.Y[:, 0], Z[:, 0]))
+                step = -grad / max(h, 1e-300)
+            else:
+                P = softmax(Z, axis=1)
+                H = np.diag(s @ P) - (P * s[:, None]).T @ P
+                step = -np.linalg.lstsq(H, grad, rcond=1e-12)[0]
+                step -= step.mean()
+            t = 1.0
+            for _ in range(60):
+                Zt = Z + t * step
+                vt = self.value(Zt)
+                if vt <= val:
+                    break
+                t *= 0.5
+            else:
+                break
+            if vt >= val and t < 1.0:
+                break
+            Z, b, val = Zt, b + t * step, vt
+        return Z, b
+
+
+# --------------------------------------------------------------------------------------
+# The outer loop
+# --------------------------------------------------------------------------------------
+
+def _predict(X, W, b):
+    return np.asarray(X @ W) + b
+
+
+def null_gradient(X, Y, sample_weight, fit_intercept):
+    """``XᵀG`` at ``W = 0`` with the best intercept: what :meth:`lam_max` takes."""
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    K = Y.shape[1]
+    Z = np.zeros((Y.shape[0], K))
+    if fit_intercept:
+        Z, _ = model.optimal_intercept(Z, np.zeros(K))
+    return np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+
+
+def intercept_only_objective(model, n_classes, fit_intercept):
+    """The objective at ``W = 0`` with the best intercept (or none): the scale of ``tol``."""
+    n = model.Y.shape[0]
+    Z = np.zeros((n, n_classes))
+    if fit_intercept:
+        Z, _ = model.optimal_intercept(Z, np.zeros(n_classes))
+    return model.value(Z)
+
+
+def duality_gap(model, X, Z, W, penalty):
+    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
+    (``Σ_i G_ik = 0``) for the dual point to be feasible."""
+    G = model.gradient(Z) * model.s[:, None]
+    V = np.asarray(X.T @ G)
+    kappa, pstar = penalty.dual(V)
+    primal = model.value(Z) + penalty.value(W)
+    dual = -model.conjugate(Z, kappa) - pstar
+    return primal - dual, primal
+
+
+def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
+                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
+    """Minimise ``Σ_i s_i ℓ(y_i, x_iᵀW + b) + P(W)`` (``P`` includes ``λ = 1/C``) by
+    proximal Newton steps, to a duality gap ``≤ tol ×`` the intercept-only objective.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, p)
+    Y : ndarray of shape (n, 1) with labels ±1 (logistic) or (n, K) one-hot (multinomial)
+    sample_weight : ndarray of shape (n,), non-negative, not rescaled
+    penalty : L1Penalty, GroupPenalty or RowPenalty
+
+    Returns
+    -------
+    W : ndarray of shape (p, K), intercept : ndarray of shape (K,), gap, n_iter, converged,
+    tol_abs (the gap the stop asked for)
+    """
+    n, p = X.shape
+    K = Y.shape[1]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    tol_abs = tol * intercept_only_objective(model, K, fit_intercept)
+
+    converged = False
+    n_iter = 0
+    gap, primal = duality_gap(model, X, Z, W, penalty)
+    # the inner models are solved to this fraction of the current gap; tightened whenever an
+    # outer step gains little (the gap then overstates what is left of the objective)
+    inner = _INNER_FRACTION
+    history = []  # the last iterates of the per-class cycles, for Anderson extrapolation
+    best, stalls, flat = (W, b, Z, gap, primal), 0, 0  # the best certified point so far
+    while True:
+        if verbose:
+            print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
+                  f"(tol {tol_abs:.3e})")
+        if gap <= tol_abs:
+            converged = True
+            break
+        if n_iter >= max_iter:
+            break
+        n_iter += 1
+        # multinomial with a class-separable penalty: one block step per class (the block's
+        # Hessian is diagonal in the samples, so each model is exact); else one joint step
+        blocks = ([[k] for k in range(K)] if K > 1 and not penalty.couples_classes
+                  else [list(range(K))])
+        previous = (W, b, Z, gap, primal)
+        progressed = False
+        for cols in blocks:
+            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
+                                inner * max(gap, tol_abs) / len(blocks), max_inner)
+            if step is None:
+                continue
+            W, b, Z, rounding = step
+            progressed |= not rounding
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        if K > 1 and penalty.gauge is not None:
+            W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
+        gap, primal = duality_gap(model, X, Z, W, penalty)
+        if gap < best[3]:
+            best, stalls, flat = (W, b, Z, gap, primal), 0, 0
+        elif (flat := flat + 1) >= _MAX_FLAT:
+            break  # descending steps, but the certificate has not improved for long
+        elif not progressed:
+            # in the objective's rounding regime steps are judged by the gap: these found
+            # no better certificate; ask the models for more accuracy, give up after a few
+            stalls += 1
+            inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
+            if stalls >= _MAX_STALLS:
+                break
+        if len(blocks) > 1 and gap > 0.5 * previous[3]:
+            inner = max(inner * 0.1, _INNER_FRACTION_MIN)
+        if K > 1:  # class blocks, or the row penalty's common weights: linear rates
+            history.append((W, b))
+            if len(history) == _ANDERSON + 1:
+                W, b, Z, gap, primal = _anderson(model, X, penalty, fit_intercept, history,
+                                                 (W, b, Z, gap, primal))
+                history.clear()
+                if gap < best[3]:
+                    best = (W, b, Z, gap, primal)
+    W, b, Z, gap, primal = best
+    return W, b, gap, n_iter, converged, tol_abs
+
+
+def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
+                   intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
+    """:func:`prox_newton` on a working set of features (ℓ1, elastic-net and row penalties):
+    the features of the current support and the largest violators of the dual constraint,
+    grown 4x each round; each restricted problem is solved to a tenth of the current gap
+    (at least to half the gap asked for), and the gap on all features decides. The first
+    Newton models at ``W = 0`` are poor (uniform weights), and on all features they select
+    far too many; restricted, each costs little. Other penalties (groups: their layout is
+    over all columns) go to :func:`prox_newton` directly. Same returns as
+    :func:`prox_newton`."""
+    n, p = X.shape
+    K = Y.shape[1]
+    if p <= _WS_MIN or not getattr(penalty, "feature_working_set", False):
+        return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
+                           coef_init=coef_init, intercept_init=intercept_init, tol=tol,
+                           max_iter=max_iter, max_inner=max_inner, verbose=verbose)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    f_ref = intercept_only_objective(model, K, fit_intercept)
+    tol_abs = tol * f_ref
+    # first size: the support, else a fraction of the features violating at the start
+    V0 = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+    violators = int(np.count_nonzero(_violation(penalty, V0) > 1.0))
+    size = max(_WS_START, 2 * int(np.count_nonzero(np.any(W != 0, axis=1))),
+               violators // _WS_GROWTH)
+    n_iter, gap, converged = 0, np.inf, False
+    for _ in range(_WS_MAX_ROUNDS):
+        G = model.gradient(Z) * s[:, None]
+        V = np.asarray(X.T @ G)
+        gap, primal = duality_gap(model, X, Z, W, penalty)
+        if verbose:
+            print(f"working set round: objective {primal:.12e}, gap {gap:.3e} "
+                  f"(tol {tol_abs:.3e})")
+        if gap <= tol_abs:
+            converged = True
+            break
+        if n_iter >= max_iter:
+            break
+        support = np.any(W != 0, axis=1)
+        score = np.sqrt((V * V).sum(axis=1))
+        score[support] = np.inf
+        size = min(max(size, 2 * int(support.sum())), p)
+        ws = np.sort(np.argpartition(-score, size - 1)[:size]) if size < p else np.arange(p)
+        Xw = _restricted_columns(X, ws)
+        Ww, bw, _, it, _, _ = prox_newton(
+            Xw, Y, s, penalty, fit_intercept=fit_intercept, coef_init=W[ws], intercept_init=b,
+            tol=tol if size == p else max(0.5 * tol, _WS_FRACTION * gap / f_ref),
+            max_iter=max_iter - n_iter,
+            max_inner=max_inner)
+        n_iter += it
+        W = np.zeros((p, K))
+        W[ws] = Ww
+        b = bw
+        Z = _predict(Xw, Ww, b)
+        if size == p:
+            gap, primal = duality_gap(model, X, Z, W, penalty)
+            converged = gap <= tol_abs
+            break
+        size *= _WS_GROWTH
+    return W, b, gap, n_iter, converged, tol_abs
+
+
+def _violation(penalty, V):
+    """Per feature: its dual-norm / λ (above 1: it would enter at 0)."""
+    if isinstance(penalty, L1Penalty):
+        return np.abs(V).max(axis=1) / (penalty.lam * max(penalty.l1_ratio, 1e-12))
+    return np.sqrt((V * V).sum(axis=1)) / penalty.lam
+
+
+def _restricted_columns(X, ws):
+    """``X[:, ws]``; a sparse block becomes dense when that costs at most
+    ``_DENSE_BLOCK_FACTOR`` times the nonzeros of X (memory stays linear in the data) — the
+    dense working-set kernels are the faster ones on a few hundred columns."""
+    Xw = X[:, ws]
+    if sparse.issparse(Xw) and X.shape[0] * ws.size <= _DENSE_BLOCK_FACTOR * max(X.nnz, 1):
+        return np.asfortranarray(Xw.toarray())
+    return Xw
+
+
+def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
+                   intercept_init=None, tol=1e-4, max_iter=100, max_inner=100, verbose=False):
+    """:func:`prox_newton` for the non-convex :class:`LqPenalty`: proximal Newton steps
+    (each inner model solved by the ℓq working-set solvers from the current point, so the
+    step descends) until the fixed-point residual (:meth:`LqPenalty.residual`) is at most
+    ``tol``. A local minimiser near the start: pass the ℓ1 solution as ``coef_init``.
+
+    Returns ``W, intercept, residual, n_iter, converged``."""
+    n, p = X.shape
+    K = Y.shape[1]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    lips = penalty.curvature(X, s, 0.25 if K == 1 else 0.5)
+    total = float(s.sum())
+
+    def residual(Z, W):
+        grad = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
+        return penalty.residual(W, grad, lips, total)
+
+    res = residual(Z, W)
+    converged = False
+    n_iter = 0
+    inner = 1.0  # tightened when a step gains nothing (as in prox_newton)
+    while True:
+        if verbose:
+            print(f"prox-Newton lq {n_iter}: objective "
+                  f"{model.value(Z) + penalty.value(W):.12e}, residual {res:.3e} (tol {tol:.3e})")
+        if res <= tol:
+            converged = True
+            break
+        if n_iter >= max_iter:
+            break
+        n_iter += 1
+        previous = (W, b, Z, res)
+        progressed = False
+        for cols in ([[k] for k in range(K)] if K > 1 else [[0]]):
+            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
+                                inner * max(res, tol), max_inner)
+            if step is not None:
+                W, b, Z, rounding = step
+                progressed |= not rounding
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        res = residual(Z, W)
+        if not progressed and not res < previous[3]:
+            W, b, Z, res = previous
+            if inner <= _INNER_FRACTION_MIN:
+                break
+            inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
+    return W, b, res, n_iter, converged
+
+
+def _anderson(model, X, penalty, fit_intercept, history, current):
+    """Extrapolation of the last iterates of the per-class cycles, which converge linearly,
+    slowly when the classes are strongly coupled: Anderson's affine combination of the
+    iterates whose successive differences combine to the least norm (Bertrand and Massias,
+    "Anderson acceleration of coordinate descent", 2021), and, when the iterates drift along
+    a line (near-separable classes: the coefficients grow steadily), longer steps along the
+    drift (1, 2, 4, ... times it). The candidate of lowest objective is taken if it is below
+    the current one; returns ``(W, b, Z, gap, primal)``."""
+    flat = np.array([np.concatenate([W.ravel(), b]) for W, b in history])
+    W_shape, K = history[0][0].shape, history[0][1].size
+
+    def point(v):
+        W = v[:-K].reshape(W_shape)
+        b = v[-K:].copy()
+        Z = _predict(X, W, b)
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        if penalty.gauge is not None:
+            W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
+        return W, b, Z, model.value(Z) + penalty.value(W)
+
+    best = None
+    U = np.diff(flat, axis=0)
+    UU = U @ U.T
+    try:
+        z = np.linalg.solve(UU + 1e-12 * np.trace(UU) * np.eye(UU.shape[0]),
+                            np.ones(U.shape[0]))
+        if np.all(np.isfinite(z)) and z.sum() != 0:
+            cand = point((z / z.sum()) @ flat[1:])
+            if cand[3] < current[4]:
+                best = cand
+    except np.linalg.LinAlgError:
+        pass
+    drift = flat[-1] - flat[0]
+    t = 1.0
+    while t <= 64.0:
+        cand = point(flat[-1] + t * drift)
+        if not cand[3] < (best[3] if best is not None else current[4]):
+            break
+        best = cand
+        t *= 2.0
+    if best is None:
+        return current
+    W, b, Z, _ = best
+    gap, primal = duality_gap(model, X, Z, W, penalty)
+    return W, b, Z, gap, primal
+
+
+def _shift_rows(X, W, Z, c):
+    """``W_j − c_j 1`` for every row j: the softmax loss is unchanged (the predictor moves by
+    the same ``Xc`` in every class), the penalty is at its minimum over the shift. Without it
+    the per-class steps creep along this flat direction (linear convergence with a poor
+    rate)."""
+    c = np.where(np.abs(c) > 0.0, c, 0.0)
+    nz = np.flatnonzero(c)
+    if nz.size == 0:
+        return W, Z
+    W = W - c[:, None]
+    W[np.abs(W) <= 1e-300] = 0.0
+    Z = Z - np.asarray(X[:, nz] @ c[nz])[:, None]
+    return W, Z
+
+
+def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner):
+    """One proximal Newton step on the columns ``cols`` of W (and b) with an Armijo line
+    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend."""
+    W_new, b_new = _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target,
+                                          max_inner, cols)
+    dW = np.zeros_like(W)
+    db = np.zeros_like(b)
+    dW[:, cols] = W_new - W[:, cols]
+    db[cols] = b_new - b[cols]
+    dZ = _predict(X, dW, db)
+    G = model.gradient(Z) * model.s[:, None]
+    pen0 = penalty.value(W)
+    W_full = W + dW
+    decrease = float(np.sum(G * dZ)) + penalty.value(W_full) - pen0
+    f0 = model.value(Z) + pen0
+    # below this the predicted decrease is rounding in the objective; the caller then
+    # accepts the full step only if it lowers the duality gap
+    rounding = abs(decrease) <= _ROUNDING * (abs(f0) + 1.0)
+    if rounding:
+        return W_full, b + db, Z + dZ, True
+    if not decrease < 0.0:
+        return None
+    t = 1.0
+    for _ in range(_MAX_BACKTRACK):
+        Wt = W_full if t == 1.0 else W + t * dW
+        Zt = Z + t * dZ
+        ft = model.value(Zt) + penalty.value(Wt)
+        if ft <= f0 + _ARMIJO * t * decrease:
+            return Wt, b + t * db, Zt, False
+        t *= 0.5
+    return None
+
+
+def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, max_inner,
+                           cols):
+    """The minimiser ``(W[:, cols], b[cols])`` of the quadratic model of the loss at ``Z``
+    plus the penalty (the other columns fixed), each column solved to an inner gap of about
+    ``gap_target`` (objective units)."""
+    H, R = model.newton(Z, penalty.couples_classes)
+    s = model.s
+    K = len(cols)
+    T = (Z + R)[:, cols]  # working response
+    W = W[:, cols]
+    if H.shape[1] > 1:
+        H = H[:, cols]
+    if penalty.couples_classes:
+        omega = s * H[:, 0]
+        total = float(omega.sum())
+        design, B, x_off, y_off = preprocess(X, T, omega, fit_intercept)
+        inner_tol = _penalty_inner_tol(penalty, gap_target, total, B, design.n_samples)
+        W_new = penalty.solve(design, B, 1.0 / total, W, inner_tol, max_inner)
+        b_new = (y_off - x_off @ W_new) if fit_intercept else np.zeros(K)
+        return W_new, np.asarray(b_new, dtype=np.float64).reshape(K)
+    W_new = np.empty_like(W)
+    b_new = np.zeros(K)
+    for k in range(K):
+        omega = s * H[:, k]
+        total = float(omega.sum())
+        design, bk, x_off, y_off = preprocess(X, np.ascontiguousarray(T[:, k]), omega,
+                                              fit_intercept)
+        inner_tol = _penalty_inner_tol(penalty, gap_target / K, total, bk, design.n_samples)
+        W_new[:, k] = penalty.solve(design, bk, 1.0 / total, np.ascontiguousarray(W[:, k]),
+                                    inner_tol, max_inner)
+        if fit_intercept:
+            b_new[k] = y_off - x_off @ W_new[:, k]
+    return W_new, b_new
+
+
+def _penalty_inner_tol(penalty, target, total_weight, b, n):
+    if hasattr(penalty, "inner_tol"):
+        return penalty.inner_tol(target, total_weight, b, n)
+    return _inner_tol(target, total_weight, b, n)
+
+
+def _inner_tol(gap_target, total_weight, b, n):
+    """The inner solvers' relative tolerance (their gap is ``tol ‖b‖²/n`` in units of the
+    model divided by its total weight) for a gap of ``gap_target`` in objective units."""
+    scale = total_weight * float(np.sum(b * b)) / n
+    if scale <= 0.0:
+        return _INNER_TOL_MAX
+    return float(np.clip(gap_target / scale, _INNER_TOL_MIN, _INNER_TOL_MAX))
+
+
+def warn_not_converged(gap, tol_abs, n_iter, max_iter):
+    why = ("Increase max_iter or tol." if n_iter >= max_iter else
+           "The last steps did not improve it: increase tol.")
+    warnings.warn(
+        f"The proximal Newton solver did not converge after {n_iter} iterations "
+        f"(max_iter={max_iter}): duality gap {gap:.3e}, asked for {tol_abs:.3e}. {why}",
+        ConvergenceWarning, stacklevel=3)
