@@ -196,6 +196,11 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
             a_max = np.sqrt((Xy**2).sum(axis=1)).max() / n
         else:
             a_max = (max(0.0, Xy.max()) if positive else np.abs(Xy).max()) / n
+        if l1_ratio == 0:
+            raise ValueError(  # sklearn's message: the grid starts at alpha_max / l1_ratio
+                "Automatic alpha grid generation is not supported for l1_ratio=0. Please "
+                "supply a grid by providing your estimator with the appropriate `alphas=` "
+                "argument.")
         alphas = alpha_grid(a_max / l1_ratio, eps, n_alphas)
     else:
         alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
@@ -275,6 +280,10 @@ def multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
         if alpha == 0:
             W, gap, n_iter, converged = least_squares(design, Y_s, W, tol=tol,
                                                       max_iter=max_iter)
+        elif l1_ratio == 0:
+            # ridge regression separates over the tasks: each by the lasso loop at l1 = 0
+            W, gap, n_iter, converged = _ridge_per_task(design, Y_s, W, float(alpha), tol,
+                                                        max_iter)
         else:
             # on Y / t_scale the l1 weight scales with it, the ridge does not
             W, gap, n_iter, converged = solve_multitask_lasso(
@@ -297,6 +306,22 @@ def multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
     return alphas, coefs, dual_gaps
 
 
+def _ridge_per_task(design, Y, W, l2, tol, max_iter):
+    """The multi-task elastic net at l1_ratio = 0 (ridge regression, separable over the
+    tasks): every column of ``Y`` by :func:`~hadasparse.solvers.solve_lasso` with l1 = 0, the
+    gaps summed (the multi-task gap is their sum), stopped at the multi-task tolerance."""
+    out = np.empty_like(W)
+    gap, n_iter, converged = 0.0, 0, True
+    y_sq = float(np.vdot(Y, Y))
+    for t in range(Y.shape[1]):
+        yt = np.ascontiguousarray(Y[:, t])
+        tol_t = tol * y_sq / max(float(yt @ yt), np.finfo(float).tiny) / Y.shape[1]
+        out[:, t], gap_t, n_t, conv_t = solve_lasso(design, yt, 0.0, W[:, t], tol=tol_t,
+                                                    max_iter=max_iter, l2=l2)
+        gap, n_iter, converged = gap + gap_t, max(n_iter, n_t), converged and conv_t
+    return out, gap, n_iter, converged
+
+
 def hadamard_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=None, precompute="auto",
                        Xy=None, copy_X=True, coef_init=None, verbose=False, return_n_iter=False,
                        positive=False, **params):
@@ -305,7 +330,8 @@ def hadamard_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=None, precompute=
     Minimises ``1/(2n) ||y - Xw||^2_2 + alpha l1_ratio ||w||_1 + alpha (1 - l1_ratio)/2
     ||w||^2_2`` for each alpha, from the largest to the smallest, warm-started; the grid starts
     at ``‖Xᵀy‖∞ / (n · l1_ratio)``. No intercept (centre X and y first). Parameters and
-    returns as :func:`hadamard_lasso_path`, plus ``l1_ratio`` in (0, 1] (1 is the lasso).
+    returns as :func:`hadamard_lasso_path`, plus ``l1_ratio`` in [0, 1] (1 is the lasso, 0
+    ridge regression, which needs given ``alphas`` as in sklearn).
 
     Examples
     --------
@@ -318,7 +344,7 @@ def hadamard_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=None, precompute=
     >>> coefs.shape, int(np.count_nonzero(coefs[:, 0]))
     ((10, 5), 0)
     """
-    check_scalar_param(l1_ratio, "l1_ratio", low=0.0, high=1.0, low_inclusive=False)
+    check_scalar_param(l1_ratio, "l1_ratio", low=0.0, high=1.0)
     return hadamard_lasso_path(X, y, eps=eps, alphas=alphas, precompute=precompute, Xy=Xy,
                                copy_X=copy_X, coef_init=coef_init, verbose=verbose,
                                return_n_iter=return_n_iter, positive=positive,

@@ -174,7 +174,21 @@ def test_bad_l1_ratio(bad):
         HadamardElasticNetCV(l1_ratio=[0.5, bad] if bad != "a" else bad, cv=2).fit(X, y)
 
 
-def test_l1_ratio_zero_points_to_ridge():
-    X, y = _problem(11, n=20, p=5)
-    with pytest.raises(ValueError, match="Ridge"):
-        HadamardElasticNet(l1_ratio=0.0).fit(X, y)
+@pytest.mark.parametrize("shape", [(30, 10), (20, 60)])
+def test_l1_ratio_zero_is_sklearns_ridge(shape):
+    """l1_ratio=0 (ridge regression) as sklearn's ElasticNet fits it, certified by the ridge
+    duality gap; the CV classes and the path need given alphas for it, as sklearn's."""
+    X, y = _problem(11, n=shape[0], p=shape[1])
+    for alpha in (1e-3, 0.1, 10.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn warns that it is ridge regression
+            ref = _sklearn(ElasticNet, alpha=alpha, l1_ratio=0.0).fit(X, y)
+        ours = HadamardElasticNet(alpha=alpha, l1_ratio=0.0, tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-8 * np.abs(ref.coef_).max())
+        assert 0 <= ours.dual_gap_ <= 1e-10 * np.var(y)
+    with pytest.raises(ValueError, match="Automatic alpha grid generation"):
+        HadamardElasticNetCV(l1_ratio=[0.0, 0.5], cv=2).fit(X, y)
+    with pytest.raises(ValueError, match="Automatic alpha grid generation"):
+        hadamard_enet_path(X, y, l1_ratio=0.0)
+    cv = HadamardElasticNetCV(l1_ratio=[0.0, 0.5], alphas=[0.1, 1.0], cv=2).fit(X, y)
+    assert cv.alphas_.shape == (2,) and cv.mse_path_.shape == (2, 2, 2)

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._design import preprocess
 from .._validation import check_scalar_param
-from ..paths import lasso_alpha_max
+from ..paths import hadamard_enet_path, lasso_alpha_max
 from ._lasso import HadamardLasso
 from ._lasso_cv import HadamardLassoCV, _lasso_fold_mse_path
 from ._multitask import HadamardMultiTaskLasso
@@ -31,13 +31,13 @@ _OBJECTIVE = """
 
 
 def _check_l1_ratio(l1_ratio, allow_list=False):
-    """``l1_ratio`` in (0, 1] (a list of such values for the CV classes)."""
+    """``l1_ratio`` in [0, 1] (a list of such values for the CV classes)."""
     values = None
     if allow_list and not isinstance(l1_ratio, numbers.Real):
         try:
             values = np.asarray(l1_ratio, dtype=np.float64).ravel()
         except (TypeError, ValueError):
-            raise ValueError("The 'l1_ratio' parameter must be a float in (0, 1] or a list of "
+            raise ValueError("The 'l1_ratio' parameter must be a float in [0, 1] or a list of "
                              f"them; got {l1_ratio!r}.") from None
     if values is None:
         check_scalar_param(l1_ratio, "l1_ratio", low=0.0, high=1.0)
@@ -45,11 +45,6 @@ def _check_l1_ratio(l1_ratio, allow_list=False):
     if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(
             values > 1):
         raise ValueError(f"The 'l1_ratio' parameter must be in [0, 1]; got {l1_ratio!r}.")
-    if np.any(values == 0):
-        raise ValueError(
-            "l1_ratio=0 is ridge regression, which has no sparsity for this solver to find; "
-            "use sklearn.linear_model.Ridge (or l1_ratio > 0)."
-        )
     return values
 
 
@@ -71,8 +66,9 @@ class HadamardElasticNet(HadamardLasso):
     alpha : float, default=1.0
         Constant that multiplies the penalty terms (``alpha >= 0``).
     l1_ratio : float, default=0.5
-        The mixing parameter, ``0 < l1_ratio <= 1`` (``l1_ratio = 0``, ridge regression, is
-        rejected: use :class:`sklearn.linear_model.Ridge`).
+        The mixing parameter, ``0 <= l1_ratio <= 1``. ``l1_ratio = 0`` is ridge regression
+        (no sparsity; :class:`sklearn.linear_model.Ridge` is the direct tool): it is solved
+        exactly by the same active-set finish and certified by sklearn's ridge duality gap.
     fit_intercept : bool, default=True
     precompute : bool or array-like of shape (n_features, n_features), default=False
         As in :class:`HadamardLasso`: the full Gram matrix ``XᵀX`` (of the centred, weighted
@@ -122,6 +118,7 @@ class HadamardElasticNet(HadamardLasso):
     True
     """
 
+    path = staticmethod(hadamard_enet_path)
     _parameter_constraints: dict = {
         **HadamardLasso._parameter_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -158,7 +155,7 @@ class HadamardMultiTaskElasticNet(HadamardMultiTaskLasso):
     ----------
     alpha : float, default=1.0
     l1_ratio : float, default=0.5
-        ``0 < l1_ratio <= 1``; 1 is :class:`HadamardMultiTaskLasso`.
+        ``0 <= l1_ratio <= 1``; 1 is :class:`HadamardMultiTaskLasso`.
     fit_intercept : bool, default=True
     copy_X : bool, default=True
         Accepted for compatibility: X is never modified.
@@ -199,6 +196,7 @@ class HadamardMultiTaskElasticNet(HadamardMultiTaskLasso):
     array([0, 3])
     """
 
+    path = staticmethod(hadamard_enet_path)
     _parameter_constraints: dict = {
         **HadamardMultiTaskLasso._parameter_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -238,6 +236,11 @@ class _ElasticNetCVMixin:
         self : object
         """
         ratios = _check_l1_ratio(self.l1_ratio, allow_list=True)
+        if isinstance(self.alphas, numbers.Integral) and np.any(ratios == 0):
+            raise ValueError(  # sklearn's message: the grid starts at alpha_max / l1_ratio
+                "Automatic alpha grid generation is not supported for l1_ratio=0. Please "
+                "supply a grid by providing your estimator with the appropriate `alphas=` "
+                "argument.")
         X, y, sample_weight, folds = self._cv_setup(X, y, sample_weight, params)
         grids, paths = [], []
         for ratio in ratios:
@@ -250,9 +253,11 @@ class _ElasticNetCVMixin:
         a_best = self._select(paths[r_best])
         self.l1_ratio_ = float(ratios[r_best])
         self.alpha_ = float(grids[r_best][a_best])
-        scalar = isinstance(self.l1_ratio, numbers.Real)
-        self.alphas_ = grids[0] if scalar else np.array(grids)
-        self.mse_path_ = paths[0] if scalar else np.array(paths)
+        # sklearn's shapes: one l1_ratio squeezed; given alphas are the same for every ratio
+        one = len(ratios) == 1
+        self.alphas_ = grids[0] if one or not isinstance(self.alphas, numbers.Integral) \
+            else np.array(grids)
+        self.mse_path_ = paths[0] if one else np.array(paths)
         return self._refit(X, y, sample_weight, alpha=self.alpha_, l1_ratio=self.l1_ratio_)
 
 
@@ -269,7 +274,7 @@ class HadamardElasticNetCV(_ElasticNetCVMixin, HadamardLassoCV):
     Parameters
     ----------
     l1_ratio : float or list of float, default=0.5
-        Values in (0, 1]; a list is searched too (sklearn suggests e.g.
+        Values in [0, 1] (0 only with given ``alphas``, as in sklearn); a list is searched too (sklearn suggests e.g.
         ``[.1, .5, .7, .9, .95, .99, 1]``).
     eps : float, default=1e-3
     alphas : int or array-like, default=100
@@ -322,6 +327,7 @@ class HadamardElasticNetCV(_ElasticNetCVMixin, HadamardLassoCV):
     True
     """
 
+    path = staticmethod(hadamard_enet_path)
     _parameter_constraints: dict = {
         **HadamardLassoCV._parameter_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
@@ -406,6 +412,7 @@ class HadamardMultiTaskElasticNetCV(_ElasticNetCVMixin, HadamardMultiTaskLassoCV
     (2, 10, 3)
     """
 
+    path = staticmethod(hadamard_enet_path)
     _parameter_constraints: dict = {
         **HadamardMultiTaskLassoCV._parameter_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],

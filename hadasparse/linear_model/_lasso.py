@@ -1,5 +1,7 @@
 """HadamardLasso: sklearn's Lasso, solved through the Hadamard overparametrisation."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import MultiOutputMixin
 from sklearn.utils import metadata_routing
@@ -179,7 +181,7 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         y2d = y[:, None] if y.ndim == 1 else y
         n_targets = y2d.shape[1]
         design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight, self.fit_intercept)
-        gram = self._gram(design, n_features)
+        gram = self._gram(design, n_features, x_offset)
 
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
@@ -237,7 +239,7 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         l1_ratio = float(getattr(self, "l1_ratio", 1.0))
         return float(self.alpha) * l1_ratio, float(self.alpha) * (1.0 - l1_ratio)
 
-    def _gram(self, design, n_features):
+    def _gram(self, design, n_features, x_offset=None):
         pre = self.precompute
         if isinstance(pre, (bool, np.bool_)):
             if pre:
@@ -250,12 +252,19 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
                 f"The precomputed Gram matrix has shape {gram.shape}, expected "
                 f"({n_features}, {n_features})."
             )
+        if self.fit_intercept and x_offset is not None and not np.allclose(x_offset, 0.0):
+            # like sklearn: a Gram of the uncentred X is of no use once X is centred to fit
+            # the intercept; the solver forms the Gram blocks it needs instead
+            warnings.warn("Gram matrix was provided but X was centered to fit intercept: "
+                          "recomputing Gram matrix.", UserWarning, stacklevel=3)
+            return None
         # like sklearn, check one entry against the data it is meant for
         j = int(np.argmax(design.col_sq_norms()))
         expected = design.gram([j], [j])[0, 0] * design.n_samples
         if not np.isclose(gram[j, j], expected, rtol=1e-4, atol=1e-10):
             raise ValueError(
-                "The precomputed Gram matrix does not match X: it must be XᵀX of the centred "
-                f"(and weighted) X; entry ({j}, {j}) is {gram[j, j]}, expected {expected}."
+                "The Gram matrix passed in via 'precompute' did not pass validation: it must "
+                f"be XᵀX of the centred (and weighted) X; entry ({j}, {j}) is {gram[j, j]}, "
+                f"expected {expected}."
             )
         return gram / design.n_samples

@@ -51,6 +51,12 @@ def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None, l
     if resid is None:
         resid = b - design.dot(beta)
         grad = design.rdot(resid) / n
+    if alpha == 0 and l2 > 0:
+        # ridge regression (l1_ratio = 0): the dual point is the residual itself, the
+        # conjugate of the ridge (plus β ≥ 0) is ‖(Aᵀθ/n)⁺‖²/(2 l2) (sklearn's "formulation B")
+        g = np.maximum(grad, 0.0) if positive else grad
+        gap = (resid @ resid - resid @ b) / n + 0.5 * l2 * (beta @ beta) + (g @ g) / (2 * l2)
+        return gap, resid, grad
     corr = grad - l2 * beta if l2 else grad
     dual_norm = np.max(corr, initial=0.0) if positive else np.max(np.abs(corr), initial=0.0)
     primal = 0.5 * (resid @ resid) / n + alpha * np.abs(beta).sum()
