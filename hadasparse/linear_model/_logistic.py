@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
@@ -15,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._groups import grouped_columns
+from ._classifier import LinearClassifierProbaMixin
 from .._validation import (
     check_bool_param,
     check_option,
@@ -172,7 +172,8 @@ def fit_at_C(est, X, Y, s, C, n_features, W0=None, b0=None):
     return W, b, gap, np.nan, n_iter
 
 
-class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
+class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
+                                 BaseEstimator):
     """Sparse logistic regression (binary or multinomial), solved by proximal Newton steps on
     the Hadamard working-set solvers and certified by the duality gap.
 
@@ -380,56 +381,6 @@ class HadamardLogisticRegression(ClassifierMixin, BaseEstimator):
                           dtype=[np.float64, np.float32])
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[idx]
-
-    def predict_proba(self, X):
-        """Class probabilities (columns in the order of ``classes_``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            p = expit(z)
-            return np.column_stack([1.0 - p, p])
-        return softmax(z, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            z = np.column_stack([np.zeros_like(z), z])
-        return log_softmax(z, axis=1)
 
     @property
     def sparse_coef_(self):

@@ -28,7 +28,6 @@ import warnings
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -37,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._groups import resolve_groups
 from ..solvers import single_threaded_blas
+from ._classifier import LinearClassifierProbaMixin
 from .._validation import check_bool_param, check_option, check_sample_weight, check_scalar_param
 from ..losses import Logistic, Multinomial, SquaredError
 from ..penalties import HadamardPenalty
@@ -644,7 +644,8 @@ class HadamardSGDRegressor(RegressorMixin, _BaseHadamardSGD):
 HadamardSGDRegressor.__doc__ = HadamardSGDRegressor.__doc__.replace("{common}", _COMMON_PARAMS)
 
 
-class HadamardSGDClassifier(ClassifierMixin, _BaseHadamardSGD):
+class HadamardSGDClassifier(LinearClassifierProbaMixin, ClassifierMixin,
+                            _BaseHadamardSGD):
     """Sparse logistic regression (binary or multinomial) by minibatch SGD on Hadamard
     factors, with ``partial_fit``.
 
@@ -843,52 +844,6 @@ class HadamardSGDClassifier(ClassifierMixin, _BaseHadamardSGD):
             For two classes, the score of ``classes_[1]``.
         """
         return self._decision(X)
-
-    def predict_proba(self, X):
-        """Class probabilities (logistic for two classes, softmax for more).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[idx]
-
 
 HadamardSGDClassifier.__doc__ = HadamardSGDClassifier.__doc__.replace("{common}",
                                                                       _COMMON_PARAMS)
