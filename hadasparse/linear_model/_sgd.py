@@ -181,6 +181,30 @@ def _sgd_pass(X, Y, sw, state, *, loss, penalty, alpha, alpha_l2, batch_size, rn
 class _BaseHadamardSGD(BaseEstimator):
     """Parameters, validation, the pass loop and the snap shared by both estimators."""
 
+    def __init__(self, alpha=0.0001, *, penalty="l1", l1_ratio=0.15, groups=None, q=0.5,
+                 fit_intercept=True, max_iter=1000, tol=1e-3, n_iter_no_change=5,
+                 learning_rate="adam", eta0=0.1, power_t="auto", batch_size=256, shuffle=True,
+                 verbose=0, random_state=None, warm_start=False, average=False):
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.groups = groups
+        self.q = q
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.average = average
+
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -534,29 +558,6 @@ class HadamardSGDRegressor(RegressorMixin, _BaseHadamardSGD):
     True
     """
 
-    def __init__(self, alpha=0.0001, *, penalty="l1", l1_ratio=0.15, groups=None, q=0.5,
-                 fit_intercept=True, max_iter=1000, tol=1e-3, n_iter_no_change=5,
-                 learning_rate="adam", eta0=0.1, power_t="auto", batch_size=256, shuffle=True,
-                 verbose=0, random_state=None, warm_start=False, average=False):
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.groups = groups
-        self.q = q
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.average = average
-
     def _loss(self):
         return SquaredError
 
@@ -705,29 +706,6 @@ class HadamardSGDClassifier(LinearClassifierProbaMixin, ClassifierMixin,
     >>> bool(clf.score(X, y) > 0.85)
     True
     """
-
-    def __init__(self, alpha=0.0001, *, penalty="l1", l1_ratio=0.15, groups=None, q=0.5,
-                 fit_intercept=True, max_iter=1000, tol=1e-3, n_iter_no_change=5,
-                 learning_rate="adam", eta0=0.1, power_t="auto", batch_size=256, shuffle=True,
-                 verbose=0, random_state=None, warm_start=False, average=False):
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.groups = groups
-        self.q = q
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.average = average
 
     def _loss(self):
         return Logistic if self.classes_.size == 2 else Multinomial
