@@ -320,13 +320,45 @@ def _grow_factor(factor, k, n):
     return L, act, pos, fstate
 
 
+class GramCache:
+    """The Gram blocks ``A[:, j]ᵀ A[:, l] / n`` of every feature met so far on one design,
+    kept across the solves of a path whose working sets start afresh at each α (the
+    multi-task path: its kernel's cost grows with the working set, so the set is not carried
+    over, but its Gram rows are). Memory: the square of the number of features ever in a
+    working set, as a carried-over working set would need."""
+
+    def __init__(self, design):
+        self.design = design
+        self.pos = np.full(design.n_features, -1, dtype=np.intp)
+        self.feats = np.zeros(0, dtype=np.intp)
+        self.G = np.zeros((0, 0))
+
+    def block(self, rows, cols):
+        need = np.union1d(rows, cols)
+        missing = need[self.pos[need] < 0]
+        if missing.size:
+            k, m = self.feats.size, missing.size
+            G = np.empty((k + m, k + m))
+            G[:k, :k] = self.G
+            new = self.design.gram(missing, np.concatenate([self.feats, missing]))
+            G[k:, :] = new
+            G[:k, k:] = new[:, :k].T
+            self.G = G
+            self.pos[missing] = np.arange(k, k + m)
+            self.feats = np.concatenate([self.feats, missing])
+        return self.G[np.ix_(self.pos[rows], self.pos[cols])]
+
+
 def _grow_gram(design, gram, G_ws, ws, new):
-    """Gram matrix of ``ws + new`` from that of ``ws``: only the new rows are computed."""
+    """Gram matrix of ``ws + new`` from that of ``ws``: only the new rows are computed (or
+    taken from ``gram``, the full Gram matrix or a :class:`GramCache`)."""
     k, m = ws.size, new.size
     G = np.empty((k + m, k + m))
     G[:k, :k] = G_ws
     all_idx = np.concatenate([ws, new])
-    if gram is not None:
+    if isinstance(gram, GramCache):
+        block = gram.block(new, all_idx)
+    elif gram is not None:
         block = gram[np.ix_(new, all_idx)]
     else:
         block = design.gram(new, all_idx)
@@ -571,19 +603,20 @@ def multitask_duality_gap(design, B, W, alpha, l2=0.0):
 
 
 def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1000,
-                          max_inner=2000, verbose=False, l2=0.0, state=None):
+                          max_inner=2000, verbose=False, l2=0.0, state=None, gram=None):
     """Minimise ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` (``design`` a
     :class:`TaskDesign`, B
     n×T, W p×T) to duality gap ``≤ tol · ‖B‖²_F/n``: :func:`working_set_loop` with the
     features as units. The working set keeps the features' Gram matrix only (the design's
     Gram is ``G ⊗ I_T``) and its m×T coefficient block goes to the group kernel with groups of
-    T coordinates. Returns ``W, dual_gap, n_iter, converged``."""
+    T coordinates. Returns ``W, dual_gap, n_iter, converged``. ``gram``: a
+    :class:`GramCache` shared by the solves of a path."""
     p, T = design.n_features, design.n_tasks
     W = np.zeros((p, T)) if W_init is None else np.array(W_init, dtype=np.float64)
     b = np.ascontiguousarray(B, dtype=np.float64).ravel()
     with single_threaded_blas():
         return working_set_loop(design, b, W, tol, max_iter, verbose,
-                                _MultiTaskUnits(design, alpha, max_inner, tol, l2),
+                                _MultiTaskUnits(design, alpha, max_inner, tol, l2, gram),
                                 WorkingSet() if state is None else state)
 
 
@@ -594,8 +627,9 @@ class _MultiTaskUnits:
 
     ws_start = _GROUP_WS_START
 
-    def __init__(self, design, alpha, max_inner, tol, l2=0.0):
+    def __init__(self, design, alpha, max_inner, tol, l2=0.0, gram=None):
         self.design, self.alpha, self.max_inner, self.l2 = design, alpha, max_inner, l2
+        self.gram = gram  # a GramCache of the features' Gram kept along a path, or None
         self.inner = _InnerTolerance(tol)
         self.n_tasks = design.n_tasks
         # the trace of a feature's block of G ⊗ I_T
