@@ -45,7 +45,7 @@ from scipy import sparse
 from scipy.special import expit, log_expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 
-from .._design import Design, TaskDesign, preprocess
+from .._design import TaskDesign, preprocess
 from ._lq import solve_group_lq, solve_lq
 from ._working_set import solve_group_lasso, solve_lasso, solve_multitask_lasso
 from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
@@ -93,9 +93,7 @@ class L1Penalty:
         """Minimise ``1/(2n)‖b − Aβ‖² + scale · λ P(β)`` (one column)."""
         a = self.l1_ratio
         alpha1, alpha2 = scale * self.lam * a, scale * self.lam * (1.0 - a)
-        if alpha2 > 0.0:
-            design, b, alpha1 = _ridge_augmented(design, b, alpha1, alpha2)
-        return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter)[0]
+        return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter, l2=alpha2)[0]
 
     def lam_max(self, V):
         """Smallest λ with ``W = 0`` optimal, for ``V = XᵀG`` at the intercept-only model
@@ -133,25 +131,6 @@ class L1Penalty:
             return 1.0, float(np.sum(excess * excess)) / (2.0 * lam * (1.0 - a))
         vmax = float(np.max(np.abs(V))) if V.size else 0.0
         return (1.0 if vmax <= lam else lam / vmax), 0.0
-
-
-def _ridge_augmented(design, b, alpha1, alpha2):
-    """The elastic net ``1/(2n)‖b − Aβ‖² + α1‖β‖₁ + α2/2‖β‖²`` as a lasso on ``N = n + p``
-    rows: ``A`` stacked on ``√(n α2) I`` (dense when p ≤ n, else sparse, so memory stays
-    linear in the data), with penalty ``n α1 / N``. Returns ``(design, b, alpha)``."""
-    n, p = design.n_samples, design.n_features
-    ridge = sparse.diags(np.full(p, np.sqrt(n * alpha2)))
-    if design.is_sparse:
-        X = sparse.vstack([design.X, ridge], format="csc")
-        if design.x_mean is not None:  # the ridge rows are not centred
-            aug = Design(X, design.x_mean, np.concatenate([design.sqrt_sw, np.zeros(p)]))
-        else:
-            aug = Design(X)
-    elif p <= n:  # a dense p×p block costs at most the data itself
-        aug = Design(np.asfortranarray(np.vstack([design.X, ridge.toarray()])))
-    else:
-        aug = Design(sparse.vstack([sparse.csc_matrix(design.X), ridge], format="csc"))
-    return aug, np.concatenate([b, np.zeros(p)]), alpha1 * n / (n + p)
 
 
 class GroupPenalty:
