@@ -1,8 +1,8 @@
 """Numba kernels of the Hadamard ℓq solver (q = 2/k, k ≥ 3).
 
 The problem on a working set W is ``min_β 1/2 βᵀGβ − cᵀβ + α Σ_j |β_j|^q``, reached through
-the operator tuple ``op`` of :mod:`hadasparse._kernels` (Gram form or sparse columns). Its
-smooth surrogate is the depth-k Hadamard product ``β = u_1 ⊙ … ⊙ u_k`` with the ridge
+the operator tuple ``op`` of :mod:`hadasparse.losses._quadratic` (Gram form or sparse
+columns). Its smooth surrogate is the depth-k Hadamard product ``β = u_1 ⊙ … ⊙ u_k`` with the ridge
 ``α/k Σ_d ‖u_d‖²``; by AM–GM, ``(1/k) Σ_d u_{d,j}² ≥ |β_j|^{2/k}`` with equality when the
 factors are balanced (``|u_{d,j}| = |β_j|^{1/k}``), so both problems have the same minima.
 The factor vector ``x`` stacks the factors: ``x[d*m:(d+1)*m] = u_{d+1}`` for a working set of
