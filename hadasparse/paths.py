@@ -354,8 +354,9 @@ def hadamard_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=None, precompute=
 
 
 def group_lasso_path(design, b, alphas, weights, gptr, beta_init=None, *, tol=1e-4,
-                     max_iter=1000, positive=False, each=None):
-    """The group lasso ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` on a preprocessed ``design`` and
+                     max_iter=1000, positive=False, each=None, l1_ratio=1.0):
+    """The group lasso ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (with ``l1_ratio`` ρ < 1 the group
+    elastic net ``… + αρ Σ_g w_g ‖β_g‖₂ + α(1 − ρ)/2 ‖β‖²``) on a preprocessed ``design`` and
     target ``b`` (groups contiguous: ``gptr``) along ``alphas`` (decreasing), each solve
     warm-started from the previous solution and continuing from its working set and Gram
     blocks. This is what :class:`~hadasparse.HadamardGroupLasso` fits (a path of one α),
@@ -380,9 +381,11 @@ def group_lasso_path(design, b, alphas, weights, gptr, beta_init=None, *, tol=1e
             beta, gap, n_iter, converged = least_squares(
                 design, b_s, beta, tol=tol, max_iter=max_iter, positive=positive)
         else:
+            # on b / scale the l1 weight scales with it, the ridge does not
             beta, gap, n_iter, converged = solve_group_lasso(
-                design, b_s, float(alpha) / scale, weights, gptr, beta, tol=tol,
-                max_iter=max_iter, positive=positive, state=state)
+                design, b_s, float(alpha) * l1_ratio / scale, weights, gptr, beta, tol=tol,
+                max_iter=max_iter, positive=positive, state=state,
+                l2=float(alpha) * (1.0 - l1_ratio))
         gap *= scale**2
         if not converged:
             warn_not_converged(gap, tol * b_sq, max_iter, n_iter, b_sq)

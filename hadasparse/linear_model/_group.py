@@ -1,6 +1,9 @@
 """HadamardGroupLasso: the group lasso, solved through the group Hadamard overparametrisation."""
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
 from .._design import preprocess
@@ -87,6 +90,11 @@ class HadamardGroupLasso(HadamardLinearModel):
         Constrain the coefficients to be non-negative: the objective above is minimised
         subject to ``w >= 0``. Every feature must then be in a penalised group (no label -1,
         no weight 0; a ValueError otherwise). See Notes for how it is solved.
+    l1_ratio : float, default=1.0
+        ``0 < l1_ratio <= 1``: below 1, the group elastic net, ``alpha * l1_ratio`` on the
+        group norms above plus ``alpha * (1 - l1_ratio) / 2 * ||w||^2`` (the ridge stays on
+        w; only the group norms are overparametrised), certified by the duality gap of the
+        design augmented with the ridge rows. The CV class and the path function use 1.
 
     Attributes
     ----------
@@ -158,6 +166,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         tol=1e-4,
         warm_start=False,
         positive=False,
+        l1_ratio=1.0,
     ):
         self.alpha = alpha
         self.groups = groups
@@ -168,6 +177,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         self.tol = tol
         self.warm_start = warm_start
         self.positive = positive
+        self.l1_ratio = l1_ratio
 
     path = staticmethod(hadamard_group_lasso_path)
     _parameter_constraints: dict = {
@@ -176,6 +186,7 @@ class HadamardGroupLasso(HadamardLinearModel):
         "weights": ["array-like", None],
         "copy_X": ["boolean"],
         "positive": ["boolean"],
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
     }
 
     def fit(self, X, y, sample_weight=None):
@@ -212,7 +223,8 @@ class HadamardGroupLasso(HadamardLinearModel):
 
         coefs, gaps, n_iters = group_lasso_path(
             design, b, [float(self.alpha)], w, gptr, beta0, tol=float(self.tol),
-            max_iter=int(self.max_iter), positive=bool(self.positive))
+            max_iter=int(self.max_iter), positive=bool(self.positive),
+            l1_ratio=float(self.l1_ratio))
         beta = coefs[:, 0]
         self._set_latent_fit(beta, columns, n_features, x_offset, y_offset, out_dtype)
         self.dual_gap_ = float(gaps[0])

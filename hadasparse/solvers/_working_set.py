@@ -435,27 +435,41 @@ class ResidualProjector:
     (weight 0): the dual point is built from the residual with its component in ``span(A_u)``
     removed, which makes it feasible whatever the primal point (at the optimum that component
     is already zero). The projection uses the ``|u| × |u|`` Gram matrix, never ``A_u`` itself.
+
+    With an elastic-net ridge ``l2`` the design is the augmented ``[A; √(n l2) I]`` (see
+    :func:`_gap_at_scaled_residual`), whose unpenalised columns' Gram is ``G_uu + l2 I``: the
+    projection then also moves the ridge block, by ``z`` on the unpenalised coordinates.
     """
 
-    def __init__(self, design, columns):
+    def __init__(self, design, columns, l2=0.0):
         self.columns = np.asarray(columns, dtype=np.intp)
+        self.l2 = l2
         if self.columns.size:
             G = design.gram(self.columns, self.columns)
+            if l2:
+                G = G + l2 * np.eye(G.shape[0])
             self.G_pinv = np.linalg.pinv(G, rcond=1e-12, hermitian=True)
 
-    def __call__(self, design, resid, grad):
-        """``(resid, grad)`` after projection; ``grad = Aᵀ resid / n``."""
-        if self.columns.size == 0:
-            return resid, grad
+    def __call__(self, design, resid, grad, beta=None):
+        """``(resid, grad, z)`` after projection, ``grad = Aᵀ resid / n`` and ``z`` the
+        projection's coefficients (zero outside the unpenalised columns; ``beta`` is needed
+        with a ridge)."""
         z = np.zeros(design.n_features)
-        z[self.columns] = self.G_pinv @ grad[self.columns]
+        if self.columns.size == 0:
+            return resid, grad, z
+        g = grad[self.columns]
+        if self.l2:
+            g = g - self.l2 * beta[self.columns]
+        z[self.columns] = self.G_pinv @ g
         resid = resid - design.dot(z)
-        return resid, design.rdot(resid) / design.n_samples
+        return resid, design.rdot(resid) / design.n_samples, z
 
 
-def group_duality_gap(design, b, beta, alpha, weights, gptr, projector, positive=False):
-    """Duality gap of ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖`` (``β ≥ 0`` if positive) at
-    ``beta``.
+def group_duality_gap(design, b, beta, alpha, weights, gptr, projector, positive=False,
+                      l2=0.0):
+    """Duality gap of ``1/(2n)‖b − Aβ‖² + l2/2 ‖β‖² + α Σ_g w_g ‖β_g‖`` (``β ≥ 0`` if
+    positive) at ``beta`` (``l2 > 0``: the group elastic net, with the augmented design's
+    dual point as for the lasso; ``projector`` must have been built with the same ``l2``).
 
     Dual point ``θ = r / max(1, max_g ‖A_gᵀ r‖ / (n α w_g))`` over the penalised groups, with
     ``r`` the residual projected off the unpenalised columns. If positive, the dual
@@ -467,11 +481,19 @@ def group_duality_gap(design, b, beta, alpha, weights, gptr, projector, positive
     resid = b - design.dot(beta)
     grad = design.rdot(resid) / n
     primal = 0.5 * (resid @ resid) / n + alpha * (weights @ group_norms(beta, gptr))
-    resid_p, grad_p = projector(design, resid, grad)
+    resid_p, grad_p, z = projector(design, resid, grad, beta)
+    corr = grad_p - l2 * beta if l2 else grad_p  # z is 0 on the penalised groups
     pen = weights > 0
-    gn = group_norms(np.maximum(grad_p, 0.0) if positive else grad_p, gptr)
+    gn = group_norms(np.maximum(corr, 0.0) if positive else corr, gptr)
     dual_norm = np.max(gn[pen] / weights[pen]) if pen.any() else 0.0
-    return _gap_at_scaled_residual(primal, b, resid_p, dual_norm, alpha, n), grad
+    if not l2:
+        return _gap_at_scaled_residual(primal, b, resid_p, dual_norm, alpha, n), grad
+    # the augmented residual's ridge block is −√(n l2)(β + z) after the projection, while the
+    # primal's ridge is l2/2 ‖β‖²
+    shifted = beta + z
+    gap = _gap_at_scaled_residual(primal, b, resid_p, dual_norm, alpha, n,
+                                  l2 * (shifted @ shifted))
+    return gap + 0.5 * l2 * ((beta @ beta) - (shifted @ shifted)), grad
 
 
 def group_alpha_max(design, b, weights, gptr, positive=False):
@@ -481,7 +503,7 @@ def group_alpha_max(design, b, weights, gptr, positive=False):
     n = design.n_samples
     unpen = group_ranges(np.flatnonzero(weights == 0), gptr)
     grad = design.rdot(b) / n
-    _, grad = ResidualProjector(design, unpen)(design, b, grad)
+    _, grad, _ = ResidualProjector(design, unpen)(design, b, grad)
     pen = weights > 0
     if not pen.any():
         return 0.0
@@ -492,18 +514,18 @@ def group_alpha_max(design, b, weights, gptr, positive=False):
 
 def solve_group_lasso(design, b, alpha, weights, gptr, beta_init=None, *, tol=1e-4,
                       max_iter=1000, max_inner=2000, verbose=False, positive=False,
-                      state=None):
+                      state=None, l2=0.0):
     """Minimise the group lasso (see :func:`_solve_group_lasso`); ``state``: as in
     :func:`solve_lasso`, a :class:`WorkingSet` passed to successive solves on the same data
     (a path), each continuing from the working set and Gram blocks the previous one left."""
     with single_threaded_blas():
         return _solve_group_lasso(design, b, alpha, np.asarray(weights, dtype=np.float64),
                                   np.asarray(gptr, dtype=np.int64), beta_init, tol, max_iter,
-                                  max_inner, verbose, positive, state)
+                                  max_inner, verbose, positive, state, l2)
 
 
 def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter, max_inner,
-                       verbose, positive, state=None):
+                       verbose, positive, state=None, l2=0.0):
     """Minimise ``1/(2n)‖b − Aβ‖² + α Σ_g w_g ‖β_g‖₂`` (groups contiguous: ``gptr``; ``β ≥ 0``
     if positive, for which every group must be penalised) to duality gap ``≤ tol · ‖b‖²/n``:
     :func:`working_set_loop` with groups as units. Returns
@@ -516,7 +538,8 @@ def _solve_group_lasso(design, b, alpha, weights, gptr, beta_init, tol, max_iter
     if positive:
         np.maximum(beta, 0.0, out=beta)
     return working_set_loop(design, b, beta, tol, max_iter, verbose,
-                            _GroupUnits(design, alpha, weights, gptr, max_inner, tol, positive),
+                            _GroupUnits(design, alpha, weights, gptr, max_inner, tol, positive,
+                                        l2),
                             WorkingSet() if state is None else state)
 
 
@@ -546,21 +569,21 @@ class _GroupUnits:
     group kernel."""
 
     ws_start = _GROUP_WS_START
-    l2 = 0.0  # the group lasso has no elastic-net ridge (its certificate would need one)
 
-    def __init__(self, design, alpha, weights, gptr, max_inner, tol, positive=False):
+    def __init__(self, design, alpha, weights, gptr, max_inner, tol, positive=False, l2=0.0):
         self.design, self.alpha, self.weights, self.gptr = design, alpha, weights, gptr
+        self.l2 = l2  # the elastic-net ridge (on G's diagonal through the operator)
         self.max_inner, self.positive = max_inner, positive
         self.inner = _InnerTolerance(tol)
         self.sizes = np.diff(gptr)
         traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
         self.scale = np.sqrt(np.where(traces > 0, traces, 1.0))
         self.unpenalised = np.flatnonzero(weights == 0)
-        self.projector = ResidualProjector(design, group_ranges(self.unpenalised, gptr))
+        self.projector = ResidualProjector(design, group_ranges(self.unpenalised, gptr), l2)
 
     def gap(self, b, beta, state):
         return group_duality_gap(self.design, b, beta, self.alpha, self.weights, self.gptr,
-                                 self.projector, self.positive)
+                                 self.projector, self.positive, self.l2)
 
     def scores(self, grad, beta):
         # grad is Aᵀr/n = −∇L: with positive only its positive part can violate KKT
