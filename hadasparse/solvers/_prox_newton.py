@@ -375,6 +375,23 @@ def null_gradient(X, Y, sample_weight, fit_intercept):
     return np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
 
 
+def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept):
+    """The outer loops' starting point: ``(s, model, W, b, Z)`` with the sample weights ``s``,
+    the loss ``model``, the coefficients ``W`` (p×K) and intercept ``b`` (the given ones or 0;
+    with an intercept, ``b`` re-optimised for ``W``) and the scores ``Z``."""
+    p, K = X.shape[1], Y.shape[1]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    model = _Model(Y, s)
+    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    b = np.zeros(K)
+    if fit_intercept and intercept_init is not None:
+        b = np.array(intercept_init, dtype=np.float64).reshape(K)
+    Z = _predict(X, W, b)
+    if fit_intercept:
+        Z, b = model.optimal_intercept(Z, b)
+    return s, model, W, b, Z
+
+
 def intercept_only_objective(model, n_classes, fit_intercept):
     """The objective at ``W = 0`` with the best intercept (or none): the scale of ``tol``."""
     n = model.Y.shape[0]
@@ -414,15 +431,7 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     """
     n, p = X.shape
     K = Y.shape[1]
-    s = np.asarray(sample_weight, dtype=np.float64)
-    model = _Model(Y, s)
-    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    b = np.zeros(K)
-    if fit_intercept and intercept_init is not None:
-        b = np.array(intercept_init, dtype=np.float64).reshape(K)
-    Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
     tol_abs = tol * intercept_only_objective(model, K, fit_intercept)
 
     converged = False
@@ -502,15 +511,7 @@ def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
         return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
                            coef_init=coef_init, intercept_init=intercept_init, tol=tol,
                            max_iter=max_iter, max_inner=max_inner, verbose=verbose)
-    s = np.asarray(sample_weight, dtype=np.float64)
-    model = _Model(Y, s)
-    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    b = np.zeros(K)
-    if fit_intercept and intercept_init is not None:
-        b = np.array(intercept_init, dtype=np.float64).reshape(K)
-    Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
     f_ref = intercept_only_objective(model, K, fit_intercept)
     tol_abs = tol * f_ref
     # first size: the support, else a fraction of the features violating at the start
@@ -582,15 +583,7 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
     Returns ``W, intercept, residual, n_iter, converged``."""
     n, p = X.shape
     K = Y.shape[1]
-    s = np.asarray(sample_weight, dtype=np.float64)
-    model = _Model(Y, s)
-    W = np.zeros((p, K)) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    b = np.zeros(K)
-    if fit_intercept and intercept_init is not None:
-        b = np.array(intercept_init, dtype=np.float64).reshape(K)
-    Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
     lips = penalty.curvature(X, s, 0.25 if K == 1 else 0.5)
     total = float(s.sum())
 
