@@ -191,15 +191,6 @@ def op_gram_block(op, act, m, pos):
 
 
 @njit(cache=True)
-def op_quad_active(op, act, m, d):
-    """``dᵀ G[act][:, act] d`` for a direction ``d`` on the active coordinates."""
-    if op[0]:
-        return d @ op_active_times(op, act, m, d)
-    u = _columns_times(op, act, m, d)
-    return (u @ u) / op[11].shape[0] + op[12] * (d @ d)
-
-
-@njit(cache=True)
 def op_active_times(op, act, m, d):
     """``G[act][:, act] d``."""
     out = np.zeros(m)

@@ -5,8 +5,9 @@ square of the working set |W| without a bound. The dense square arrays a solve w
 keep -- a working set's Gram block, the polish's Cholesky factor, a GramCache -- are allowed
 up to :func:`square_cap` rows:
 
-- on a dense design, ``max(2 n, floor)``: a k×k block with k ≤ 2n costs at most twice the
-  working set's columns (n·k), which the design holds anyway;
+- on a dense design, ``max(4 n, floor)``: a k×k block with k ≤ 4n costs at most four times
+  the working set's columns (n·k), about what the column form of the working set costs
+  (its CSC and CSR copies with int64 indices);
 - on a sparse design, ``max(√(4 nnz), floor)``: the block costs at most four times the
   design's non-zeros (a sparse design's working-set columns may be far fewer than n·k);
 
@@ -27,7 +28,7 @@ def square_cap(n_samples, nnz=None):
     """The most rows of a dense float64 square array a solve may keep: ``nnz`` is the number
     of stored entries of a sparse design, None for a dense one."""
     if nnz is None:
-        return max(2 * int(n_samples), _floor[0])
+        return max(4 * int(n_samples), _floor[0])
     return max(int(np.sqrt(4.0 * nnz)), _floor[0])
 
 

@@ -15,13 +15,11 @@ import numpy as np
 from numba import njit
 
 from ..losses._quadratic import (
-    op_active_times,
     op_diag,
     op_grad,
     op_grad_update,
     op_gram_block,
     op_gram_column,
-    op_quad_active,
 )
 from ..penalties._surrogates import factors_to_beta
 from ._lbfgs import lbfgs_factors
@@ -29,48 +27,150 @@ from ._lbfgs import lbfgs_factors
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
 # quartic, so L-BFGS only keeps pairs that carry positive curvature).
 _CURVATURE_EPS = 1e-10
-# Smallest active set whose sparse-design polish solves by conjugate gradients.
-_CG_MIN_ACTIVE = 600
-# Largest ratio of active features to samples at which it does so.
-_CG_MAX_SATURATION = 0.75
 # Path continuation inside a working set: each step lowers α by this factor, and is solved
 # by an active-set polish of at most this many rounds, adding at most a tenth of the
 # active set's size (and at least _CONTINUATION_MIN_ADD) of the worst violators per round.
 _CONTINUATION_RATIO = 0.9
 _CONTINUATION_ROUNDS = 50
 _CONTINUATION_MIN_ADD = 8
+# Coordinate-descent finish: a pass over all working-set features every _CD_FULL_EVERY
+# passes (the others visit the non-zeros), the working-set gap every _CD_GAP_EVERY passes.
+_CD_FULL_EVERY = 4
+_CD_GAP_EVERY = 10
+CD_MIN_ACTIVE = 600  # smallest active set of a sparse design finished by coordinate descent
+_CD_MAX_EPOCHS = 10000
 
 
 @njit(cache=True)
-def active_cg(op, act, m, rhs, x0, diag, rtol, max_iter):
-    """Jacobi-preconditioned conjugate gradients for ``G[act][:, act] z = rhs`` from ``x0``:
-    the polish's linear solve when the design is sparse, where a mat-vec costs O(nnz) and a
-    Cholesky factor of a large active set would cost O(m³)."""
-    z = x0.copy()
-    r = rhs - op_active_times(op, act, m, z)
-    prec = np.empty(m)
-    for a in range(m):
-        dj = diag[act[a]]
-        prec[a] = 1.0 / dj if dj > 0.0 else 1.0
-    target = rtol * np.sqrt(rhs @ rhs)
-    zr = prec * r
-    p = zr.copy()
-    rz = r @ zr
-    for _ in range(max_iter):
-        if np.sqrt(r @ r) <= target:
-            break
-        Ap = op_active_times(op, act, m, p)
-        pAp = p @ Ap
-        if pAp <= 0.0:
-            break
-        step = rz / pAp
-        z += step * p
-        r -= step * Ap
-        zr = prec * r
-        rz_new = r @ zr
-        p = zr + (rz_new / rz) * p
-        rz = rz_new
-    return z
+def _cd_residual(op, beta):
+    """The coordinate-descent state of the sparse form at ``beta``: ``rt = b − Xβ`` (X the
+    stored, uncentred columns) and ``state = [sqrt_swᵀ rt, x_meanᵀβ]``, so that the residual
+    of the centred design is ``r = rt + state[1] · sqrt_sw``."""
+    b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
+    rt = b.copy()
+    shift = 0.0
+    for j in range(beta.shape[0]):
+        bj = beta[j]
+        if bj != 0.0:
+            for ii in range(indptr[j], indptr[j + 1]):
+                rt[indices[ii]] -= data[ii] * bj
+            shift += x_mean[j] * bj
+    state = np.empty(2)
+    state[0] = sqrt_sw @ rt
+    state[1] = shift
+    return rt, state
+
+
+@njit(cache=True)
+def _cd_sweep(op, diag, alpha, beta, positive, coords, n_coords, rt, xw, state):
+    """One cyclic coordinate-descent pass over ``coords[:n_coords]`` of the lasso (elastic net)
+    on a working set in sparse form, keeping the residual state of :func:`_cd_residual` up to
+    date: O(nnz) of the visited columns. Returns the largest ``|Δβ_j| · Q_jj`` of the pass
+    (zero when no coordinate moved: the pass was at a fixed point)."""
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    l2 = op[12]
+    n = sqrt_sw.shape[0]
+    ww = sqrt_sw @ sqrt_sw
+    max_move = 0.0
+    for a in range(n_coords):
+        j = coords[a]
+        d = diag[j]
+        if d <= 0.0:
+            continue
+        acc = 0.0
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * rt[indices[ii]]
+        shift = state[1]
+        xm = x_mean[j]
+        # A_jᵀ r with A_j = X_j − x̄_j sqrt_sw and r = rt + shift · sqrt_sw
+        ar = acc + shift * xw[j] - xm * (state[0] + shift * ww)
+        bj = beta[j]
+        z = bj - (l2 * bj - ar / n) / d
+        t = alpha / d
+        if z > t:
+            new = z - t
+        elif z < -t and not positive:
+            new = z + t
+        else:
+            new = 0.0
+        delta = new - bj
+        if delta != 0.0:
+            beta[j] = new
+            for ii in range(indptr[j], indptr[j + 1]):
+                rt[indices[ii]] -= delta * data[ii]
+            state[0] -= delta * xw[j]
+            state[1] += xm * delta
+            mv = abs(delta) * d
+            if mv > max_move:
+                max_move = mv
+    return max_move
+
+
+@njit(cache=True)
+def _cd_gap(op, alpha, beta, positive, rt, state):
+    """Duality gap of the working-set problem (sparse form) at ``beta`` and its gradient.
+
+    The dual point is the residual of the design augmented by ``√(n l2) I`` (the elastic net
+    as a lasso), scaled into the dual-feasible set; for ``l2 = 0`` it is sklearn's lasso gap.
+    With ``RR = ‖r‖²/n``, ``BR = bᵀr/n`` and the scaling ``s ≥ 1`` the gap is
+    ``½ (RR + l2‖β‖²)(1 + 1/s²) − BR/s + α‖β‖₁ − ... `` exactly as written below (the
+    ``‖b‖²/n`` terms enter with weight ``½(1 − 1/s)²``)."""
+    b, sqrt_sw = op[3], op[11]
+    n = sqrt_sw.shape[0]
+    r = rt + state[1] * sqrt_sw
+    grad = op_grad(op, beta)[1]
+    dual_norm = 0.0
+    for j in range(beta.shape[0]):
+        dn = -grad[j] if positive else abs(grad[j])
+        if dn > dual_norm:
+            dual_norm = dn
+    s = max(1.0, dual_norm / alpha)
+    inv = 1.0 / s
+    rr = (r @ r) / n + op[12] * (beta @ beta)
+    br = (b @ r) / n
+    bb = (b @ b) / n
+    # P = ½ rr + α‖β‖₁;  D = ½ bb − ½ (bb − 2 br/s + rr/s²)
+    return 0.5 * rr * (1.0 + inv * inv) - br * inv + alpha * np.sum(np.abs(beta)), grad
+
+
+@njit(cache=True)
+def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
+    """Coordinate-descent finish of the lasso (elastic net) on a working set in sparse form,
+    from the snapped Hadamard point ``beta`` (updated in place): the finish for active sets
+    too large for the polish's Cholesky factor (its memory is O(nnz + n + k), where the factor
+    takes O(m²) and conjugate gradients need ever more steps as the active block's
+    conditioning degrades). Passes over the non-zeros alternate with full passes (a zero that
+    stays zero costs one column product); every :data:`_CD_GAP_EVERY` passes the working-set
+    duality gap is computed, and the finish returns once it is at most ``gap_target``.
+    Returns ``(converged, passes)``."""
+    k = beta.shape[0]
+    data, indices, indptr, sqrt_sw = op[4], op[5], op[6], op[11]
+    xw = np.empty(k)
+    for j in range(k):
+        acc = 0.0
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * sqrt_sw[indices[ii]]
+        xw[j] = acc
+    rt, state = _cd_residual(op, beta)
+    all_coords = np.arange(k)
+    active = np.empty(k, dtype=np.int64)
+    for epoch in range(1, max_epochs + 1):
+        if epoch % _CD_GAP_EVERY == 0 or epoch == max_epochs:
+            # fresh residual (no drift), then the certificate of the working-set problem
+            rt, state = _cd_residual(op, beta)
+            gap = _cd_gap(op, alpha, beta, positive, rt, state)[0]
+            if gap <= gap_target:
+                return True, epoch
+        if epoch % _CD_FULL_EVERY == 1:
+            _cd_sweep(op, diag, alpha, beta, positive, all_coords, k, rt, xw, state)
+        else:
+            m = 0
+            for j in range(k):
+                if beta[j] != 0.0:
+                    active[m] = j
+                    m += 1
+            _cd_sweep(op, diag, alpha, beta, positive, active, m, rt, xw, state)
+    return False, max_epochs
 
 
 @njit(cache=True)
@@ -241,14 +341,13 @@ def _chol_solve(L, m, rhs):
 
 
 @njit(cache=True)
-def _drop_inactive(L, m, act, pos, theta, factorised):
+def _drop_inactive(L, m, act, pos, theta):
     """Remove the active columns whose ``theta`` is 0 (and their rows/columns of the factor).
     Returns the new number of active columns."""
     a = m - 1
     while a >= 0:
         if theta[act[a]] == 0.0:
-            if factorised:
-                _chol_delete(L, m, a)
+            _chol_delete(L, m, a)
             pos[act[a]] = -1
             for b in range(a, m - 1):
                 act[b] = act[b + 1]
@@ -259,13 +358,12 @@ def _drop_inactive(L, m, act, pos, theta, factorised):
 
 
 @njit(cache=True)
-def _try_append(op, diag, L, m, act, pos, j, dep_tol, factorised):
+def _try_append(op, diag, L, m, act, pos, j, dep_tol):
     """Make coordinate j active (extending the factor); False if there is no room or, with a
     factor, its column depends on the active ones."""
     if m >= act.shape[0]:
         return False
-    if factorised and not _chol_append(L, m, op_gram_column(op, j, act, m, pos), diag[j],
-                                       dep_tol):
+    if not _chol_append(L, m, op_gram_column(op, j, act, m, pos), diag[j], dep_tol):
         return False
     act[m] = j
     pos[j] = m
@@ -273,16 +371,16 @@ def _try_append(op, diag, L, m, act, pos, j, dep_tol, factorised):
 
 
 @njit(cache=True)
-def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
-    """Fill ``act``/``pos`` with the nonzeros of ``theta`` (at most ``len(act)`` of them) and,
-    if ``factorise``, the Cholesky factor of their Gram block into ``L``: one LAPACK call when
+def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
+    """Fill ``act``/``pos`` with the nonzeros of ``theta`` (at most ``len(act)`` of them) and
+    the Cholesky factor of their Gram block into ``L``: one LAPACK call when
     the block is well conditioned, else column by column, leaving out (and zeroing in
     ``beta``) the columns that depend on earlier ones. Returns the number of active columns."""
     k = theta.shape[0]
     cap = act.shape[0]
     idx = np.flatnonzero(theta != 0.0)
     m = idx.shape[0]
-    if factorise and 0 < m <= cap:
+    if 0 < m <= cap:
         for a in range(m):
             act[a] = idx[a]
             pos[idx[a]] = a
@@ -306,7 +404,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
     m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
     for j in range(k):
         if theta[j] != 0.0:
-            if _try_append(op, diag, L, m, act, pos, j, dep_tol, factorise):
+            if _try_append(op, diag, L, m, act, pos, j, dep_tol):
                 m += 1
             else:
                 theta[j] = 0.0
@@ -315,12 +413,12 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, factorise):
 
 
 @njit(cache=True)
-def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_cg):
-    """Bring the active set (and, without CG, its factor) in line with the nonzeros of
-    ``theta``: by deleting and appending columns when a valid factor differs in a few places,
-    else from scratch. Returns the number of active columns."""
+def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol):
+    """Bring the active set and its factor in line with the nonzeros of ``theta``: by
+    deleting and appending columns when a valid factor differs in a few places, else from
+    scratch. Returns the number of active columns."""
     m = fstate[0]
-    if not use_cg and fstate[1] == 1:
+    if fstate[1] == 1:
         n_diff = 0
         for a in range(m):
             if theta[act[a]] == 0.0:
@@ -329,10 +427,10 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_c
             if theta[j] != 0.0 and pos[j] < 0:
                 n_diff += 1
         if n_diff <= max(8, m // 8):
-            m = _drop_inactive(L, m, act, pos, theta, not use_cg)  # (True, not a literal)
+            m = _drop_inactive(L, m, act, pos, theta)
             for j in range(theta.shape[0]):
                 if theta[j] != 0.0 and pos[j] < 0:
-                    if _try_append(op, diag, L, m, act, pos, j, dep_tol, not use_cg):
+                    if _try_append(op, diag, L, m, act, pos, j, dep_tol):
                         m += 1
                     else:
                         theta[j] = 0.0
@@ -340,9 +438,9 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_c
             fstate[0] = m
             return m
     pos[:] = -1
-    m = _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol, not use_cg)
+    m = _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol)
     fstate[0] = m
-    fstate[1] = 0 if use_cg else 1
+    fstate[1] = 1
     return m
 
 
@@ -363,8 +461,10 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
     it and only adds or removes the coordinates whose status changed.
 
     ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
-    KKT conditions hold on all k coordinates to within ``rtol * alpha`` (``rtol`` is also the
-    relative accuracy of the conjugate-gradient solves).
+    KKT conditions hold on all k coordinates to within ``rtol * alpha``. Active sets beyond
+    the factor's capacity ``len(act)`` are not its job (:func:`_finish` sends them to
+    :func:`cd_finish`); a violator that finds no room in the factor is not added, and the
+    polish then does not report convergence.
     """
     k = beta.shape[0]
     dep_tol = 1e-10
@@ -375,18 +475,8 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
             if theta[j] < 0.0:
                 theta[j] = 0.0
                 beta[j] = 0.0
-    # An updated Cholesky factor, except for a large active set of a sparse design: there
-    # the factor would cost O(m³) against O(nnz) per conjugate-gradient step. But CG needs
-    # ~√κ steps, and the active Gram block's condition number κ blows up as m approaches
-    # the number of samples (and CG cannot detect dependent columns), so small or nearly
-    # saturated active sets use the factor.
-    m0 = np.sum(theta != 0.0)
-    use_cg = (not op[0]) and _CG_MIN_ACTIVE < m0 < _CG_MAX_SATURATION * max_support
-    m = _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol, use_cg)
+    m = _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol)
     grad = op_grad(op, beta)[1]
-    # with conjugate gradients, rounds that only fix signs use a rough solve: each such round
-    # just needs a descent direction, and the line search keeps the objective decreasing
-    loose = use_cg
     cap = max_add if max_add > 0 else k
     n_added = 0
     for rounds in range(1, max_rounds + 1):
@@ -397,25 +487,16 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
             grad_a = np.empty(m)
             for a in range(m):
                 grad_a[a] = grad[act[a]]
-            if use_cg:
-                # z solves G_AA z = c_A − αθ_A, with c_A = G_AA x_A − ∇_A
-                Gx = op_active_times(op, act, m, x_a)
-                rhs = np.empty(m)
-                for a in range(m):
-                    rhs[a] = Gx[a] - grad_a[a] - alpha * theta[act[a]]
-                z = active_cg(op, act, m, rhs, x_a, diag, 1e-4 if loose else rtol, 20 * m + 100)
-                d = z - x_a
-                curv = op_quad_active(op, act, m, d)
-            else:
-                # the same step from the factor: d = −(L Lᵀ)⁻¹ (∇_A + αθ_A), and its curvature
-                # dᵀ G_AA d = ‖L⁻¹ (∇_A + αθ_A)‖² comes with the forward substitution
-                r = np.empty(m)
-                for a in range(m):
-                    r[a] = grad_a[a] + alpha * theta[act[a]]
-                w = _forward_substitution(L, m, r)
-                curv = w @ w
-                d = -_back_substitution(L, m, w)
-                z = x_a + d
+            # the Newton step on the active set from the factor: d = −(L Lᵀ)⁻¹ (∇_A + αθ_A),
+            # and its curvature dᵀ G_AA d = ‖L⁻¹ (∇_A + αθ_A)‖² comes with the forward
+            # substitution
+            r = np.empty(m)
+            for a in range(m):
+                r[a] = grad_a[a] + alpha * theta[act[a]]
+            w = _forward_substitution(L, m, r)
+            curv = w @ w
+            d = -_back_substitution(L, m, w)
+            z = x_a + d
             # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
             # quadratic, with kinks where coordinates cross zero
             lin = grad_a @ d
@@ -493,15 +574,11 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
                 theta[act[a]] = sgn
             op_grad_update(op, grad, beta, act, m, step)
             # drop the coordinates that reached zero from the factor
-            m = _drop_inactive(L, m, act, pos, theta, not use_cg)
+            m = _drop_inactive(L, m, act, pos, theta)
             if n_added > 0 and t_star <= 0.0:
                 cap = max(1, n_added // 2)  # no descent: add fewer violators next time
             n_added = 0
             if not (reached and consistent):
-                continue
-            if loose:
-                # the signs settled with a rough solve: solve again accurately from here
-                loose = False
                 continue
         # optimal on the active set: add the (cap worst) violators among the zeros
         n_cand = 0
@@ -522,12 +599,11 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
             if n_viol == cap:
                 break
             j = cand[order[ii]]
-            if _try_append(op, diag, L, m, act, pos, j, dep_tol, not use_cg):
+            if _try_append(op, diag, L, m, act, pos, j, dep_tol):
                 m += 1
                 theta[j] = 1.0 if positive else -np.sign(grad[j])
                 n_viol += 1
                 n_added += 1
-                loose = use_cg
             else:
                 n_rejected += 1
         if n_viol == 0:
@@ -538,8 +614,27 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
 
 
 @njit(cache=True)
+def _finish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
+            fstate, max_add, gap_target):
+    """The exact finish from a snapped point: the active-set :func:`polish` with its Cholesky
+    factor, or, for an active set beyond the factor's capacity (``act``: the memory budget)
+    or, on a sparse design, beyond :data:`CD_MIN_ACTIVE` (where conjugate gradients would
+    need ever more steps), the coordinate-descent :func:`cd_finish` to the working-set gap
+    ``gap_target``."""
+    m0 = 0
+    for j in range(beta.shape[0]):
+        if beta[j] != 0.0:
+            m0 += 1
+    if not op[0] and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0]):
+        return cd_finish(op, diag, alpha, beta, positive, gap_target,
+                         max(_CD_MAX_EPOCHS, max_polish))
+    return polish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
+                  fstate, max_add)
+
+
+@njit(cache=True)
 def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
-                   memory, max_support, L, act, pos, fstate, alpha_from=0.0):
+                   memory, max_support, L, act, pos, fstate, gap_target, alpha_from=0.0):
     """Solve the lasso on one working set through its Hadamard surrogate.
 
     Runs L-BFGS on the factors, ``snap_every`` iterations at a time; after each stretch the
@@ -567,17 +662,26 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
             nnz += 1
         elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
             n_viol += 1
-    if nnz > 0 and alpha_from > alpha:
+    if not op[0] and nnz > CD_MIN_ACTIVE:
+        # a large warm start on a sparse design: coordinate descent from it directly (along
+        # a path it needs no continuation, and new coordinates cost one column each)
+        candidate = beta.copy()
+        converged, _ = cd_finish(op, diag, alpha, candidate, positive, gap_target,
+                                 max(_CD_MAX_EPOCHS, max_polish))
+        if converged:
+            beta[:] = candidate
+            return True, 0
+    elif nnz > 0 and alpha_from > alpha:
         candidate = beta.copy()
         a_step = alpha_from
         converged = False
         while True:
             a_step = max(alpha, a_step * _CONTINUATION_RATIO)
             # (max(): an int64, not the literal constant, which would compile polish twice)
-            converged, _ = polish(op, diag, a_step, candidate, positive,
-                                  max(_CONTINUATION_ROUNDS, max_polish),
-                                  rtol, max_support, L, act, pos, fstate,
-                                  max(_CONTINUATION_MIN_ADD, fstate[0] // 10))
+            converged, _ = _finish(op, diag, a_step, candidate, positive,
+                                   max(_CONTINUATION_ROUNDS, max_polish),
+                                   rtol, max_support, L, act, pos, fstate,
+                                   max(_CONTINUATION_MIN_ADD, fstate[0] // 10), gap_target)
             if not converged or a_step == alpha:
                 break
         if converged:
@@ -588,8 +692,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         grad_beta = op_grad(op, beta)[1]
     elif nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
-        converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                              max_support, L, act, pos, fstate, k)
+        converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
+                               max_support, L, act, pos, fstate, k, gap_target)
         if converged:
             beta[:] = candidate
             return True, 0
@@ -613,8 +717,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 200):
-            converged, _ = polish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                                  max_support, L, act, pos, fstate, k)
+            converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
+                                   max_support, L, act, pos, fstate, k, gap_target)
             if converged:
                 beta[:] = candidate
                 return True, n_inner

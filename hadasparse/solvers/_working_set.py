@@ -13,7 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from ._group_kernels import solve_group_ws
-from ._lasso_kernels import solve_lasso_ws
+from ._budget import design_square_cap
+from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
 from ..losses._quadratic import gram_operator, sparse_operator
 
 _WS_START = 64  # most violators admitted to the first working set
@@ -21,6 +22,7 @@ _SNAP_EVERY = 25  # L-BFGS steps between two snaps
 _MAX_POLISH = 10  # active-set rounds per polish attempt
 _PATH_WS_GROWTH = 8  # on a path, a working set grows by 1/8 of the support per iteration
 _LBFGS_MEMORY = 10
+_INNER_RTOL_START = 1e-10  # relative accuracy asked of the first inner solves
 _MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
 # the duality gap, a difference of two terms of size ~‖b‖²/(2n), cannot be certified below
 # ~1000 roundings of them: a tolerance under this floor (tol=0) ends the fit there
@@ -135,6 +137,7 @@ class WorkingSet:
         self.certified = None  # (beta, resid, grad) of the last certificate
         self.alpha_from = 0.0  # the alpha of the last converged inner solve, if any
         self.factor_l2 = 0.0  # the ridge on the diagonal of the kept Cholesky factor
+        self.tol_abs = 0.0  # the duality-gap tolerance of the current solve
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
@@ -160,6 +163,11 @@ class _LassoUnits:
         self.design, self.alpha, self.positive, self.l2 = design, alpha, positive, l2
         self.gram, self.max_inner = gram, max_inner
         self.col_norms = np.sqrt(design.col_sq_norms())
+        # the polish's factor: within the memory budget, and on a sparse design only as large
+        # as the active sets the polish takes (larger ones are finished by coordinate descent)
+        self.square_cap = self.ws_square_cap = design_square_cap(design)
+        if design.is_sparse:
+            self.square_cap = min(self.square_cap, 2 * CD_MIN_ACTIVE)
 
     def gap(self, b, beta, state):
         # along a path the first certificate at a new alpha is at the previous alpha's
@@ -183,15 +191,18 @@ class _LassoUnits:
         # factor; with a ridge every active block is positive definite and the support of
         # the elastic net may exceed n
         n = self.design.n_samples if self.l2 == 0.0 else beta_ws.size
-        state.factor = _grow_factor(state.factor, beta_ws.size, n)
+        state.factor = _grow_factor(state.factor, beta_ws.size, n, self.square_cap)
         if state.factor_l2 != self.l2:
             # the kept Cholesky factor is of the active block of G + l2 I: a new ridge (an
             # elastic-net path changes it with α) needs a new factor
             state.factor[3][1] = 0
             state.factor_l2 = self.l2
+        # a coordinate-descent finish (large active sets) stops at a working-set gap that is
+        # a tenth of the tolerance, tightened with inner_rtol when the outer loop asks
+        gap_target = 0.1 * state.tol_abs * (inner_rtol / _INNER_RTOL_START)
         converged, _ = solve_lasso_ws(op, self.alpha, beta_ws, self.positive, self.max_inner,
                                       _SNAP_EVERY, _MAX_POLISH, inner_rtol, _LBFGS_MEMORY, n,
-                                      *state.factor, state.alpha_from)
+                                      *state.factor, gap_target, state.alpha_from)
         state.alpha_from = self.alpha if converged else 0.0
 
 
@@ -217,7 +228,13 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     stop_abs = max(tol_abs, GAP_FLOOR * (b @ b) / n)
     gram = getattr(units, "gram", None)
     gram_form = gram is not None or not design.is_sparse
-    inner_rtol = 1e-10
+    # the working set's Gram matrix is kept while it is within the memory budget; a larger
+    # working set (of a dense design) is reached through its columns, O(n·|W|)
+    ws_cap = getattr(units, "ws_square_cap", None)
+    if gram_form and ws_cap is not None and state.ws_feats.size > ws_cap:
+        gram_form = False
+    inner_rtol = _INNER_RTOL_START
+    state.tol_abs = tol_abs
     # on a path (the state holds a solution at another alpha) the support moves little from
     # one alpha to the next: the working set grows by a fraction of it, not by doubling
     growth = _PATH_WS_GROWTH if state.alpha_from > 0.0 else 1
@@ -249,6 +266,10 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
                            max(units.ws_start, support.size // growth))
         if new.size:
             new_feats = units.features(new)
+            if (gram_form and ws_cap is not None
+                    and state.ws_feats.size + new_feats.size > ws_cap):
+                gram_form = False
+                state.G_ws = np.zeros((0, 0))
             if gram_form:
                 state.G_ws = _grow_gram(design, gram, state.G_ws, state.ws_feats, new_feats)
             state.ws = np.concatenate([state.ws, new])
@@ -299,11 +320,12 @@ def units_to_add(n_units, ws, support, candidates, priority, n_add):
     return np.flatnonzero(added)
 
 
-def _grow_factor(factor, k, n):
+def _grow_factor(factor, k, n, square_cap):
     """The polish's active set and Cholesky factor ``(L, act, pos, fstate)`` for a working set
     of k features, keeping what was computed for the smaller set it extends (at most
-    ``min(k, n)`` columns can be independent, which bounds the factor)."""
-    cap = min(k, n)
+    ``min(k, n)`` columns can be independent, which bounds the factor, and the memory budget
+    ``square_cap`` bounds it too: larger active sets are finished by coordinate descent)."""
+    cap = min(k, n, square_cap)
     if factor is None:
         return (np.zeros((cap, cap)), np.empty(cap, dtype=np.int64),
                 np.full(k, -1, dtype=np.int64), np.zeros(2, dtype=np.int64))
