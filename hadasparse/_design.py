@@ -24,6 +24,7 @@ class Design:
         if self.x_mean is not None:
             self.sqrt_sw = np.ones(self.n_samples) if sqrt_sw is None else sqrt_sw
         self._col_sq_norms = None
+        self._gram = None
 
     def dot(self, beta):
         if not self.is_sparse and self.X.flags.f_contiguous:
@@ -41,6 +42,13 @@ class Design:
             out -= self.x_mean * (self.sqrt_sw @ r)
         return np.asarray(out).ravel()
 
+    def full_gram(self):
+        """``AᵀA / n`` of a dense design, computed once (one BLAS pass over A, no column
+        copies) and kept."""
+        if self._gram is None:
+            self._gram = (self.X.T @ self.X) / self.n_samples
+        return self._gram
+
     def gram(self, rows, cols):
         """``A[:, rows]ᵀ A[:, cols] / n`` as a dense array."""
         n = self.n_samples
@@ -56,7 +64,19 @@ class Design:
 
     def columns_csc_csr(self, cols):
         """The columns ``cols`` of the row-scaled sparse X as int64-indexed CSC and CSR
-        arrays (CSR column indices are positions in ``cols``), with the centring vectors."""
+        arrays (CSR column indices are positions in ``cols``), with the centring vectors.
+
+        A dense design's columns come as CSC only (every entry stored, 16 bytes each; the CSR
+        arrays are empty): the working set of a dense design that is too large for its Gram
+        matrix, whose solvers only need column products (the lasso's coordinate-descent
+        finish)."""
+        if not self.is_sparse:
+            n, k = self.n_samples, len(cols)
+            data = np.asfortranarray(self.X[:, cols]).ravel(order="F")
+            indices = np.tile(np.arange(n, dtype=np.int64), k)
+            indptr = np.arange(0, n * k + 1, n, dtype=np.int64)
+            empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
+            return (data, indices, indptr, empty_f, empty_i, empty_i, np.zeros(k), np.ones(n))
         sub = self.X[:, cols]
         csc = sparse.csc_matrix(sub)
         csr = csc.tocsr()

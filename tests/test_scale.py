@@ -133,14 +133,14 @@ def _gap(X, y, coef, intercept, alpha, l1_ratio, positive):
 
 
 def test_square_cap_is_linear_in_the_data():
-    # dense: four times the samples (a k×k block with k <= 4n is at most 4 n·k entries);
-    # sparse: twice the root of the non-zeros; never below the floor
-    assert square_cap(1000) == max(4000, 2048)
-    assert square_cap(10**5) == 4 * 10**5
+    # dense: the samples (a k×k block with k <= n is at most n·k entries); sparse: twice
+    # the root of the non-zeros; never below the floor
+    assert square_cap(1000) == 2048
+    assert square_cap(10**5) == 10**5
     assert square_cap(20000, 10**6) == 2048
     assert square_cap(20000, 10**8) == 20000
     with square_floor(8):
-        assert square_cap(10) == 40
+        assert square_cap(10) == 10
         assert square_cap(10, 100) == 20
     X = sp.random(50, 80, density=0.1, format="csc", random_state=0)
     from hadasparse._design import preprocess

@@ -5,9 +5,9 @@ square of the working set |W| without a bound. The dense square arrays a solve w
 keep -- a working set's Gram block, the polish's Cholesky factor, a GramCache -- are allowed
 up to :func:`square_cap` rows:
 
-- on a dense design, ``max(4 n, floor)``: a k×k block with k ≤ 4n costs at most four times
-  the working set's columns (n·k), about what the column form of the working set costs
-  (its CSC and CSR copies with int64 indices);
+- on a dense design, ``max(n, floor)``: a k×k block with k ≤ n costs at most the working
+  set's columns (n·k); beyond, the column form (16 bytes per entry, and its mat-vecs cost
+  n·k where the Gram matrix's cost k²) is both smaller and faster;
 - on a sparse design, ``max(√(4 nnz), floor)``: the block costs at most four times the
   design's non-zeros (a sparse design's working-set columns may be far fewer than n·k);
 
@@ -28,7 +28,7 @@ def square_cap(n_samples, nnz=None):
     """The most rows of a dense float64 square array a solve may keep: ``nnz`` is the number
     of stored entries of a sparse design, None for a dense one."""
     if nnz is None:
-        return max(4 * int(n_samples), _floor[0])
+        return max(int(n_samples), _floor[0])
     return max(int(np.sqrt(4.0 * nnz)), _floor[0])
 
 

@@ -37,6 +37,7 @@ _CONTINUATION_MIN_ADD = 8
 # passes (the others visit the non-zeros), the working-set gap every _CD_GAP_EVERY passes.
 _CD_FULL_EVERY = 4
 _CD_GAP_EVERY = 10
+_CD_ANDERSON = 5  # passes extrapolated together (Anderson acceleration)
 CD_MIN_ACTIVE = 600  # smallest active set of a sparse design finished by coordinate descent
 _CD_MAX_EPOCHS = 10000
 
@@ -154,6 +155,8 @@ def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
     rt, state = _cd_residual(op, beta)
     all_coords = np.arange(k)
     active = np.empty(k, dtype=np.int64)
+    hist = np.empty((_CD_ANDERSON + 1, k))
+    n_hist = 0
     for epoch in range(1, max_epochs + 1):
         if epoch % _CD_GAP_EVERY == 0 or epoch == max_epochs:
             # fresh residual (no drift), then the certificate of the working-set problem
@@ -170,7 +173,58 @@ def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
                     active[m] = j
                     m += 1
             _cd_sweep(op, diag, alpha, beta, positive, active, m, rt, xw, state)
+        hist[n_hist] = beta
+        n_hist += 1
+        if n_hist == _CD_ANDERSON + 1:
+            n_hist = 0
+            _anderson(op, alpha, beta, positive, hist, rt, state)
     return False, max_epochs
+
+
+@njit(cache=True)
+def _cd_value(op, alpha, beta, rt, state):
+    """The working-set objective ``½‖r‖²/n + ½ l2‖β‖² + α‖β‖₁`` (sparse form) from the
+    coordinate-descent residual state."""
+    sqrt_sw = op[11]
+    r = rt + state[1] * sqrt_sw
+    return (0.5 * (r @ r) / sqrt_sw.shape[0] + 0.5 * op[12] * (beta @ beta)
+            + alpha * np.sum(np.abs(beta)))
+
+
+@njit(cache=True)
+def _anderson(op, alpha, beta, positive, hist, rt, state):
+    """Anderson extrapolation of the last coordinate-descent iterates ``hist`` (as in celer
+    and skglm): the affine combination of them whose successive differences combine to the
+    smallest norm. Taken (``beta``, ``rt``, ``state`` replaced) only if it lowers the
+    objective, so the finish stays monotone."""
+    n_it = hist.shape[0] - 1
+    U = hist[1:] - hist[:-1]
+    C = U @ U.T
+    scale = 0.0
+    for i in range(n_it):
+        scale += C[i, i]
+    if scale <= 0.0:
+        return
+    for i in range(n_it):
+        C[i, i] += 1e-10 * scale
+    ok = True
+    try:
+        z = np.linalg.solve(C, np.ones(n_it))
+    except Exception:  # noqa: BLE001 -- numba only catches the base class
+        ok = False
+    if not ok or not np.all(np.isfinite(z)) or z.sum() == 0.0:
+        return
+    c = z / z.sum()
+    acc = c @ hist[1:]
+    if positive:
+        for j in range(acc.shape[0]):
+            if acc[j] < 0.0:
+                acc[j] = 0.0
+    rt_acc, state_acc = _cd_residual(op, acc)
+    if _cd_value(op, alpha, acc, rt_acc, state_acc) < _cd_value(op, alpha, beta, rt, state):
+        beta[:] = acc
+        rt[:] = rt_acc
+        state[:] = state_acc
 
 
 @njit(cache=True)
@@ -614,18 +668,25 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, ac
 
 
 @njit(cache=True)
-def _finish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
-            fstate, max_add, gap_target):
-    """The exact finish from a snapped point: the active-set :func:`polish` with its Cholesky
-    factor, or, for an active set beyond the factor's capacity (``act``: the memory budget)
-    or, on a sparse design, beyond :data:`CD_MIN_ACTIVE` (where conjugate gradients would
-    need ever more steps), the coordinate-descent :func:`cd_finish` to the working-set gap
-    ``gap_target``."""
+def _cd_route(op, beta, act):
+    """Whether :func:`_finish` finishes from ``beta`` by coordinate descent (see there)."""
     m0 = 0
     for j in range(beta.shape[0]):
         if beta[j] != 0.0:
             m0 += 1
-    if not op[0] and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0]):
+    return not op[0] and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0] or op[9].shape[0] == 0)
+
+
+@njit(cache=True)
+def _finish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
+            fstate, max_add, gap_target):
+    """The exact finish from a snapped point: the active-set :func:`polish` with its Cholesky
+    factor, or, for an active set beyond the factor's capacity (``act``: the memory budget)
+    or, in sparse form, beyond :data:`CD_MIN_ACTIVE` (where the factor's O(m²) memory and
+    O(m³) time outgrow the O(nnz) passes of coordinate descent), or in the column form of a
+    dense design (which has no row arrays for the factor's Gram columns), the
+    coordinate-descent :func:`cd_finish` to the working-set gap ``gap_target``."""
+    if _cd_route(op, beta, act):
         return cd_finish(op, diag, alpha, beta, positive, gap_target,
                          max(_CD_MAX_EPOCHS, max_polish))
     return polish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
@@ -662,15 +723,13 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
             nnz += 1
         elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
             n_viol += 1
-    if not op[0] and nnz > CD_MIN_ACTIVE:
-        # a large warm start on a sparse design: coordinate descent from it directly (along
-        # a path it needs no continuation, and new coordinates cost one column each)
-        candidate = beta.copy()
-        converged, _ = cd_finish(op, diag, alpha, candidate, positive, gap_target,
+    if nnz > 0 and _cd_route(op, beta, act):
+        # a warm start for the coordinate-descent finish: it starts from there directly
+        # (along a path it needs no continuation, and new coordinates cost one column
+        # each); its result, monotone from the start, is the answer even if not converged
+        converged, _ = cd_finish(op, diag, alpha, beta, positive, gap_target,
                                  max(_CD_MAX_EPOCHS, max_polish))
-        if converged:
-            beta[:] = candidate
-            return True, 0
+        return converged, 0
     elif nnz > 0 and alpha_from > alpha:
         candidate = beta.copy()
         a_step = alpha_from
@@ -717,11 +776,17 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         prev_signs = signs
         nnz = np.sum(signs != 0.0)
         if nnz <= max_support and n_changed <= max(2, nnz // 200):
+            by_cd = _cd_route(op, candidate, act)
             converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
                                    max_support, L, act, pos, fstate, k, gap_target)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
+            if by_cd:
+                # coordinate descent ran its course from the snap (monotone): a later snap
+                # would hand it a worse start
+                beta[:] = candidate
+                return False, n_inner
     # out of iterations: keep the better of the smooth point and its snap (exact zeros)
     smooth_beta = factors_to_beta(x, k, positive)
     candidate = snap(op, alpha, smooth_beta, positive, diag)

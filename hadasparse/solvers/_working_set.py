@@ -20,6 +20,8 @@ from ..losses._quadratic import gram_operator, sparse_operator
 _WS_START = 64  # most violators admitted to the first working set
 _SNAP_EVERY = 25  # L-BFGS steps between two snaps
 _MAX_POLISH = 10  # active-set rounds per polish attempt
+_TALL_MAX_FEATURES = 256  # a dense design with n >= p and at most this many features is
+# solved on its whole Gram matrix
 _PATH_WS_GROWTH = 8  # on a path, a working set grows by 1/8 of the support per iteration
 _LBFGS_MEMORY = 10
 _INNER_RTOL_START = 1e-10  # relative accuracy asked of the first inner solves
@@ -138,6 +140,8 @@ class WorkingSet:
         self.alpha_from = 0.0  # the alpha of the last converged inner solve, if any
         self.factor_l2 = 0.0  # the ridge on the diagonal of the kept Cholesky factor
         self.tol_abs = 0.0  # the duality-gap tolerance of the current solve
+        self.gap = np.inf  # the last certified duality gap
+        self.gap_floor = 0.0  # the rounding floor of the duality gap
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
@@ -161,6 +165,11 @@ class _LassoUnits:
 
     def __init__(self, design, alpha, positive, gram, max_inner, l2=0.0):
         self.design, self.alpha, self.positive, self.l2 = design, alpha, positive, l2
+        if (gram is None and not design.is_sparse and design.n_features <= _TALL_MAX_FEATURES
+                and design.n_samples >= design.n_features):
+            # a tall dense design: its whole Gram matrix (p² ≤ n·p entries, one BLAS pass)
+            # instead of working-set blocks, each of which copies n-long columns
+            gram = design.full_gram()
         self.gram, self.max_inner = gram, max_inner
         self.col_norms = np.sqrt(design.col_sq_norms())
         # the polish's factor: within the memory budget, and on a sparse design only as large
@@ -197,9 +206,12 @@ class _LassoUnits:
             # elastic-net path changes it with α) needs a new factor
             state.factor[3][1] = 0
             state.factor_l2 = self.l2
-        # a coordinate-descent finish (large active sets) stops at a working-set gap that is
-        # a tenth of the tolerance, tightened with inner_rtol when the outer loop asks
-        gap_target = 0.1 * state.tol_abs * (inner_rtol / _INNER_RTOL_START)
+        # a coordinate-descent finish (large active sets) stops at a working-set gap of
+        # 0.3 times the last certified gap (a working set that still misses features needs
+        # no exact solve; celer's rule), or a tenth of the tolerance; tightened with
+        # inner_rtol when the outer loop asks
+        gap_target = max((max(0.1 * state.tol_abs, 0.3 * state.gap)
+                          * (inner_rtol / _INNER_RTOL_START)), 0.5 * state.gap_floor)
         converged, _ = solve_lasso_ws(op, self.alpha, beta_ws, self.positive, self.max_inner,
                                       _SNAP_EVERY, _MAX_POLISH, inner_rtol, _LBFGS_MEMORY, n,
                                       *state.factor, gap_target, state.alpha_from)
@@ -235,6 +247,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         gram_form = False
     inner_rtol = _INNER_RTOL_START
     state.tol_abs = tol_abs
+    state.gap_floor = GAP_FLOOR * (b @ b) / n
     # on a path (the state holds a solution at another alpha) the support moves little from
     # one alpha to the next: the working set grows by a fraction of it, not by doubling
     growth = _PATH_WS_GROWTH if state.alpha_from > 0.0 else 1
@@ -290,6 +303,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         if np.isfinite(gap):
             last_finite = (beta.copy(), gap)
         beta_ws = beta[state.ws_feats].copy()
+        state.gap = gap
         units.solve(op, beta_ws, state, inner_rtol)
         beta[:] = 0.0
         beta[state.ws_feats] = beta_ws
