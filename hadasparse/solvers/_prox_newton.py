@@ -59,11 +59,8 @@ _INNER_FRACTION_MIN = 1e-12
 _MAX_STALLS = 5  # steps in the rounding regime without a better gap before giving up
 _MAX_FLAT = 25  # any steps without a better gap before giving up
 _WS_MIN = 100  # fewer features: no working set
-_WS_START = 20  # features in the first working set
-_WS_MAX_ROUNDS = 30
+_WS_START = 20  # features in the first working set (violators added at least, a step)
 _DENSE_BLOCK_FACTOR = 2.0
-_WS_GROWTH = 4  # working-set growth factor per round
-_WS_FRACTION = 0.1  # restricted gap / full gap
 _ANDERSON = 5  # iterates combined by an Anderson extrapolation
 _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
@@ -401,19 +398,23 @@ def intercept_only_objective(model, n_classes, fit_intercept):
     return model.value(Z)
 
 
-def duality_gap(model, X, Z, W, penalty):
+def duality_gap(model, X, Z, W, penalty, return_grad=False):
     """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
-    (``Σ_i G_ik = 0``) for the dual point to be feasible."""
+    (``Σ_i G_ik = 0``) for the dual point to be feasible. With ``return_grad``, also the
+    loss gradient ``V = XᵀG`` (p×K) it was computed from."""
     G = model.gradient(Z) * model.s[:, None]
     V = np.asarray(X.T @ G)
     kappa, pstar = penalty.dual(V)
     primal = model.value(Z) + penalty.value(W)
     dual = -model.conjugate(Z, kappa) - pstar
+    if return_grad:
+        return primal - dual, primal, V
     return primal - dual, primal
 
 
 def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
-                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
+                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False,
+                working_set=False):
     """Minimise ``Σ_i s_i ℓ(y_i, x_iᵀW + b) + P(W)`` (``P`` includes ``λ = 1/C``) by
     proximal Newton steps, to a duality gap ``≤ tol ×`` the intercept-only objective.
 
@@ -423,6 +424,10 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     Y : ndarray of shape (n, 1) with labels ±1 (logistic) or (n, K) one-hot (multinomial)
     sample_weight : ndarray of shape (n,), non-negative, not rescaled
     penalty : L1Penalty, GroupPenalty or RowPenalty
+    working_set : bool
+        Each Newton step moves only the features of a working set chosen afresh at every
+        step from the gradient the gap was computed with (:func:`_step_working_set`); only
+        for penalties separable over features (``feature_working_set``).
 
     Returns
     -------
@@ -436,7 +441,8 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
 
     converged = False
     n_iter = 0
-    gap, primal = duality_gap(model, X, Z, W, penalty)
+    gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+    ws_cache = (None, X)  # the last working set and its columns
     # the inner models are solved to this fraction of the current gap; tightened whenever an
     # outer step gains little (the gap then overstates what is left of the objective)
     inner = _INNER_FRACTION
@@ -458,18 +464,31 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                   else [list(range(K))])
         previous = (W, b, Z, gap, primal)
         progressed = False
+        ws, Xw = None, X
+        if working_set:
+            ws = _step_working_set(penalty, V, W)
+            if ws is not None:
+                if ws_cache[0] is None or not np.array_equal(ws_cache[0], ws):
+                    ws_cache = (ws, _restricted_columns(X, ws))
+                Xw = ws_cache[1]
+        Ww = W if ws is None else W[ws]
         for cols in blocks:
-            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
+            step = _newton_step(model, Xw, Z, Ww, b, penalty, fit_intercept, cols,
                                 inner * max(gap, tol_abs) / len(blocks), max_inner)
             if step is None:
                 continue
-            W, b, Z, rounding = step
+            Ww, b, Z, rounding = step
             progressed |= not rounding
+        if ws is None:
+            W = Ww
+        else:
+            W = np.zeros_like(W)
+            W[ws] = Ww
         if fit_intercept:
             Z, b = model.optimal_intercept(Z, b)
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
-        gap, primal = duality_gap(model, X, Z, W, penalty)
+        gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
         if gap < best[3]:
             best, stalls, flat = (W, b, Z, gap, primal), 0, 0
         elif (flat := flat + 1) >= _MAX_FLAT:
@@ -491,69 +510,49 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                 history.clear()
                 if gap < best[3]:
                     best = (W, b, Z, gap, primal)
+                if working_set:
+                    V = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
     W, b, Z, gap, primal = best
     return W, b, gap, n_iter, converged, tol_abs
 
 
 def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
                    intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
-    """:func:`prox_newton` on a working set of features (ℓ1, elastic-net and row penalties):
-    the features of the current support and the largest violators of the dual constraint,
-    grown 4x each round; each restricted problem is solved to a tenth of the current gap
-    (at least to half the gap asked for), and the gap on all features decides. The first
-    Newton models at ``W = 0`` are poor (uniform weights), and on all features they select
-    far too many; restricted, each costs little. Other penalties (groups: their layout is
-    over all columns) go to :func:`prox_newton` directly. Same returns as
+    """:func:`prox_newton` with a working set of features chosen at every Newton step (ℓ1,
+    elastic-net and row penalties; :func:`_step_working_set`): the support and the largest
+    violators of the dual constraint, at most as many new ones as the support has (the set
+    at most doubles a step). The first Newton models at ``W = 0`` are poor (uniform
+    weights), and on all features they select far too many; restricted, each costs little,
+    and late steps, whose support has settled, solve a model on little more than it. The gap
+    on all features decides every stop. Other penalties (groups: their layout is over all
+    columns) and few features go to :func:`prox_newton` on all features. Same returns as
     :func:`prox_newton`."""
-    n, p = X.shape
-    K = Y.shape[1]
-    if p <= _WS_MIN or not getattr(penalty, "feature_working_set", False):
-        return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
-                           coef_init=coef_init, intercept_init=intercept_init, tol=tol,
-                           max_iter=max_iter, max_inner=max_inner, verbose=verbose)
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
-    f_ref = intercept_only_objective(model, K, fit_intercept)
-    tol_abs = tol * f_ref
-    # first size: the support, else a fraction of the features violating at the start
-    V0 = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
-    violators = int(np.count_nonzero(_violation(penalty, V0) > 1.0))
-    size = max(_WS_START, 2 * int(np.count_nonzero(np.any(W != 0, axis=1))),
-               violators // _WS_GROWTH)
-    n_iter, gap, converged = 0, np.inf, False
-    for _ in range(_WS_MAX_ROUNDS):
-        G = model.gradient(Z) * s[:, None]
-        V = np.asarray(X.T @ G)
-        gap, primal = duality_gap(model, X, Z, W, penalty)
-        if verbose:
-            print(f"working set round: objective {primal:.12e}, gap {gap:.3e} "
-                  f"(tol {tol_abs:.3e})")
-        if gap <= tol_abs:
-            converged = True
-            break
-        if n_iter >= max_iter:
-            break
-        support = np.any(W != 0, axis=1)
-        score = np.sqrt((V * V).sum(axis=1))
-        score[support] = np.inf
-        size = min(max(size, 2 * int(support.sum())), p)
-        ws = np.sort(np.argpartition(-score, size - 1)[:size]) if size < p else np.arange(p)
-        Xw = _restricted_columns(X, ws)
-        Ww, bw, _, it, _, _ = prox_newton(
-            Xw, Y, s, penalty, fit_intercept=fit_intercept, coef_init=W[ws], intercept_init=b,
-            tol=tol if size == p else max(0.5 * tol, _WS_FRACTION * gap / f_ref),
-            max_iter=max_iter - n_iter,
-            max_inner=max_inner)
-        n_iter += it
-        W = np.zeros((p, K))
-        W[ws] = Ww
-        b = bw
-        Z = _predict(Xw, Ww, b)
-        if size == p:
-            gap, primal = duality_gap(model, X, Z, W, penalty)
-            converged = gap <= tol_abs
-            break
-        size *= _WS_GROWTH
-    return W, b, gap, n_iter, converged, tol_abs
+    p = X.shape[1]
+    use_ws = p > _WS_MIN and getattr(penalty, "feature_working_set", False)
+    return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
+                       coef_init=coef_init, intercept_init=intercept_init, tol=tol,
+                       max_iter=max_iter, max_inner=max_inner, verbose=verbose,
+                       working_set=use_ws)
+
+
+def _step_working_set(penalty, V, W):
+    """The features one Newton step moves: the support of ``W`` and, of the features
+    violating the dual constraint at ``V = XᵀG``, the worst ``max(_WS_START, |support|)``;
+    None when that is every feature."""
+    p = W.shape[0]
+    support = np.any(W != 0, axis=1)
+    score = _violation(penalty, V)
+    score[support] = 0.0
+    candidates = np.flatnonzero(score > 1.0)
+    n_add = max(_WS_START, int(support.sum()))
+    if candidates.size > n_add:
+        part = np.argpartition(-score[candidates], n_add - 1)[:n_add]
+        candidates = candidates[part]
+    keep = support.copy()
+    keep[candidates] = True
+    if keep.all():
+        return None
+    return np.flatnonzero(keep)
 
 
 def _violation(penalty, V):
