@@ -190,6 +190,32 @@ def test_step_working_set_gives_the_full_solution(case, sparse_X):
     assert 0 < np.count_nonzero(fits[0][0]) < 400 * n_classes
 
 
+@pytest.mark.parametrize("sparse_X", [False, True])
+@pytest.mark.parametrize("case", ["binary", "weighted intercept", "elasticnet", "multinomial"])
+def test_direct_models_give_the_working_set_solvers_solution(case, sparse_X, monkeypatch):
+    """Small Newton models solved by the lasso kernel on their Gram matrix (no inner working
+    set) give the solution of the models solved by the working-set solvers (1e-8 relative
+    objective, same support)."""
+    import hadasparse.solvers._prox_newton as pn
+
+    n_classes = 3 if case == "multinomial" else 2
+    X, y = _problem(150, 60, seed=12, sparse_X=sparse_X, n_classes=n_classes)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, y.size) if case.startswith("w") else None
+    params = dict(C=0.2, tol=1e-12, fit_intercept=case != "binary")
+    if case == "elasticnet":
+        params.update(penalty="elasticnet", l1_ratio=0.5)
+    fits = []
+    for direct_max in (pn._DIRECT_MAX, 0):
+        monkeypatch.setattr(pn, "_DIRECT_MAX", direct_max)
+        fits.append(HadamardLogisticRegression(**params).fit(X, y, sample_weight=sw))
+    s = np.ones(y.size) if sw is None else sw
+    r = params.get("l1_ratio", 1.0)
+    f_d, f_w = (objective(X, y, e.coef_, e.intercept_, 0.2, s, r) for e in fits)
+    assert abs(f_d - f_w) <= 1e-8 * f_w
+    np.testing.assert_array_equal(fits[0].coef_ != 0, fits[1].coef_ != 0)
+    assert 0 < np.count_nonzero(fits[0].coef_) < fits[0].coef_.size
+
+
 def test_integer_sample_weights_equal_repeated_samples():
     X, y = _problem(80, 30, seed=8)
     sw = np.random.default_rng(0).integers(0, 3, size=y.size)

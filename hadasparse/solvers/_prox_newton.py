@@ -47,7 +47,18 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design import TaskDesign, preprocess
 from ._lq import solve_group_lq, solve_lq
-from ._working_set import solve_group_lasso, solve_lasso, solve_multitask_lasso
+from ._lasso_kernels import solve_lasso_ws
+from ._working_set import (
+    _LBFGS_MEMORY,
+    _MAX_POLISH,
+    _SNAP_EVERY,
+    _grow_factor,
+    single_threaded_blas,
+    solve_group_lasso,
+    solve_lasso,
+    solve_multitask_lasso,
+)
+from ..losses._quadratic import gram_operator
 from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
 from ..losses import Logistic, Multinomial
 
@@ -59,11 +70,14 @@ _INNER_FRACTION_MIN = 1e-12
 _MAX_STALLS = 5  # steps in the rounding regime without a better gap before giving up
 _MAX_FLAT = 25  # any steps without a better gap before giving up
 _WS_MIN = 100  # fewer features: no working set
-_WS_START = 20  # features in the first working set (violators added at least, a step)
+_WS_START = 20  # fewest violators added to a working set
+_WS_ADD = 1.0  # violators added to a step's working set, per feature of the support
 _DENSE_BLOCK_FACTOR = 2.0
 _ANDERSON = 5  # iterates combined by an Anderson extrapolation
 _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
+_DIRECT_MAX = 400  # models of at most this many features: the kernel on their Gram
+_DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set loop's first
 
 
 # --------------------------------------------------------------------------------------
@@ -91,6 +105,24 @@ class L1Penalty:
         a = self.l1_ratio
         alpha1, alpha2 = scale * self.lam * a, scale * self.lam * (1.0 - a)
         return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter, l2=alpha2)[0]
+
+    def solve_gram(self, G, c, n, total, beta0, max_inner):
+        """The model ``1/2 βᵀGβ − cᵀβ + λ P(β) / total`` (``G``, ``c`` of the centred,
+        weighted design over n samples) by the lasso kernel on all its features at once: no
+        working set, design object or gap of the inner solver, whose fixed costs dominate a
+        small model. ``(beta, converged)``; converged means the kernel's polish verified the
+        KKT conditions on every feature to ``_DIRECT_RTOL α``. Called inside
+        :func:`prox_newton`'s single-threaded BLAS."""
+        a = self.l1_ratio
+        alpha, l2 = self.lam * a / total, self.lam * (1.0 - a) / total
+        k = c.size
+        beta = np.array(beta0, dtype=np.float64)
+        max_support = n if l2 == 0.0 else k
+        L, act, pos, fstate = _grow_factor(None, k, max_support)
+        converged, _ = solve_lasso_ws(gram_operator(G, c, l2), alpha, beta, False, max_inner,
+                                      _SNAP_EVERY, _MAX_POLISH, _DIRECT_RTOL, _LBFGS_MEMORY,
+                                      max_support, L, act, pos, fstate, 0.0)
+        return beta, converged
 
     def lam_max(self, V):
         """Smallest λ with ``W = 0`` optimal, for ``V = XᵀG`` at the intercept-only model
@@ -434,6 +466,14 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     W : ndarray of shape (p, K), intercept : ndarray of shape (K,), gap, n_iter, converged,
     tol_abs (the gap the stop asked for)
     """
+    with single_threaded_blas():  # as the inner solvers: see there
+        return _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init,
+                            intercept_init, tol, max_iter, max_inner, verbose, working_set)
+
+
+def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, intercept_init, tol,
+                 max_iter, max_inner, verbose, working_set):
+    """The loop of :func:`prox_newton`."""
     n, p = X.shape
     K = Y.shape[1]
     s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
@@ -473,8 +513,11 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                 Xw = ws_cache[1]
         Ww = W if ws is None else W[ws]
         for cols in blocks:
+            # after a stalled step, the models go to the working-set solvers, whose inner
+            # accuracy follows ``inner`` down
             step = _newton_step(model, Xw, Z, Ww, b, penalty, fit_intercept, cols,
-                                inner * max(gap, tol_abs) / len(blocks), max_inner)
+                                inner * max(gap, tol_abs) / len(blocks), max_inner,
+                                direct=stalls == 0)
             if step is None:
                 continue
             Ww, b, Z, rounding = step
@@ -537,14 +580,13 @@ def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
 
 def _step_working_set(penalty, V, W):
     """The features one Newton step moves: the support of ``W`` and, of the features
-    violating the dual constraint at ``V = XᵀG``, the worst ``max(_WS_START, |support|)``;
-    None when that is every feature."""
-    p = W.shape[0]
+    violating the dual constraint at ``V = XᵀG``, the worst ``max(_WS_START, |support|)``
+    (``_WS_ADD`` times it); None when that is every feature."""
     support = np.any(W != 0, axis=1)
     score = _violation(penalty, V)
     score[support] = 0.0
     candidates = np.flatnonzero(score > 1.0)
-    n_add = max(_WS_START, int(support.sum()))
+    n_add = max(_WS_START, int(_WS_ADD * support.sum()))
     if candidates.size > n_add:
         part = np.argpartition(-score[candidates], n_add - 1)[:n_add]
         candidates = candidates[part]
@@ -686,11 +728,14 @@ def _shift_rows(X, W, Z, c):
     return W, Z
 
 
-def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner):
+def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner,
+                 direct=True):
     """One proximal Newton step on the columns ``cols`` of W (and b) with an Armijo line
-    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend."""
+    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend.
+    ``direct``: small models may go to the kernel directly (:func:`_direct_model_solution`),
+    else every model goes through the certified working-set solvers."""
     W_new, b_new = _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target,
-                                          max_inner, cols)
+                                          max_inner, cols, direct)
     dW = np.zeros_like(W)
     db = np.zeros_like(b)
     dW[:, cols] = W_new - W[:, cols]
@@ -720,7 +765,7 @@ def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, ma
 
 
 def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, max_inner,
-                           cols):
+                           cols, direct=True):
     """The minimiser ``(W[:, cols], b[cols])`` of the quadratic model of the loss at ``Z``
     plus the penalty (the other columns fixed), each column solved to an inner gap of about
     ``gap_target`` (objective units)."""
@@ -741,9 +786,16 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         return W_new, np.asarray(b_new, dtype=np.float64).reshape(K)
     W_new = np.empty_like(W)
     b_new = np.zeros(K)
+    direct = direct and hasattr(penalty, "solve_gram") and X.shape[1] <= _DIRECT_MAX
     for k in range(K):
         omega = s * H[:, k]
         total = float(omega.sum())
+        if direct:
+            w, b0, ok = _direct_model_solution(X, T[:, k], omega, total, fit_intercept,
+                                               penalty, W[:, k], max_inner)
+            if ok:
+                W_new[:, k], b_new[k] = w, b0
+                continue
         design, bk, x_off, y_off = preprocess(X, np.ascontiguousarray(T[:, k]), omega,
                                               fit_intercept)
         inner_tol = _penalty_inner_tol(penalty, gap_target / K, total, bk, design.n_samples)
@@ -752,6 +804,32 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         if fit_intercept:
             b_new[k] = y_off - x_off @ W_new[:, k]
     return W_new, b_new
+
+
+def _direct_model_solution(X, t, omega, total, fit_intercept, penalty, w0, max_inner):
+    """One column's weighted model on X of few columns (dense or sparse) through
+    :meth:`L1Penalty.solve_gram`: the design centred and weighted as :func:`preprocess` does,
+    but only its Gram matrix and correlations formed. ``(w, intercept, converged)``."""
+    n = X.shape[0]
+    sw = omega * (n / total)
+    x_off, y_off = None, 0.0
+    if fit_intercept:
+        x_off = np.asarray(sw @ X).ravel() / n
+        y_off = float(sw @ t) / n
+    if sparse.issparse(X):
+        # AᵀA/n = XᵀSX/n − x̄x̄ᵀ and Aᵀb/n = XᵀS(t − ȳ)/n (the weighted means: Σ s(t − ȳ) = 0)
+        G = np.asarray((X.T @ X.multiply(sw[:, None]).tocsc()).todense()) / n
+        if fit_intercept:
+            G -= np.outer(x_off, x_off)
+        c = np.asarray(X.T @ (sw * (t - y_off))).ravel() / n
+    else:
+        r = np.sqrt(sw)
+        A = (X - x_off if fit_intercept else X) * r[:, None]
+        G = A.T @ A / n
+        c = A.T @ (r * (t - y_off)) / n
+    w, converged = penalty.solve_gram(G, c, n, total, w0, max_inner)
+    b0 = y_off - float(x_off @ w) if fit_intercept else 0.0
+    return w, b0, converged
 
 
 def _penalty_inner_tol(penalty, target, total_weight, b, n):
