@@ -16,7 +16,12 @@ loss Hessian). The model of column k is then the weighted lasso (group lasso, ..
 
 which, divided by ``Σ_i ω_ik``, is exactly what the certified working-set solvers minimise
 (weights renormalised to sum to n, penalty ``λ / Σ_i ω_ik``): the Hadamard factor machinery,
-snap to exact zeros and polish are theirs. The model's minimiser gives a direction for a
+snap to exact zeros and polish are theirs. An ℓ1 / elastic-net model of at most
+``_DIRECT_MAX`` features goes to the lasso kernel on its weighted Gram matrix directly (the
+working-set solvers' fixed costs dominate such a model); the kernel certifies its KKT
+conditions, else (or after a stalled step) the working-set solvers take it. With
+``working_set`` (:func:`prox_newton_ws`), each step moves only the support and the worst
+violators of the dual constraint, chosen afresh from the gradient the gap was computed with. The model's minimiser gives a direction for a
 backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
 exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
 intercept's constraint.
