@@ -200,8 +200,9 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
 
     Each outer step replaces the loss by its second-order model at the current predictor
     (sample weights ``s_i ℓ''(z_i)``, working response ``z_i − ℓ'(z_i)/ℓ''(z_i)``), a weighted
-    lasso (group lasso, multi-task lasso) that the Hadamard working-set solvers minimise with
-    exact zeros; a line search on the true objective follows. The fit stops when the duality
+    lasso (group lasso, multi-task lasso) that the Hadamard solvers minimise with exact zeros
+    (an ℓ1 or elastic-net model of at most 400 features by the lasso kernel on its Gram
+    matrix, others by the working-set solvers); a line search on the true objective follows. The fit stops when the duality
     gap of the logistic problem (dual point from the scaled generalised residual) is at most
     ``tol`` times the objective of the intercept-only model.
 
@@ -265,8 +266,9 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
 
     Notes
     -----
-    Binary fits converge quadratically (proximal Newton on a working set of features for
-    ℓ1 and the elastic net). Multinomial fits take one Newton step per class in turn (the
+    Binary fits converge quadratically (proximal Newton; for ℓ1 and the elastic net each step
+    moves a working set of features chosen afresh: the support and at most as many of the
+    features violating optimality). Multinomial fits take one Newton step per class in turn (the
     block's Hessian ``p_k (1 − p_k)`` is diagonal in the samples, so each model is exact), the
     loss-invariant shift of each feature's K coefficients exactly, and extrapolate the cycles
     (Anderson, or along their drift); the row penalty takes joint steps with one weight per

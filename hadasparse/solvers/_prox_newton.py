@@ -16,7 +16,12 @@ loss Hessian). The model of column k is then the weighted lasso (group lasso, ..
 
 which, divided by ``Σ_i ω_ik``, is exactly what the certified working-set solvers minimise
 (weights renormalised to sum to n, penalty ``λ / Σ_i ω_ik``): the Hadamard factor machinery,
-snap to exact zeros and polish are theirs. The model's minimiser gives a direction for a
+snap to exact zeros and polish are theirs. An ℓ1 / elastic-net model of at most
+``_DIRECT_MAX`` features goes to the lasso kernel on its weighted Gram matrix directly (the
+working-set solvers' fixed costs dominate such a model); the kernel certifies its KKT
+conditions, else (or after a stalled step) the working-set solvers take it. With
+``working_set`` (:func:`prox_newton_ws`), each step moves only the support and the worst
+violators of the dual constraint, chosen afresh from the gradient the gap was computed with. The model's minimiser gives a direction for a
 backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
 exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
 intercept's constraint.
@@ -47,7 +52,18 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design import TaskDesign, preprocess
 from ._lq import solve_group_lq, solve_lq
-from ._working_set import solve_group_lasso, solve_lasso, solve_multitask_lasso
+from ._lasso_kernels import solve_lasso_ws
+from ._working_set import (
+    _LBFGS_MEMORY,
+    _MAX_POLISH,
+    _SNAP_EVERY,
+    _grow_factor,
+    single_threaded_blas,
+    solve_group_lasso,
+    solve_lasso,
+    solve_multitask_lasso,
+)
+from ..losses._quadratic import gram_operator
 from ..penalties._prox import lq_prox_array, radial_lq_prox_groups
 from ..losses import Logistic, Multinomial
 
@@ -59,14 +75,14 @@ _INNER_FRACTION_MIN = 1e-12
 _MAX_STALLS = 5  # steps in the rounding regime without a better gap before giving up
 _MAX_FLAT = 25  # any steps without a better gap before giving up
 _WS_MIN = 100  # fewer features: no working set
-_WS_START = 20  # features in the first working set
-_WS_MAX_ROUNDS = 30
+_WS_START = 20  # fewest violators added to a working set
+_WS_ADD = 1.0  # violators added to a step's working set, per feature of the support
 _DENSE_BLOCK_FACTOR = 2.0
-_WS_GROWTH = 4  # working-set growth factor per round
-_WS_FRACTION = 0.1  # restricted gap / full gap
 _ANDERSON = 5  # iterates combined by an Anderson extrapolation
 _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
+_DIRECT_MAX = 400  # models of at most this many features: the kernel on their Gram
+_DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set loop's first
 
 
 # --------------------------------------------------------------------------------------
@@ -94,6 +110,24 @@ class L1Penalty:
         a = self.l1_ratio
         alpha1, alpha2 = scale * self.lam * a, scale * self.lam * (1.0 - a)
         return solve_lasso(design, b, alpha1, beta0, tol=tol, max_iter=max_iter, l2=alpha2)[0]
+
+    def solve_gram(self, G, c, n, total, beta0, max_inner):
+        """The model ``1/2 βᵀGβ − cᵀβ + λ P(β) / total`` (``G``, ``c`` of the centred,
+        weighted design over n samples) by the lasso kernel on all its features at once: no
+        working set, design object or gap of the inner solver, whose fixed costs dominate a
+        small model. ``(beta, converged)``; converged means the kernel's polish verified the
+        KKT conditions on every feature to ``_DIRECT_RTOL α``. Called inside
+        :func:`prox_newton`'s single-threaded BLAS."""
+        a = self.l1_ratio
+        alpha, l2 = self.lam * a / total, self.lam * (1.0 - a) / total
+        k = c.size
+        beta = np.array(beta0, dtype=np.float64)
+        max_support = n if l2 == 0.0 else k
+        L, act, pos, fstate = _grow_factor(None, k, max_support)
+        converged, _ = solve_lasso_ws(gram_operator(G, c, l2), alpha, beta, False, max_inner,
+                                      _SNAP_EVERY, _MAX_POLISH, _DIRECT_RTOL, _LBFGS_MEMORY,
+                                      max_support, L, act, pos, fstate, 0.0)
+        return beta, converged
 
     def lam_max(self, V):
         """Smallest λ with ``W = 0`` optimal, for ``V = XᵀG`` at the intercept-only model
@@ -401,19 +435,23 @@ def intercept_only_objective(model, n_classes, fit_intercept):
     return model.value(Z)
 
 
-def duality_gap(model, X, Z, W, penalty):
+def duality_gap(model, X, Z, W, penalty, return_grad=False):
     """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
-    (``Σ_i G_ik = 0``) for the dual point to be feasible."""
+    (``Σ_i G_ik = 0``) for the dual point to be feasible. With ``return_grad``, also the
+    loss gradient ``V = XᵀG`` (p×K) it was computed from."""
     G = model.gradient(Z) * model.s[:, None]
     V = np.asarray(X.T @ G)
     kappa, pstar = penalty.dual(V)
     primal = model.value(Z) + penalty.value(W)
     dual = -model.conjugate(Z, kappa) - pstar
+    if return_grad:
+        return primal - dual, primal, V
     return primal - dual, primal
 
 
 def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
-                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
+                intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False,
+                working_set=False):
     """Minimise ``Σ_i s_i ℓ(y_i, x_iᵀW + b) + P(W)`` (``P`` includes ``λ = 1/C``) by
     proximal Newton steps, to a duality gap ``≤ tol ×`` the intercept-only objective.
 
@@ -423,12 +461,24 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
     Y : ndarray of shape (n, 1) with labels ±1 (logistic) or (n, K) one-hot (multinomial)
     sample_weight : ndarray of shape (n,), non-negative, not rescaled
     penalty : L1Penalty, GroupPenalty or RowPenalty
+    working_set : bool
+        Each Newton step moves only the features of a working set chosen afresh at every
+        step from the gradient the gap was computed with (:func:`_step_working_set`); only
+        for penalties separable over features (``feature_working_set``).
 
     Returns
     -------
     W : ndarray of shape (p, K), intercept : ndarray of shape (K,), gap, n_iter, converged,
     tol_abs (the gap the stop asked for)
     """
+    with single_threaded_blas():  # as the inner solvers: see there
+        return _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init,
+                            intercept_init, tol, max_iter, max_inner, verbose, working_set)
+
+
+def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, intercept_init, tol,
+                 max_iter, max_inner, verbose, working_set):
+    """The loop of :func:`prox_newton`."""
     n, p = X.shape
     K = Y.shape[1]
     s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
@@ -436,7 +486,8 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
 
     converged = False
     n_iter = 0
-    gap, primal = duality_gap(model, X, Z, W, penalty)
+    gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+    ws_cache = (None, X)  # the last working set and its columns
     # the inner models are solved to this fraction of the current gap; tightened whenever an
     # outer step gains little (the gap then overstates what is left of the objective)
     inner = _INNER_FRACTION
@@ -458,18 +509,34 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                   else [list(range(K))])
         previous = (W, b, Z, gap, primal)
         progressed = False
+        ws, Xw = None, X
+        if working_set:
+            ws = _step_working_set(penalty, V, W)
+            if ws is not None:
+                if ws_cache[0] is None or not np.array_equal(ws_cache[0], ws):
+                    ws_cache = (ws, _restricted_columns(X, ws))
+                Xw = ws_cache[1]
+        Ww = W if ws is None else W[ws]
         for cols in blocks:
-            step = _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols,
-                                inner * max(gap, tol_abs) / len(blocks), max_inner)
+            # after a stalled step, the models go to the working-set solvers, whose inner
+            # accuracy follows ``inner`` down
+            step = _newton_step(model, Xw, Z, Ww, b, penalty, fit_intercept, cols,
+                                inner * max(gap, tol_abs) / len(blocks), max_inner,
+                                direct=stalls == 0)
             if step is None:
                 continue
-            W, b, Z, rounding = step
+            Ww, b, Z, rounding = step
             progressed |= not rounding
+        if ws is None:
+            W = Ww
+        else:
+            W = np.zeros_like(W)
+            W[ws] = Ww
         if fit_intercept:
             Z, b = model.optimal_intercept(Z, b)
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
-        gap, primal = duality_gap(model, X, Z, W, penalty)
+        gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
         if gap < best[3]:
             best, stalls, flat = (W, b, Z, gap, primal), 0, 0
         elif (flat := flat + 1) >= _MAX_FLAT:
@@ -491,69 +558,48 @@ def prox_newton(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=N
                 history.clear()
                 if gap < best[3]:
                     best = (W, b, Z, gap, primal)
+                if working_set:
+                    V = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
     W, b, Z, gap, primal = best
     return W, b, gap, n_iter, converged, tol_abs
 
 
 def prox_newton_ws(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_init=None,
                    intercept_init=None, tol=1e-4, max_iter=100, max_inner=1000, verbose=False):
-    """:func:`prox_newton` on a working set of features (ℓ1, elastic-net and row penalties):
-    the features of the current support and the largest violators of the dual constraint,
-    grown 4x each round; each restricted problem is solved to a tenth of the current gap
-    (at least to half the gap asked for), and the gap on all features decides. The first
-    Newton models at ``W = 0`` are poor (uniform weights), and on all features they select
-    far too many; restricted, each costs little. Other penalties (groups: their layout is
-    over all columns) go to :func:`prox_newton` directly. Same returns as
+    """:func:`prox_newton` with a working set of features chosen at every Newton step (ℓ1,
+    elastic-net and row penalties; :func:`_step_working_set`): the support and the largest
+    violators of the dual constraint, at most as many new ones as the support has (the set
+    at most doubles a step). The first Newton models at ``W = 0`` are poor (uniform
+    weights), and on all features they select far too many; restricted, each costs little,
+    and late steps, whose support has settled, solve a model on little more than it. The gap
+    on all features decides every stop. Other penalties (groups: their layout is over all
+    columns) and few features go to :func:`prox_newton` on all features. Same returns as
     :func:`prox_newton`."""
-    n, p = X.shape
-    K = Y.shape[1]
-    if p <= _WS_MIN or not getattr(penalty, "feature_working_set", False):
-        return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
-                           coef_init=coef_init, intercept_init=intercept_init, tol=tol,
-                           max_iter=max_iter, max_inner=max_inner, verbose=verbose)
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
-    f_ref = intercept_only_objective(model, K, fit_intercept)
-    tol_abs = tol * f_ref
-    # first size: the support, else a fraction of the features violating at the start
-    V0 = np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
-    violators = int(np.count_nonzero(_violation(penalty, V0) > 1.0))
-    size = max(_WS_START, 2 * int(np.count_nonzero(np.any(W != 0, axis=1))),
-               violators // _WS_GROWTH)
-    n_iter, gap, converged = 0, np.inf, False
-    for _ in range(_WS_MAX_ROUNDS):
-        G = model.gradient(Z) * s[:, None]
-        V = np.asarray(X.T @ G)
-        gap, primal = duality_gap(model, X, Z, W, penalty)
-        if verbose:
-            print(f"working set round: objective {primal:.12e}, gap {gap:.3e} "
-                  f"(tol {tol_abs:.3e})")
-        if gap <= tol_abs:
-            converged = True
-            break
-        if n_iter >= max_iter:
-            break
-        support = np.any(W != 0, axis=1)
-        score = np.sqrt((V * V).sum(axis=1))
-        score[support] = np.inf
-        size = min(max(size, 2 * int(support.sum())), p)
-        ws = np.sort(np.argpartition(-score, size - 1)[:size]) if size < p else np.arange(p)
-        Xw = _restricted_columns(X, ws)
-        Ww, bw, _, it, _, _ = prox_newton(
-            Xw, Y, s, penalty, fit_intercept=fit_intercept, coef_init=W[ws], intercept_init=b,
-            tol=tol if size == p else max(0.5 * tol, _WS_FRACTION * gap / f_ref),
-            max_iter=max_iter - n_iter,
-            max_inner=max_inner)
-        n_iter += it
-        W = np.zeros((p, K))
-        W[ws] = Ww
-        b = bw
-        Z = _predict(Xw, Ww, b)
-        if size == p:
-            gap, primal = duality_gap(model, X, Z, W, penalty)
-            converged = gap <= tol_abs
-            break
-        size *= _WS_GROWTH
-    return W, b, gap, n_iter, converged, tol_abs
+    p = X.shape[1]
+    use_ws = p > _WS_MIN and getattr(penalty, "feature_working_set", False)
+    return prox_newton(X, Y, sample_weight, penalty, fit_intercept=fit_intercept,
+                       coef_init=coef_init, intercept_init=intercept_init, tol=tol,
+                       max_iter=max_iter, max_inner=max_inner, verbose=verbose,
+                       working_set=use_ws)
+
+
+def _step_working_set(penalty, V, W):
+    """The features one Newton step moves: the support of ``W`` and, of the features
+    violating the dual constraint at ``V = XᵀG``, the worst ``max(_WS_START, |support|)``
+    (``_WS_ADD`` times it); None when that is every feature."""
+    support = np.any(W != 0, axis=1)
+    score = _violation(penalty, V)
+    score[support] = 0.0
+    candidates = np.flatnonzero(score > 1.0)
+    n_add = max(_WS_START, int(_WS_ADD * support.sum()))
+    if candidates.size > n_add:
+        part = np.argpartition(-score[candidates], n_add - 1)[:n_add]
+        candidates = candidates[part]
+    keep = support.copy()
+    keep[candidates] = True
+    if keep.all():
+        return None
+    return np.flatnonzero(keep)
 
 
 def _violation(penalty, V):
@@ -687,11 +733,14 @@ def _shift_rows(X, W, Z, c):
     return W, Z
 
 
-def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner):
+def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, max_inner,
+                 direct=True):
     """One proximal Newton step on the columns ``cols`` of W (and b) with an Armijo line
-    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend."""
+    search on the true objective; ``(W, b, Z)`` after it, or None if it cannot descend.
+    ``direct``: small models may go to the kernel directly (:func:`_direct_model_solution`),
+    else every model goes through the certified working-set solvers."""
     W_new, b_new = _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target,
-                                          max_inner, cols)
+                                          max_inner, cols, direct)
     dW = np.zeros_like(W)
     db = np.zeros_like(b)
     dW[:, cols] = W_new - W[:, cols]
@@ -721,7 +770,7 @@ def _newton_step(model, X, Z, W, b, penalty, fit_intercept, cols, gap_target, ma
 
 
 def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, max_inner,
-                           cols):
+                           cols, direct=True):
     """The minimiser ``(W[:, cols], b[cols])`` of the quadratic model of the loss at ``Z``
     plus the penalty (the other columns fixed), each column solved to an inner gap of about
     ``gap_target`` (objective units)."""
@@ -742,9 +791,16 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         return W_new, np.asarray(b_new, dtype=np.float64).reshape(K)
     W_new = np.empty_like(W)
     b_new = np.zeros(K)
+    direct = direct and hasattr(penalty, "solve_gram") and X.shape[1] <= _DIRECT_MAX
     for k in range(K):
         omega = s * H[:, k]
         total = float(omega.sum())
+        if direct:
+            w, b0, ok = _direct_model_solution(X, T[:, k], omega, total, fit_intercept,
+                                               penalty, W[:, k], max_inner)
+            if ok:
+                W_new[:, k], b_new[k] = w, b0
+                continue
         design, bk, x_off, y_off = preprocess(X, np.ascontiguousarray(T[:, k]), omega,
                                               fit_intercept)
         inner_tol = _penalty_inner_tol(penalty, gap_target / K, total, bk, design.n_samples)
@@ -753,6 +809,32 @@ def _newton_model_solution(model, X, Z, W, penalty, fit_intercept, gap_target, m
         if fit_intercept:
             b_new[k] = y_off - x_off @ W_new[:, k]
     return W_new, b_new
+
+
+def _direct_model_solution(X, t, omega, total, fit_intercept, penalty, w0, max_inner):
+    """One column's weighted model on X of few columns (dense or sparse) through
+    :meth:`L1Penalty.solve_gram`: the design centred and weighted as :func:`preprocess` does,
+    but only its Gram matrix and correlations formed. ``(w, intercept, converged)``."""
+    n = X.shape[0]
+    sw = omega * (n / total)
+    x_off, y_off = None, 0.0
+    if fit_intercept:
+        x_off = np.asarray(sw @ X).ravel() / n
+        y_off = float(sw @ t) / n
+    if sparse.issparse(X):
+        # AᵀA/n = XᵀSX/n − x̄x̄ᵀ and Aᵀb/n = XᵀS(t − ȳ)/n (the weighted means: Σ s(t − ȳ) = 0)
+        G = np.asarray((X.T @ X.multiply(sw[:, None]).tocsc()).todense()) / n
+        if fit_intercept:
+            G -= np.outer(x_off, x_off)
+        c = np.asarray(X.T @ (sw * (t - y_off))).ravel() / n
+    else:
+        r = np.sqrt(sw)
+        A = (X - x_off if fit_intercept else X) * r[:, None]
+        G = A.T @ A / n
+        c = A.T @ (r * (t - y_off)) / n
+    w, converged = penalty.solve_gram(G, c, n, total, w0, max_inner)
+    b0 = y_off - float(x_off @ w) if fit_intercept else 0.0
+    return w, b0, converged
 
 
 def _penalty_inner_tol(penalty, target, total_weight, b, n):
