@@ -123,10 +123,12 @@ class L1Penalty:
         k = c.size
         beta = np.array(beta0, dtype=np.float64)
         max_support = n if l2 == 0.0 else k
-        L, act, pos, fstate = _grow_factor(None, k, max_support)
+        # (k <= _DIRECT_MAX: the factor's k×k is within any memory budget; in Gram
+        # form the kernel always polishes with it, so no gap target for coordinate descent)
+        L, act, pos, fstate = _grow_factor(None, k, max_support, k)
         converged, _ = solve_lasso_ws(gram_operator(G, c, l2), alpha, beta, False, max_inner,
                                       _SNAP_EVERY, _MAX_POLISH, _DIRECT_RTOL, _LBFGS_MEMORY,
-                                      max_support, L, act, pos, fstate, 0.0)
+                                      max_support, L, act, pos, fstate, 0.0, 0.0)
         return beta, converged
 
     def lam_max(self, V):
