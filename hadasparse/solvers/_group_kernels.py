@@ -908,20 +908,24 @@ def _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2):
 
 @njit(cache=True)
 def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q, alpha,
-               l2):
+               l2, norms, screened):
     """The duality gap of the problem restricted to the working set (the dual point of
-    :func:`~hadasparse.solvers._working_set.multitask_duality_gap`)."""
+    :func:`~hadasparse.solvers._working_set.multitask_duality_gap`); ``norms[a]`` receives
+    ``‖A_jᵀR/n − l2 W_j‖`` of each row not ``screened``."""
     m, T = W.shape
     n = BT.shape[1]
     g = np.empty(T)
     dual_norm = 0.0
     for a in range(m):
+        if screened[a]:
+            continue
         _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
         s2 = 0.0
         for t in range(T):
             e = g[t] / n - l2 * W[a, t]
             s2 += e * e
-        dual_norm = max(dual_norm, np.sqrt(s2))
+        norms[a] = np.sqrt(s2)
+        dual_norm = max(dual_norm, norms[a])
     R = _mt_full_residual(X, sqrt_sw, RT, z)
     rr = np.sum(R * R)
     br = np.sum(BT * R)
@@ -933,18 +937,17 @@ def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, 
 
 @njit(cache=True)
 def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
-              backward):
-    """One cyclic pass of block coordinate descent (in reverse order if ``backward``): each
+              screened):
+    """One cyclic pass of block coordinate descent over the rows not ``screened``: each
     feature's row of ``W`` takes its exact block soft-thresholding step (``lips`` the rows'
     Lipschitz constants)."""
     m, T = W.shape
     n = RT.shape[1]
     g = np.empty(T)
     zt = np.empty(T)
-    for aa in range(m):
-        a = m - 1 - aa if backward else aa
+    for a in range(m):
         L = lips[a]
-        if L <= 0.0:
+        if L <= 0.0 or screened[a]:
             continue
         _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
         nz2 = 0.0
@@ -966,12 +969,13 @@ def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, 
 
 @njit(cache=True)
 def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l2, lips,
-                  tol_abs, max_epochs, anderson):
+                  tol_abs, max_epochs, anderson, R_out):
     """Block coordinate descent on the working set ``ws`` until its duality gap is at most
     ``tol_abs``, accelerated by Anderson extrapolation: every ``anderson + 1`` epochs the
     last iterates are combined (the weights minimise the norm of the combined differences)
     and the result is kept when it lowers the objective; the gap is checked then.
-    ``W`` (m×T, the warm start) is overwritten. Returns ``(epochs, gap)``."""
+    ``W`` (m×T, the warm start) is overwritten and ``R_out`` (T×n) receives the residual
+    ``B − A_ws W`` at the returned point. Returns ``(epochs, gap)``."""
     m, T = W.shape
     K = anderson
     d = m * T
@@ -986,12 +990,14 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                 acc += data[ii] * sqrt_sw[indices[ii]]
             xs[a] = acc
     RT = _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, BT, z, q)
+    screened = np.zeros(m, dtype=np.bool_)
+    norms = np.zeros(m)
     hist = np.zeros((K + 1, d))
     nh = 0
     gap = np.inf
     for epoch in range(max_epochs):
         _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
-                  False)
+                  screened)
         hist[nh] = W.reshape(d)
         nh += 1
         if nh < K + 1 and epoch + 1 < max_epochs:
@@ -1023,7 +1029,25 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                     RT, z, q = RTa, za, qa
 
         gap = _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q,
-                         alpha, l2)
+                         alpha, l2, norms, screened)
         if gap <= tol_abs:
+            R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
             return epoch + 1, gap
+        if l2 == 0.0:
+            # gap-safe screening (Ndiaye et al. 2017, as sklearn's multi-task solver): a row
+            # whose correlation with the rescaled residual is far enough below α is zero at
+            # the working set's optimum; it leaves the epochs (set to 0 if it is not)
+            dual_scale = max(alpha, np.max(norms * ~screened))
+            radius = np.sqrt(2.0 * max(gap, 0.0))
+            for a in range(m):
+                if screened[a] or lips[a] <= 0.0:
+                    continue
+                if alpha * (1.0 - norms[a] / dual_scale) > radius * np.sqrt(lips[a]):
+                    screened[a] = True
+                    for t in range(T):
+                        if W[a, t] != 0.0:
+                            _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z,
+                                           q, t, -W[a, t])
+                            W[a, t] = 0.0
+    R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
     return max_epochs, gap

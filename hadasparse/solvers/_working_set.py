@@ -610,18 +610,20 @@ class _GroupUnits:
 # --------------------------------------------------------------------------------------
 
 
-def multitask_duality_gap(design, B, W, alpha, l2=0.0):
+def multitask_duality_gap(design, B, W, alpha, l2=0.0, R=None):
     """Duality gap of ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` at ``W`` (p×T),
     ``design`` a :class:`TaskDesign`. Dual point ``Θ = R / max(1, max_j ‖A_jᵀR/n − l2 W_j‖ /
     α)``, R the residual (with ``l2``, of the augmented design as in
     :func:`_gap_at_scaled_residual`). Returns ``(gap, grad)`` with ``grad = Aᵀ(B − AW)/n``
-    (p×T)."""
+    (p×T). ``R``: the residual ``B − AW`` when the caller has it."""
     n = design.n_samples
     B = np.reshape(B, (n, -1))
     row_sq = np.sum(W * W, axis=1)
     nz = np.flatnonzero(row_sq)
     base = getattr(design, "base", None)
-    if base is not None and not base.is_sparse and 4 * nz.size < design.n_features:
+    if R is not None:
+        pass
+    elif base is not None and not base.is_sparse and 4 * nz.size < design.n_features:
         R = B - base.X[:, nz] @ W[nz]  # only the support's columns
     else:
         R = B - design.dot(W)
@@ -723,8 +725,10 @@ def _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2,
     inner_tol = np.inf
     converged = False
     n_iter = 0
+    R_T = None  # the residual the last inner solve left (T×n), if W is still its point
     for n_iter in range(1, max_iter + 1):
-        gap, grad = multitask_duality_gap(design, B, W, alpha, l2)
+        gap, grad = multitask_duality_gap(design, B, W, alpha, l2,
+                                          None if R_T is None else R_T.T)
         if verbose:
             print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
                   f"working set {ws.size} features, {np.count_nonzero(W.any(axis=1))} "
@@ -749,15 +753,22 @@ def _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2,
         # features outside it): solve it to the tolerance
         inner_tol = 0.5 * stop_abs if new.size == 0 else max(_MT_INNER * gap, 0.5 * stop_abs)
         W_ws = np.ascontiguousarray(W[ws])
-        multitask_bcd(*arrays, ws.astype(np.int64), W_ws, BT, alpha, l2,
-                      np.ascontiguousarray(lips[ws]), inner_tol, max_inner, _MT_ANDERSON)
+        R_T = np.empty_like(BT)
+        _, ws_gap = multitask_bcd(*arrays, ws.astype(np.int64), W_ws, BT, alpha, l2,
+                                  np.ascontiguousarray(lips[ws]), inner_tol, max_inner,
+                                  _MT_ANDERSON, R_T)
         W[:] = 0.0
         W[ws] = W_ws
         support = np.flatnonzero(W.any(axis=1))
-        if 0 < support.size * design.n_tasks <= polish_max:
+        # polish once the working set is solved to the tolerance (the likely last round), or
+        # whenever its dense Newton system (~(sT)³/3 flops) costs less than a few epochs
+        sT = support.size * design.n_tasks
+        if 0 < sT <= polish_max and (ws_gap <= tol_abs
+                                     or sT**3 <= 12 * ws.size * n * design.n_tasks):
             if c_full is None:
                 c_full = design.rdot(B) / n
             _multitask_polish(design, c_full, alpha, l2, W, support)
+            R_T = None  # the polish moved W
     else:
         gap = multitask_duality_gap(design, B, W, alpha, l2)[0]
         converged = gap <= tol_abs
