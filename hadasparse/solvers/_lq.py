@@ -245,7 +245,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
             # beyond the budget its support and the zeros nearest to entering
             search = ws if ws.size <= cap else _search_set(beta, grad, diag_full, alpha, q,
                                                            ws, cap)
-            if search is ws and gram_form:
+            if search is ws:
                 if op is None:
                     op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
                 search_op = op
