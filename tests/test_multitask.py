@@ -197,8 +197,9 @@ def test_parameters_match_sklearn():
     assert ours == theirs
 
 
-def test_conjugate_gradient_newton_polish(monkeypatch):
-    """Force the conjugate-gradient Newton polish (used for large active sets)."""
+def test_coordinate_descent_alone_without_polish(monkeypatch):
+    """With the Newton polish's size limit forced to 0, the working set's block coordinate
+    descent alone (no polish on any support) must reach sklearn's solution at tol 1e-10."""
     from hadasparse.solvers import _working_set as _solver
 
     monkeypatch.setattr(_solver, "_DENSE_NEWTON_MAX", 0)
