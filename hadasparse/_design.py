@@ -62,21 +62,28 @@ class Design:
             return G
         return (Xr.T @ Xc) / n
 
-    def columns_csc_csr(self, cols):
+    def columns_csc_csr(self, cols, rows=True):
         """The columns ``cols`` of the row-scaled sparse X as int64-indexed CSC and CSR
         arrays (CSR column indices are positions in ``cols``), with the centring vectors.
 
-        A dense design's columns come as CSC only (every entry stored, 16 bytes each; the CSR
-        arrays are empty): the working set of a dense design that is too large for its Gram
-        matrix, whose solvers only need column products (the lasso's coordinate-descent
-        finish)."""
+        A dense design's columns (the working set of a dense design too large for its Gram
+        matrix) store every entry, 16 bytes each per form; ``rows=False`` leaves the CSR
+        arrays empty, for solvers that only need column products (the lasso's
+        coordinate-descent finish)."""
         if not self.is_sparse:
             n, k = self.n_samples, len(cols)
-            data = np.asfortranarray(self.X[:, cols]).ravel(order="F")
+            sub = self.X[:, cols]
+            data = np.asfortranarray(sub).ravel(order="F")
             indices = np.tile(np.arange(n, dtype=np.int64), k)
             indptr = np.arange(0, n * k + 1, n, dtype=np.int64)
-            empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
-            return (data, indices, indptr, empty_f, empty_i, empty_i, np.zeros(k), np.ones(n))
+            if rows:
+                rdata = np.ascontiguousarray(sub).ravel()
+                rindices = np.tile(np.arange(k, dtype=np.int64), n)
+                rindptr = np.arange(0, n * k + 1, k, dtype=np.int64)
+            else:
+                rdata, rindices = np.zeros(0), np.zeros(0, dtype=np.int64)
+                rindptr = np.zeros(0, dtype=np.int64)
+            return (data, indices, indptr, rdata, rindices, rindptr, np.zeros(k), np.ones(n))
         sub = self.X[:, cols]
         csc = sparse.csc_matrix(sub)
         csr = csc.tocsr()

@@ -12,7 +12,6 @@ from ._design import Design, TaskDesign, preprocess, target_scale
 from ._groups import grouped_columns
 from ._validation import INITS, check_magnitudes, check_q, check_sample_weight, check_scalar_param
 from .solvers import (
-    GramCache,
     WorkingSet,
     group_alpha_max,
     group_lipschitz,
@@ -263,13 +262,11 @@ def multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
     :class:`~hadasparse.HadamardMultiTaskLasso` fits (one α), ``hadamard_lasso_path`` with a
     2-D y and the multi-task CV folds run. α = 0 is least squares; a target of extreme
     magnitude is solved rescaled (:func:`~hadasparse._design.target_scale`); ``each(i, W)``
-    (W p×T) is called after the i-th α if given. ``coef_init`` is (T, p). (Each α starts a
-    fresh working set from the warm start's support -- the group kernel's cost grows with the
-    working set, and one carried over from larger alphas was measured 50 % slower on a 30-α
-    path -- but the features' Gram rows are kept, in a :class:`~hadasparse.solvers.GramCache`.)"""
+    (W p×T) is called after the i-th α if given. ``coef_init`` is (T, p). Each α starts from
+    the working set the previous one left (the support only grows along the path)."""
     n, T = Y.shape
     task_design = TaskDesign(design, T)
-    gram_cache = GramCache(task_design)  # the features' Gram rows, kept from α to α
+    state = WorkingSet()  # the working set, carried from one α to the next
     t_scale = target_scale(Y)  # solved on Y / t_scale: see target_scale
     Y_s = Y / t_scale
     W = (np.zeros((design.n_features, T)) if coef_init is None
@@ -290,7 +287,7 @@ def multitask_lasso_path(design, Y, alphas, coef_init, tol, max_iter, verbose,
             # on Y / t_scale the l1 weight scales with it, the ridge does not
             W, gap, n_iter, converged = solve_multitask_lasso(
                 task_design, Y_s, float(alpha) * l1_ratio / t_scale, W, tol=tol,
-                max_iter=max_iter, l2=float(alpha) * (1.0 - l1_ratio), gram=gram_cache)
+                max_iter=max_iter, l2=float(alpha) * (1.0 - l1_ratio), state=state)
         gap *= t_scale**2
         if not converged:
             warn_not_converged(gap, tol * scale, max_iter, n_iter, scale)

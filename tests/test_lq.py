@@ -804,3 +804,33 @@ def test_group_local_search_false_is_the_descent_alone(monkeypatch):
         assert len(calls) == 1 and calls[0][0] == 0 and calls[0][1] > 0
         np.testing.assert_array_equal(on.coef_, off.coef_)
         assert on.intercept_ == off.intercept_ and on.n_iter_ == off.n_iter_
+
+
+def test_working_set_beyond_square_cap(monkeypatch):
+    """Issue #13: with the square-array floor forced to 8 rows (cap n = 30 here) the lq
+    working set outgrows the cap; every dense square block the lq driver builds (working-set
+    Gram, local-search Gram) stays within it -- the kernels take the working set's columns
+    instead -- and the fit is still a certified fixed point (checked with the brute-force
+    prox of this file) whose objective is not above the lasso start's."""
+    from hadasparse.solvers import _lq
+    from hadasparse.solvers._budget import square_cap, square_floor
+
+    blocks, ws_sizes = [], []
+    grow, gram_op, solve_ws = _lq._grow_gram, _lq.gram_operator, _lq.solve_lq_ws
+    monkeypatch.setattr(_lq, "_grow_gram", lambda *a: blocks.append(grow(*a)) or blocks[-1])
+    monkeypatch.setattr(_lq, "gram_operator",
+                        lambda G, *a: blocks.append(G) or gram_op(G, *a))
+    monkeypatch.setattr(_lq, "solve_lq_ws",
+                        lambda op, a, q, k, beta, *r: ws_sizes.append(beta.size)
+                        or solve_ws(op, a, q, k, beta, *r))
+    X, y, _ = sparse_recovery(n=30, p=800, k=5, seed=0)
+    alpha = 0.003
+    with square_floor(8):
+        cap = square_cap(X.shape[0])
+        reg = HadamardLqRegressor(alpha=alpha, q=0.5, tol=1e-8).fit(X, y)
+    assert cap == X.shape[0] and max(ws_sizes) > cap
+    assert blocks and max(G.shape[0] for G in blocks) <= cap
+    res, scale = fixed_point_residual(reg, X, y)
+    assert res <= 1e-7 * scale
+    lasso = HadamardLasso(alpha=alpha, tol=1e-10).fit(X, y)
+    assert objective(reg, X, y) <= objective(lasso, X, y, q=0.5) * (1 + 1e-12)

@@ -197,12 +197,50 @@ def test_parameters_match_sklearn():
     assert ours == theirs
 
 
-def test_conjugate_gradient_newton_polish(monkeypatch):
-    """Force the conjugate-gradient Newton polish (used for large active sets)."""
+def test_coordinate_descent_alone_without_polish(monkeypatch):
+    """With the Newton polish's size limit forced to 0, the working set's block coordinate
+    descent alone (no polish on any support) must reach sklearn's solution at tol 1e-10."""
     from hadasparse.solvers import _working_set as _solver
 
     monkeypatch.setattr(_solver, "_DENSE_NEWTON_MAX", 0)
     X, Y = multitask_data(n=50, p=120, n_tasks=4, seed=1)
     alpha = 0.01 * alpha_max(X, Y)
     ours, ref = fit_both(X, Y, alpha)
+    assert_same(X, Y, alpha, ours, ref)
+
+
+def test_bounded_memory_beyond_square_cap():
+    """Issue #13: with the square-array floor forced to 8 rows the cap is n = 30 rows, while
+    the working set grows to hundreds of features (support > n). The fit must still equal
+    sklearn's, and the solve must not allocate anything near a (|W|, |W|) float64 array: the
+    peak traced during the solve (on the preprocessed design) stays far below |W|² · 8
+    bytes."""
+    import tracemalloc
+
+    from hadasparse._design import TaskDesign, preprocess
+    from hadasparse.solvers import WorkingSet, solve_multitask_lasso
+    from hadasparse.solvers._budget import square_cap, square_floor
+
+    X, Y = multitask_data(n=30, p=1500, n_tasks=3, k=20, seed=3)
+    alpha = 0.01 * alpha_max(X, Y)
+    design, B, _, _ = preprocess(X, Y, None, True)
+    task_design = TaskDesign(design, Y.shape[1])
+    solve_multitask_lasso(task_design, B, alpha, tol=TOL)  # compile
+    with square_floor(8):
+        cap = square_cap(X.shape[0])
+        state = WorkingSet()
+        tracemalloc.start()
+        try:
+            W, _, _, converged = solve_multitask_lasso(task_design, B, alpha, tol=TOL,
+                                                       state=state)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        ours = HadamardMultiTaskLasso(alpha=alpha, tol=TOL).fit(X, Y)
+    k = state.ws.size
+    assert converged and cap == X.shape[0] and k > 5 * cap
+    assert np.count_nonzero(W.any(axis=1)) > X.shape[0]  # more active features than samples
+    assert peak < 0.5 * k * k * 8  # one k×k float64 array alone would be k² · 8 bytes
+    np.testing.assert_array_equal(ours.coef_, W.T)
+    ref = MultiTaskLasso(alpha=alpha, tol=SK_TOL, max_iter=100_000).fit(X, Y)
     assert_same(X, Y, alpha, ours, ref)

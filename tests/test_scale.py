@@ -146,3 +146,40 @@ def test_square_cap_is_linear_in_the_data():
     from hadasparse._design import preprocess
     design = preprocess(X, np.zeros(50), None, True)[0]
     assert design_square_cap(design) == square_cap(50, X.nnz)
+
+
+def test_group_lasso_beyond_the_gram_budget(monkeypatch):
+    """A dense design's group-lasso working set beyond the budget is reached through its
+    columns: the same solution as the Gram route (itself checked against an independent
+    proximal-gradient reference in test_enet.py / test_group_lasso.py), certified, with no
+    Gram matrix above the cap."""
+    from hadasparse import HadamardGroupLasso
+
+    rng = np.random.default_rng(1)
+    n, p = 40, 1500
+    X = rng.standard_normal((n, p))
+    w = np.zeros(p)
+    w[:40] = rng.standard_normal(40)
+    y = X @ w + 0.05 * rng.standard_normal(n)
+    params = dict(groups=5, alpha=0.02, tol=1e-10, max_iter=1000)
+    ref = HadamardGroupLasso(**params).fit(X, y)
+    shapes = []
+    gram_operator = _working_set.gram_operator
+
+    def spy_gram(G, c, l2=0.0):
+        shapes.append(G.shape[0])
+        return gram_operator(G, c, l2)
+
+    monkeypatch.setattr(_working_set, "gram_operator", spy_gram)
+    with square_floor(8):
+        ours = HadamardGroupLasso(**params).fit(X, y)
+        cap = square_cap(n)
+    assert max(shapes, default=0) <= cap
+    assert np.count_nonzero(ours.coef_) > cap  # the working set outgrew the budget
+    def objective(m):
+        r = y - X @ m.coef_ - m.intercept_
+        norms = np.sqrt((m.coef_.reshape(-1, 5) ** 2).sum(axis=1))
+        return 0.5 * np.mean(r**2) + 0.02 * np.sqrt(5) * norms.sum()
+    assert abs(objective(ours) - objective(ref)) <= 1e-9 * objective(ref)
+    np.testing.assert_array_equal(ours.coef_ != 0, ref.coef_ != 0)
+    assert ours.dual_gap_ <= 1e-10 * np.var(y)

@@ -36,9 +36,12 @@ def gram_operator(G, c, l2=0.0):
             _EMPTY, _EMPTY, 0.0)
 
 
-def sparse_operator(design, b, columns, l2=0.0):
-    """``op`` in sparse form: the columns ``columns`` of a sparse ``Design`` and target ``b``."""
-    return (False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(columns) + (float(l2),)
+def sparse_operator(design, b, columns, l2=0.0, rows=True):
+    """``op`` in sparse form: the columns ``columns`` of a ``Design`` and target ``b``
+    (``rows=False``: a dense design's columns without their CSR copy, see
+    :meth:`hadasparse._design.Design.columns_csc_csr`)."""
+    return ((False, _EMPTY_2D, _EMPTY, b) + design.columns_csc_csr(columns, rows)
+            + (float(l2),))
 
 
 @njit(cache=True)

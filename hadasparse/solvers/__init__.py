@@ -30,7 +30,6 @@ from ._lq import (
 )
 from ._working_set import (
     GAP_FLOOR,
-    GramCache,
     WorkingSet,
     group_alpha_max,
     lasso_duality_gap,
@@ -43,7 +42,7 @@ from ._working_set import (
 )
 
 __all__ = [
-    "GAP_FLOOR", "GramCache", "WorkingSet", "depth_of", "group_alpha_max", "group_lipschitz",
+    "GAP_FLOOR", "WorkingSet", "depth_of", "group_alpha_max", "group_lipschitz",
     "group_lq_alpha_max", "group_lq_fixed_point_residual", "lasso_duality_gap",
     "lq_alpha_max", "lq_fixed_point_residual", "multitask_duality_gap", "single_threaded_blas",
     "solve_group_lasso", "solve_group_lq", "solve_lasso", "solve_lq", "solve_multitask_lasso",

@@ -2,7 +2,7 @@
 
 A fit's extra memory must grow linearly with the data: O(nnz(X) + n·|W| + p), never with the
 square of the working set |W| without a bound. The dense square arrays a solve would like to
-keep -- a working set's Gram block, the polish's Cholesky factor, a GramCache -- are allowed
+keep -- a working set's Gram block, the polish's Cholesky factor -- are allowed
 up to :func:`square_cap` rows:
 
 - on a dense design, ``max(n, floor)``: a k×k block with k ≤ n costs at most the working

@@ -798,3 +798,256 @@ def _smooth_beta(x, gid, ng, positive):
     if positive:
         return pos_factors_to_beta(x, gid, ng)
     return group_factors_to_beta(x, gid, ng)
+
+
+# --------------------------------------------------------------------------------------
+# Multi-task lasso: block coordinate descent on a working set, in residual form
+# --------------------------------------------------------------------------------------
+#
+# The working set's features are ``ws``; their coefficients the m×T block ``W``. The residual
+# is kept transposed, ``RT`` (T×n: each task's residual contiguous), so that a feature's
+# correlations are one matrix-vector product and its update T contiguous axpys. Nothing of
+# size m² is formed: memory is O(n·T + m·T), whatever the working set.
+#
+# Dense designs pass ``X`` = ``Aᵀ`` (p×n, C order: each feature's column contiguous; ``A`` the
+# centred, weighted design in Fortran order, transposed without a copy) and empty
+# sparse arrays; sparse designs pass an empty ``X`` and the row-scaled CSC arrays with the
+# implicit centring ``A_j = X_j − x̄_j √s``: the residual is then stored as
+# ``R = R̃ + √s zᵀ`` (``R̃`` updated on the column's non-zeros only, ``z`` the T shifts), so
+# an update never touches all n rows.
+
+
+@njit(cache=True)
+def _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, out):
+    """``out = A_jᵀ R`` (T values) for the feature ``j = ws[a]``; ``xs[a] = X_jᵀ√s`` and
+    ``q = √sᵀR̃`` (sparse form only)."""
+    T = RT.shape[0]
+    j = ws[a]
+    if X.shape[0] > 0:
+        x = X[j]
+        out[:] = RT @ x
+        return
+    n = RT.shape[1]
+    for t in range(T):
+        acc = 0.0
+        r = RT[t]
+        for ii in range(indptr[j], indptr[j + 1]):
+            acc += data[ii] * r[indices[ii]]
+        out[t] = acc
+    xm = x_mean[j]
+    for t in range(T):
+        # R_t = R̃_t + z_t √s, and A_j = X_j − x̄_j √s with √sᵀ√s = n
+        out[t] += z[t] * xs[a] - xm * (q[t] + z[t] * n)
+
+
+@njit(cache=True)
+def _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t, step):
+    """``R_t −= step · A_j`` for ``j = ws[a]``."""
+    j = ws[a]
+    r = RT[t]
+    if X.shape[0] > 0:
+        x = X[j]
+        for i in range(r.shape[0]):
+            r[i] -= step * x[i]
+        return
+    for ii in range(indptr[j], indptr[j + 1]):
+        r[indices[ii]] -= step * data[ii]
+    q[t] -= step * xs[a]
+    z[t] += step * x_mean[j]
+
+
+@njit(cache=True)
+def _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, BT, z, q):
+    """The residual ``B − A_ws W`` (stored as described above); fills ``z`` and ``q``."""
+    T = BT.shape[0]
+    RT = BT.copy()
+    z[:] = 0.0
+    for t in range(T):
+        q[t] = sqrt_sw @ RT[t] if X.shape[0] == 0 else 0.0
+    for a in range(ws.shape[0]):
+        for t in range(T):
+            if W[a, t] != 0.0:
+                _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t,
+                               W[a, t])
+    return RT
+
+
+@njit(cache=True)
+def _mt_full_residual(X, sqrt_sw, RT, z):
+    """The residual itself (T×n) from its stored form."""
+    if X.shape[0] > 0:
+        return RT
+    R = RT.copy()
+    for t in range(RT.shape[0]):
+        if z[t] != 0.0:
+            R[t] += z[t] * sqrt_sw
+    return R
+
+
+@njit(cache=True)
+def _mt_penalty(W, alpha, l2):
+    m, T = W.shape
+    pen = 0.0
+    wsq = 0.0
+    for a in range(m):
+        w2 = 0.0
+        for t in range(T):
+            w2 += W[a, t] * W[a, t]
+        pen += np.sqrt(w2)
+        wsq += w2
+    return alpha * pen, l2 * wsq
+
+
+@njit(cache=True)
+def _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2):
+    """``1/(2n)‖R‖² + l2/2 ‖W‖² + α Σ ‖W_j‖`` on the working set."""
+    R = _mt_full_residual(X, sqrt_sw, RT, z)
+    pen, ridge = _mt_penalty(W, alpha, l2)
+    return 0.5 * np.sum(R * R) / R.shape[1] + pen + 0.5 * ridge
+
+
+@njit(cache=True)
+def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q, alpha,
+               l2, norms, screened):
+    """The duality gap of the problem restricted to the working set (the dual point of
+    :func:`~hadasparse.solvers._working_set.multitask_duality_gap`); ``norms[a]`` receives
+    ``‖A_jᵀR/n − l2 W_j‖`` of each row not ``screened``."""
+    m, T = W.shape
+    n = BT.shape[1]
+    g = np.empty(T)
+    dual_norm = 0.0
+    for a in range(m):
+        if screened[a]:
+            continue
+        _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
+        s2 = 0.0
+        for t in range(T):
+            e = g[t] / n - l2 * W[a, t]
+            s2 += e * e
+        norms[a] = np.sqrt(s2)
+        dual_norm = max(dual_norm, norms[a])
+    R = _mt_full_residual(X, sqrt_sw, RT, z)
+    rr = np.sum(R * R)
+    br = np.sum(BT * R)
+    pen, ridge = _mt_penalty(W, alpha, l2)
+    scale = max(1.0, dual_norm / alpha)
+    dual = (br / scale - 0.5 * rr / scale**2 - 0.5 * n * ridge / scale**2) / n
+    return 0.5 * rr / n + pen + 0.5 * ridge - dual
+
+
+@njit(cache=True)
+def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
+              screened):
+    """One cyclic pass of block coordinate descent over the rows not ``screened``: each
+    feature's row of ``W`` takes its exact block soft-thresholding step (``lips`` the rows'
+    Lipschitz constants)."""
+    m, T = W.shape
+    n = RT.shape[1]
+    g = np.empty(T)
+    zt = np.empty(T)
+    for a in range(m):
+        L = lips[a]
+        if L <= 0.0 or screened[a]:
+            continue
+        _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
+        nz2 = 0.0
+        for t in range(T):
+            v = W[a, t] + (g[t] / n - l2 * W[a, t]) / L
+            zt[t] = v
+            nz2 += v * v
+        nz = np.sqrt(nz2)
+        thr = alpha / L
+        shrink = 1.0 - thr / nz if nz > thr else 0.0
+        for t in range(T):
+            new = zt[t] * shrink
+            step = new - W[a, t]
+            if step != 0.0:
+                _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t,
+                               step)
+                W[a, t] = new
+
+
+@njit(cache=True)
+def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l2, lips,
+                  tol_abs, max_epochs, anderson, R_out):
+    """Block coordinate descent on the working set ``ws`` until its duality gap is at most
+    ``tol_abs``, accelerated by Anderson extrapolation: every ``anderson + 1`` epochs the
+    last iterates are combined (the weights minimise the norm of the combined differences)
+    and the result is kept when it lowers the objective; the gap is checked then.
+    ``W`` (m×T, the warm start) is overwritten and ``R_out`` (T×n) receives the residual
+    ``B − A_ws W`` at the returned point. Returns ``(epochs, gap)``."""
+    m, T = W.shape
+    K = anderson
+    d = m * T
+    z = np.zeros(T)
+    q = np.zeros(T)
+    xs = np.zeros(m)
+    if X.shape[0] == 0:
+        for a in range(m):
+            j = ws[a]
+            acc = 0.0
+            for ii in range(indptr[j], indptr[j + 1]):
+                acc += data[ii] * sqrt_sw[indices[ii]]
+            xs[a] = acc
+    RT = _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, BT, z, q)
+    screened = np.zeros(m, dtype=np.bool_)
+    norms = np.zeros(m)
+    hist = np.zeros((K + 1, d))
+    nh = 0
+    gap = np.inf
+    for epoch in range(max_epochs):
+        _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
+                  screened)
+        hist[nh] = W.reshape(d)
+        nh += 1
+        if nh < K + 1 and epoch + 1 < max_epochs:
+            continue
+        nh = 0
+        if K > 0:
+            U = np.empty((K, d))
+            for k in range(K):
+                U[k] = hist[k + 1] - hist[k]
+            C = U @ U.T
+            ok = True
+            try:
+                c = np.linalg.solve(C, np.ones(K))
+            except Exception:  # noqa: BLE001 -- numba only catches the base class
+                ok = False
+            if ok and np.isfinite(c.sum()) and c.sum() != 0.0:
+                c /= c.sum()
+                Wacc = np.zeros(d)
+                for k in range(K):
+                    Wacc += c[k] * hist[k + 1]
+                Wa = Wacc.reshape((m, T)).copy()
+                za = np.zeros(T)
+                qa = np.zeros(T)
+                RTa = _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, Wa, BT,
+                                   za, qa)
+                if (_mt_primal(X, sqrt_sw, Wa, RTa, za, alpha, l2)
+                        < _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2)):
+                    W[:, :] = Wa
+                    RT, z, q = RTa, za, qa
+
+        gap = _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q,
+                         alpha, l2, norms, screened)
+        if gap <= tol_abs:
+            R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
+            return epoch + 1, gap
+        if l2 == 0.0:
+            # gap-safe screening (Ndiaye et al. 2017, as sklearn's multi-task solver): a row
+            # whose correlation with the rescaled residual is far enough below α is zero at
+            # the working set's optimum; it leaves the epochs (set to 0 if it is not)
+            dual_scale = max(alpha, np.max(norms * ~screened))
+            radius = np.sqrt(2.0 * max(gap, 0.0))
+            for a in range(m):
+                if screened[a] or lips[a] <= 0.0:
+                    continue
+                if alpha * (1.0 - norms[a] / dual_scale) > radius * np.sqrt(lips[a]):
+                    screened[a] = True
+                    for t in range(T):
+                        if W[a, t] != 0.0:
+                            _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z,
+                                           q, t, -W[a, t])
+                            W[a, t] = 0.0
+    R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
+    return max_epochs, gap

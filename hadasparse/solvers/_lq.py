@@ -23,6 +23,7 @@ from ._lq_kernels import (
 )
 from ..losses._quadratic import gram_operator, sparse_operator
 from ..penalties._prox import lq_threshold
+from ._budget import design_square_cap
 from ._working_set import (
     WorkingSet,
     _grow_gram,
@@ -188,14 +189,20 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
     c_full = None
     ws = np.zeros(0, dtype=np.intp)
     G_ws = np.zeros((0, 0))
+    # a dense design keeps the working set's Gram matrix up to the square-array budget;
+    # beyond it (and on sparse designs) the kernels take the working set's columns
+    cap = design_square_cap(design)
     gram_form = not design.is_sparse
     # the lasso's last certificate holds the gradient at its solution, the start here
     certified = None
     if ws0 is not None and ws0.ws.size:
         ws = np.array(ws0.ws, dtype=np.intp)
-        if gram_form:
+        gram_form = gram_form and ws.size <= cap
+        if gram_form and ws0.G_ws.shape[0] == ws.size:
             G_ws = ws0.G_ws
             c_full = ws0.c_full
+        elif gram_form:
+            G_ws = design.gram(ws, ws)
         if ws0.certified is not None and np.array_equal(ws0.certified[0], beta):
             certified = -ws0.certified[2]
     op = None
@@ -231,14 +238,23 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
             outside[ws] = False
             missing = np.flatnonzero(outside)
             if missing.size:  # a warm start: its support is the working set
-                if gram_form:
-                    G_ws = _grow_gram(design, None, G_ws, ws, missing)
+                G_ws, gram_form = _grown(design, G_ws, ws, missing, gram_form, cap)
                 ws = np.concatenate([ws, missing])
                 op = None
-            if op is None:
-                op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
-            beta_ws = beta[ws].copy()
-            accepted, _ = lq_local_search(op, float(alpha), float(q), beta_ws,
+            # the search reads the Gram matrix of the set it works on: the working set, or
+            # beyond the budget its support and the zeros nearest to entering
+            search = ws if ws.size <= cap else _search_set(beta, grad, diag_full, alpha, q,
+                                                           ws, cap)
+            if search is ws:
+                if op is None:
+                    op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
+                search_op = op
+            else:
+                if c_full is None:
+                    c_full = design.rdot(b) / n
+                search_op = gram_operator(design.gram(search, search), c_full[search])
+            beta_ws = beta[search].copy()
+            accepted, _ = lq_local_search(search_op, float(alpha), float(q), beta_ws,
                                           _SEARCH_RTOL * np.sqrt((b @ b) / n),
                                           _SEARCH_SWEEPS, _SEARCH_MOVES)
             if verbose:
@@ -247,7 +263,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
                 converged = True
                 break
             beta[:] = 0.0
-            beta[ws] = beta_ws
+            beta[search] = beta_ws
             searched = (beta != 0, ws.size)
             moved_by_search = True
             continue  # certify the new point
@@ -259,8 +275,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         gain = -(grad[moved] * s + 0.5 * diag_full[moved] * s * s + alpha * np.abs(s) ** q)
         new = units_to_add(p, ws, support, moved, gain, max(_WS_START, support.size))
         if new.size:
-            if gram_form:
-                G_ws = _grow_gram(design, None, G_ws, ws, new)
+            G_ws, gram_form = _grown(design, G_ws, ws, new, gram_form, cap)
             ws = np.concatenate([ws, new])
             op = None
         elif n_iter > 1 and not moved_by_search:
@@ -278,6 +293,34 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
         res = lq_residual(beta, lq_prox_step(beta, grad, diag_full, alpha, q), diag_full)
         converged = res <= tol_abs
     return beta, float(res), n_iter, converged
+
+
+def _grown(design, G_ws, ws, new, gram_form, cap):
+    """The working set's Gram matrix after it grows by ``new``, and whether the Gram form
+    is kept: not beyond ``cap`` rows (the square-array budget), where the kernels switch to
+    the working set's columns."""
+    if not gram_form:
+        return G_ws, False
+    if ws.size + new.size > cap:
+        return np.zeros((0, 0)), False
+    return _grow_gram(design, None, G_ws, ws, new), True
+
+
+def _search_set(beta, grad, diag, alpha, q, ws, cap):
+    """A working set of at most ``cap`` features for the local search: the support and the
+    zeros of ``ws`` nearest to their ℓq zero threshold (``|∇_j L| / (G_jj τ(α/G_jj))`` the
+    largest), sorted."""
+    support = np.flatnonzero(beta)
+    zeros = ws[beta[ws] == 0]
+    d = diag[zeros]
+    ok = d > 0
+    ratio = np.zeros(zeros.size)
+    tau = lq_threshold(1.0, q) * (alpha / np.where(ok, d, 1.0)) ** (1.0 / (2.0 - q))
+    ratio[ok] = np.abs(grad[zeros[ok]]) / (d[ok] * tau[ok])
+    n_zero = max(cap - support.size, 0)
+    if zeros.size > n_zero:
+        zeros = zeros[np.argsort(-ratio, kind="stable")[:n_zero]]
+    return np.sort(np.concatenate([support, zeros]))
 
 
 def _ws_operator(design, b, ws, G_ws, c_full, gram_form):

@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
-from ._group_kernels import solve_group_ws
 from ._budget import design_square_cap
+from ._group_kernels import group_polish, multitask_bcd, solve_group_ws
 from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
 from ..losses._quadratic import gram_operator, sparse_operator
 
@@ -175,6 +175,7 @@ class _LassoUnits:
         # the polish's factor: within the memory budget, and on a sparse design only as large
         # as the active sets the polish takes (larger ones are finished by coordinate descent)
         self.square_cap = self.ws_square_cap = design_square_cap(design)
+        self.column_rows = False  # the coordinate-descent finish needs no CSR copy
         if design.is_sparse:
             self.square_cap = min(self.square_cap, 2 * CD_MIN_ACTIVE)
 
@@ -299,7 +300,8 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
                     state.c_full = design.rdot(b) / n
                 op = gram_operator(state.G_ws, state.c_full[state.ws_feats], units.l2)
             else:
-                op = sparse_operator(design, b, state.ws_feats, units.l2)
+                op = sparse_operator(design, b, state.ws_feats, units.l2,
+                                     getattr(units, "column_rows", True))
         if np.isfinite(gap):
             last_finite = (beta.copy(), gap)
         beta_ws = beta[state.ws_feats].copy()
@@ -356,45 +358,14 @@ def _grow_factor(factor, k, n, square_cap):
     return L, act, pos, fstate
 
 
-class GramCache:
-    """The Gram blocks ``A[:, j]ᵀ A[:, l] / n`` of every feature met so far on one design,
-    kept across the solves of a path whose working sets start afresh at each α (the
-    multi-task path: its kernel's cost grows with the working set, so the set is not carried
-    over, but its Gram rows are). Memory: the square of the number of features ever in a
-    working set, as a carried-over working set would need."""
-
-    def __init__(self, design):
-        self.design = design
-        self.pos = np.full(design.n_features, -1, dtype=np.intp)
-        self.feats = np.zeros(0, dtype=np.intp)
-        self.G = np.zeros((0, 0))
-
-    def block(self, rows, cols):
-        need = np.union1d(rows, cols)
-        missing = need[self.pos[need] < 0]
-        if missing.size:
-            k, m = self.feats.size, missing.size
-            G = np.empty((k + m, k + m))
-            G[:k, :k] = self.G
-            new = self.design.gram(missing, np.concatenate([self.feats, missing]))
-            G[k:, :] = new
-            G[:k, k:] = new[:, :k].T
-            self.G = G
-            self.pos[missing] = np.arange(k, k + m)
-            self.feats = np.concatenate([self.feats, missing])
-        return self.G[np.ix_(self.pos[rows], self.pos[cols])]
-
-
 def _grow_gram(design, gram, G_ws, ws, new):
     """Gram matrix of ``ws + new`` from that of ``ws``: only the new rows are computed (or
-    taken from ``gram``, the full Gram matrix or a :class:`GramCache`)."""
+    taken from ``gram``, the full Gram matrix)."""
     k, m = ws.size, new.size
     G = np.empty((k + m, k + m))
     G[:k, :k] = G_ws
     all_idx = np.concatenate([ws, new])
-    if isinstance(gram, GramCache):
-        block = gram.block(new, all_idx)
-    elif gram is not None:
+    if gram is not None:
         block = gram[np.ix_(new, all_idx)]
     else:
         block = design.gram(new, all_idx)
@@ -610,6 +581,8 @@ class _GroupUnits:
         self.design, self.alpha, self.weights, self.gptr = design, alpha, weights, gptr
         self.l2 = l2  # the elastic-net ridge (on G's diagonal through the operator)
         self.max_inner, self.positive = max_inner, positive
+        # a dense design's working set beyond the memory budget: reached through its columns
+        self.ws_square_cap = design_square_cap(design)
         self.inner = _InnerTolerance(tol)
         self.sizes = np.diff(gptr)
         traces = np.add.reduceat(design.col_sq_norms(), gptr[:-1])
@@ -645,74 +618,167 @@ class _GroupUnits:
 # --------------------------------------------------------------------------------------
 
 
-def multitask_duality_gap(design, B, W, alpha, l2=0.0):
+def multitask_duality_gap(design, B, W, alpha, l2=0.0, R=None):
     """Duality gap of ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` at ``W`` (p×T),
     ``design`` a :class:`TaskDesign`. Dual point ``Θ = R / max(1, max_j ‖A_jᵀR/n − l2 W_j‖ /
     α)``, R the residual (with ``l2``, of the augmented design as in
     :func:`_gap_at_scaled_residual`). Returns ``(gap, grad)`` with ``grad = Aᵀ(B − AW)/n``
-    (p×T)."""
+    (p×T). ``R``: the residual ``B − AW`` when the caller has it."""
     n = design.n_samples
-    R = B - design.dot(W)
+    B = np.reshape(B, (n, -1))
+    row_sq = np.sum(W * W, axis=1)
+    nz = np.flatnonzero(row_sq)
+    base = getattr(design, "base", None)
+    if R is not None:
+        pass
+    elif base is not None and not base.is_sparse and 4 * nz.size < design.n_features:
+        R = B - base.X[:, nz] @ W[nz]  # only the support's columns
+    else:
+        R = B - design.dot(W)
     grad = design.rdot(R) / n
-    primal = 0.5 * np.vdot(R, R) / n + alpha * np.sqrt(np.einsum("ij,ij->i", W, W)).sum()
+    primal = 0.5 * np.vdot(R, R) / n + alpha * np.sqrt(row_sq[nz]).sum()
     corr = grad - l2 * W if l2 else grad
-    dual_norm = np.sqrt(np.max(np.einsum("ij,ij->i", corr, corr), initial=0.0))
-    ridge = l2 * np.vdot(W, W) if l2 else 0.0
+    dual_norm = np.sqrt(np.max(np.sum(corr * corr, axis=1), initial=0.0))
+    ridge = l2 * row_sq.sum() if l2 else 0.0
     return _gap_at_scaled_residual(primal, B, R, dual_norm, alpha, n, ridge), grad
 
 
+_MT_WS_START = 100  # violating features admitted to the first working set
+_MT_ANDERSON = 3  # iterates combined by each Anderson extrapolation (every 4 epochs)
+_MT_INNER = 0.3  # an inner solve stops at this fraction of the last certified gap
+_MT_MAX_EPOCHS = 100_000
+_MT_POLISH_RTOL = 1e-11  # KKT accuracy (relative to α) asked of the Newton polish
+
+
 def solve_multitask_lasso(design, B, alpha, W_init=None, *, tol=1e-4, max_iter=1000,
-                          max_inner=2000, verbose=False, l2=0.0, state=None, gram=None):
+                          max_inner=_MT_MAX_EPOCHS, verbose=False, l2=0.0, state=None,
+                          gram=None):
     """Minimise ``1/(2n)‖B − AW‖²_F + l2/2 ‖W‖²_F + α Σ_j ‖W_j‖₂`` (``design`` a
-    :class:`TaskDesign`, B
-    n×T, W p×T) to duality gap ``≤ tol · ‖B‖²_F/n``: :func:`working_set_loop` with the
-    features as units. The working set keeps the features' Gram matrix only (the design's
-    Gram is ``G ⊗ I_T``) and its m×T coefficient block goes to the group kernel with groups of
-    T coordinates. Returns ``W, dual_gap, n_iter, converged``. ``gram``: a
-    :class:`GramCache` shared by the solves of a path."""
+    :class:`TaskDesign`, B n×T, W p×T) to duality gap ``≤ tol · ‖B‖²_F/n``.
+
+    A working-set loop over features, as for the other convex models: certify by the gap on
+    all features, grow the set by the support and the most violating features (at least as
+    many as the support has, so the set more than doubles while the support grows), and
+    solve the problem restricted to it by block coordinate descent in residual form with
+    Anderson extrapolation (:func:`~._group_kernels.multitask_bcd`), each inner solve to a
+    fraction of the last gap. No Gram matrix is formed: the memory is O(n·T + |W|·T) beyond
+    the design, for any working set. (The Hadamard group kernel with its Newton polish was
+    the inner solve before; with more active features than samples its Newton systems are
+    singular up to the curvature of the factors and it was 3-6x slower than sklearn.)
+
+    ``state``: a :class:`WorkingSet` passed to successive solves on the same data (a path),
+    each starting from the working set the previous one left; ``gram`` is accepted for
+    compatibility and ignored. Returns ``W, dual_gap, n_iter, converged``."""
     p, T = design.n_features, design.n_tasks
     W = np.zeros((p, T)) if W_init is None else np.array(W_init, dtype=np.float64)
-    b = np.ascontiguousarray(B, dtype=np.float64).ravel()
+    B = np.ascontiguousarray(np.reshape(B, (design.n_samples, T)), dtype=np.float64)
     with single_threaded_blas():
-        return working_set_loop(design, b, W, tol, max_iter, verbose,
-                                _MultiTaskUnits(design, alpha, max_inner, tol, l2, gram),
+        return _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2,
                                 WorkingSet() if state is None else state)
 
 
-class _MultiTaskUnits:
-    """The multi-task lasso for :func:`working_set_loop`: features are the units (their
-    coefficients are rows of the p×T matrix the loop indexes), the certificate is
-    :func:`multitask_duality_gap`, the inner solve the group kernel on the features' Gram."""
+def _multitask_polish(design, c_full, alpha, l2, W, support):
+    """Newton's method on the support (the group kernel's polish, with the features' Gram
+    block of the support): where the support holds few coefficients, a few Newton steps take
+    the coordinate-descent solution to KKT at rounding accuracy, as the Hadamard solver's
+    polish did (fits that differ only in the rounding of the data then agree to ~1e-12, not
+    to the tolerance). ``W`` is updated in place: the polish's steps are Armijo steps on the
+    objective, so its point is never worse, even when it stops short of ``rtol``."""
+    T = design.n_tasks
+    m = support.size
+    G = design.gram(support, support)
+    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2)
+    beta = np.ascontiguousarray(W[support]).reshape(m * T).copy()
+    traces = np.maximum(np.diag(G) + l2, np.finfo(np.float64).tiny)
+    group_polish(op, T, alpha, np.ones(m), np.arange(0, m * T + 1, T), beta, traces, False,
+                 _MAX_GROUP_POLISH, _MT_POLISH_RTOL, _DENSE_NEWTON_MAX)
+    W[support] = beta.reshape(m, T)
 
-    ws_start = _GROUP_WS_START
 
-    def __init__(self, design, alpha, max_inner, tol, l2=0.0, gram=None):
-        self.design, self.alpha, self.max_inner, self.l2 = design, alpha, max_inner, l2
-        self.gram = gram  # a GramCache of the features' Gram kept along a path, or None
-        self.inner = _InnerTolerance(tol)
-        self.n_tasks = design.n_tasks
-        # the trace of a feature's block of G ⊗ I_T
-        self.scale = np.sqrt(self.n_tasks * np.where(design.col_sq_norms() > 0,
-                                                     design.col_sq_norms(), 1.0))
+def _multitask_arrays(design):
+    """The design as :func:`~._group_kernels.multitask_bcd` takes it: dense ``Aᵀ`` in C
+    order (a view of ``A`` in Fortran order) and empty sparse arrays, or an empty ``X`` and the CSC arrays, centring and
+    weights of a sparse one."""
+    base = design.base
+    n, p = base.n_samples, base.n_features
+    if not base.is_sparse:
+        X = base.X if base.X.flags.f_contiguous else np.asfortranarray(base.X)
+        return (X.T, np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                np.zeros(p), np.zeros(0))
+    X = base.X
+    x_mean = np.zeros(p) if base.x_mean is None else np.ascontiguousarray(base.x_mean)
+    sqrt_sw = (np.ones(n) if base.x_mean is None
+               else np.ascontiguousarray(base.sqrt_sw, dtype=np.float64))
+    return (np.zeros((0, 0)), X.data.astype(np.float64, copy=False),
+            X.indices.astype(np.int64), X.indptr.astype(np.int64), x_mean, sqrt_sw)
 
-    def gap(self, b, W, state):
-        return multitask_duality_gap(self.design, b.reshape(-1, self.n_tasks), W, self.alpha,
-                                     self.l2)
 
-    def scores(self, grad, W):
-        score = (self.alpha - np.sqrt(np.einsum("ij,ij->i", grad, grad))) / self.scale
-        return score, np.flatnonzero(np.any(W != 0, axis=1))
-
-    def features(self, units):
-        return units
-
-    def solve(self, op, W_ws, state, inner_rtol):
-        T = self.n_tasks
-        m = W_ws.shape[0]
-        flat = np.ascontiguousarray(W_ws).reshape(m * T)
-        op = op[:2] + (np.ascontiguousarray(op[2]).reshape(m * T),) + op[3:]
-        gptr = np.arange(0, m * T + 1, T, dtype=np.int64)
-        solve_group_ws(op, T, self.alpha, np.ones(m), gptr, flat, False, self.max_inner,
-                       _SNAP_EVERY, _MAX_GROUP_POLISH, self.inner(inner_rtol), _LBFGS_MEMORY,
-                       _DENSE_NEWTON_MAX)
-        W_ws[:] = flat.reshape(m, T)
+def _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2, state):
+    n, p = design.n_samples, design.n_features
+    y_sq = float(np.vdot(B, B))
+    tol_abs = tol * y_sq / n
+    stop_abs = max(tol_abs, GAP_FLOOR * y_sq / n)
+    arrays = _multitask_arrays(design)
+    BT = np.ascontiguousarray(B.T)
+    lips = design.col_sq_norms() + l2
+    # the trace of a feature's block of G ⊗ I_T
+    scale = np.sqrt(design.n_tasks * np.where(design.col_sq_norms() > 0,
+                                              design.col_sq_norms(), 1.0))
+    ws = state.ws
+    # the Newton polish's system has |support|·T unknowns: within the dense Newton limit and
+    # the square-array budget
+    polish_max = min(_DENSE_NEWTON_MAX, design_square_cap(design))
+    c_full = None
+    gap = last_gap = np.inf
+    inner_tol = np.inf
+    converged = False
+    n_iter = 0
+    R_T = None  # the residual the last inner solve left (T×n), if W is still its point
+    for n_iter in range(1, max_iter + 1):
+        gap, grad = multitask_duality_gap(design, B, W, alpha, l2,
+                                          None if R_T is None else R_T.T)
+        if verbose:
+            print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
+                  f"working set {ws.size} features, {np.count_nonzero(W.any(axis=1))} "
+                  "nonzero")
+        if gap <= tol_abs:
+            converged = True
+            break
+        if gap <= stop_abs or not np.isfinite(gap):
+            break
+        support = np.flatnonzero(W.any(axis=1))
+        score = (alpha - np.sqrt(np.einsum("ij,ij->i", grad, grad))) / scale
+        score[support] = np.inf
+        candidates = np.flatnonzero(score < 0)
+        new = units_to_add(p, ws, support, candidates, -score[candidates],
+                           max(_MT_WS_START, support.size))
+        if new.size:
+            ws = np.concatenate([ws, new])
+        elif inner_tol <= 0.5 * stop_abs and gap >= last_gap:
+            break  # stagnation: the working set is solved to the floor, the gap stays
+        last_gap = gap
+        # without new features the gap is the working set's own (up to the dual scaling by
+        # features outside it): solve it to the tolerance
+        inner_tol = 0.5 * stop_abs if new.size == 0 else max(_MT_INNER * gap, 0.5 * stop_abs)
+        W_ws = np.ascontiguousarray(W[ws])
+        R_T = np.empty_like(BT)
+        _, ws_gap = multitask_bcd(*arrays, ws.astype(np.int64), W_ws, BT, alpha, l2,
+                                  np.ascontiguousarray(lips[ws]), inner_tol, max_inner,
+                                  _MT_ANDERSON, R_T)
+        W[:] = 0.0
+        W[ws] = W_ws
+        support = np.flatnonzero(W.any(axis=1))
+        # polish once the working set is solved to the tolerance (the likely last round), or
+        # whenever its dense Newton system (~(sT)³/3 flops) costs less than a few epochs
+        sT = support.size * design.n_tasks
+        if 0 < sT <= polish_max and (ws_gap <= tol_abs
+                                     or sT**3 <= 12 * ws.size * n * design.n_tasks):
+            if c_full is None:
+                c_full = design.rdot(B) / n
+            _multitask_polish(design, c_full, alpha, l2, W, support)
+            R_T = None  # the polish moved W
+    else:
+        gap = multitask_duality_gap(design, B, W, alpha, l2)[0]
+        converged = gap <= tol_abs
+    state.ws = ws
+    return W, gap, n_iter, converged
