@@ -9,6 +9,13 @@ columns for a sparse one.
 The factor vector ``x`` stacks the Hadamard factors: ``x = [u, v]`` with ``β = u ⊙ v`` (length
 2k) for the signed lasso, and ``x = u`` with ``β = u ⊙ u`` (length k) for the positive lasso,
 whose surrogate penalty is then ``α ‖u‖²`` (= α Σ β_j).
+
+L-BFGS on the factors finds the support; a snap gives exact zeros; a finish makes the working
+set's solution exact. Two finishes, chosen by :func:`_finish`: the active-set :func:`polish`
+(Newton steps from an updated Cholesky factor of the active Gram block, exact to rounding) for
+active sets within the factor's memory budget (and at most :data:`CD_MIN_ACTIVE` on a sparse
+design), and :func:`cd_finish`, coordinate descent with Anderson extrapolation in O(nnz + n + k)
+memory, stopped at a working-set duality gap, for larger ones.
 """
 
 import numpy as np
