@@ -209,8 +209,9 @@ class _LassoUnits:
             state.factor_l2 = self.l2
         # a coordinate-descent finish (large active sets) stops at a working-set gap of
         # 0.3 times the last certified gap (a working set that still misses features needs
-        # no exact solve; celer's rule), or a tenth of the tolerance; tightened with
-        # inner_rtol when the outer loop asks
+        # no exact solve; celer's rule) or a tenth of the tolerance, whichever is larger;
+        # tightened with inner_rtol when the outer loop asks, never below half the gap's
+        # rounding floor
         gap_target = max((max(0.1 * state.tol_abs, 0.3 * state.gap)
                           * (inner_rtol / _INNER_RTOL_START)), 0.5 * state.gap_floor)
         converged, _ = solve_lasso_ws(op, self.alpha, beta_ws, self.positive, self.max_inner,
