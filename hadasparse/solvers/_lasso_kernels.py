@@ -506,8 +506,8 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol):
 
 
 @njit(cache=True)
-def polish(op, diag, alpha, beta, positive, max_rounds, rtol, max_support, L, act, pos,
-           fstate, max_add=0):
+def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstate,
+           max_add=0):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
     the current signs, move along the segment to it by an exact line search of the (convex,
     piecewise quadratic) lasso objective, drop coordinates that hit zero, add KKT violators
@@ -685,8 +685,8 @@ def _cd_route(op, beta, act):
 
 
 @njit(cache=True)
-def _finish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
-            fstate, max_add, gap_target):
+def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fstate, max_add,
+            gap_target):
     """The exact finish from a snapped point: the active-set :func:`polish` with its Cholesky
     factor, or, for an active set beyond the factor's capacity (``act``: the memory budget)
     or, in sparse form, beyond :data:`CD_MIN_ACTIVE` (where the factor's O(m²) memory and
@@ -696,8 +696,8 @@ def _finish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, a
     if _cd_route(op, beta, act):
         return cd_finish(op, diag, alpha, beta, positive, gap_target,
                          max(_CD_MAX_EPOCHS, max_polish))
-    return polish(op, diag, alpha, beta, positive, max_polish, rtol, max_support, L, act, pos,
-                  fstate, max_add)
+    return polish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fstate,
+                  max_add)
 
 
 @njit(cache=True)
@@ -746,7 +746,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
             # (max(): an int64, not the literal constant, which would compile polish twice)
             converged, _ = _finish(op, diag, a_step, candidate, positive,
                                    max(_CONTINUATION_ROUNDS, max_polish),
-                                   rtol, max_support, L, act, pos, fstate,
+                                   rtol, L, act, pos, fstate,
                                    max(_CONTINUATION_MIN_ADD, fstate[0] // 10), gap_target)
             if not converged or a_step == alpha:
                 break
@@ -759,7 +759,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     elif nnz > 0 and n_viol <= max(4, nnz // 50):
         candidate = beta.copy()
         converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                               max_support, L, act, pos, fstate, k, gap_target)
+                               L, act, pos, fstate, k, gap_target)
         if converged:
             beta[:] = candidate
             return True, 0
@@ -785,7 +785,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         if nnz <= max_support and n_changed <= max(2, nnz // 200):
             by_cd = _cd_route(op, candidate, act)
             converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
-                                   max_support, L, act, pos, fstate, k, gap_target)
+                                   L, act, pos, fstate, k, gap_target)
             if converged:
                 beta[:] = candidate
                 return True, n_inner
