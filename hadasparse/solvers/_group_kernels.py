@@ -21,7 +21,7 @@ part), and the polish works on the free coordinates (``β_j > 0``) of the active
 import numpy as np
 from numba import njit
 
-from ._lasso_kernels import _chol_solve
+from ._lasso_kernels import _chol_solve, anderson_point
 from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
 from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
 from ._lbfgs import lbfgs_factors
@@ -1004,20 +1004,8 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
             continue
         nh = 0
         if K > 0:
-            U = np.empty((K, d))
-            for k in range(K):
-                U[k] = hist[k + 1] - hist[k]
-            C = U @ U.T
-            ok = True
-            try:
-                c = np.linalg.solve(C, np.ones(K))
-            except Exception:  # noqa: BLE001 -- numba only catches the base class
-                ok = False
-            if ok and np.isfinite(c.sum()) and c.sum() != 0.0:
-                c /= c.sum()
-                Wacc = np.zeros(d)
-                for k in range(K):
-                    Wacc += c[k] * hist[k + 1]
+            ok, Wacc = anderson_point(hist, 0.0)
+            if ok:
                 Wa = Wacc.reshape((m, T)).copy()
                 za = np.zeros(T)
                 qa = np.zeros(T)

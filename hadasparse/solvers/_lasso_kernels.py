@@ -73,13 +73,11 @@ def _cd_residual(op, beta):
 def _cd_sweep(op, diag, alpha, beta, positive, coords, n_coords, rt, xw, state):
     """One cyclic coordinate-descent pass over ``coords[:n_coords]`` of the lasso (elastic net)
     on a working set in sparse form, keeping the residual state of :func:`_cd_residual` up to
-    date: O(nnz) of the visited columns. Returns the largest ``|Δβ_j| · Q_jj`` of the pass
-    (zero when no coordinate moved: the pass was at a fixed point)."""
+    date: O(nnz) of the visited columns."""
     data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
     l2 = op[12]
     n = sqrt_sw.shape[0]
     ww = sqrt_sw @ sqrt_sw
-    max_move = 0.0
     for a in range(n_coords):
         j = coords[a]
         d = diag[j]
@@ -108,21 +106,17 @@ def _cd_sweep(op, diag, alpha, beta, positive, coords, n_coords, rt, xw, state):
                 rt[indices[ii]] -= delta * data[ii]
             state[0] -= delta * xw[j]
             state[1] += xm * delta
-            mv = abs(delta) * d
-            if mv > max_move:
-                max_move = mv
-    return max_move
 
 
 @njit(cache=True)
 def _cd_gap(op, alpha, beta, positive, rt, state):
-    """Duality gap of the working-set problem (sparse form) at ``beta`` and its gradient.
+    """Duality gap of the working-set problem (sparse form) at ``beta``, from the residual
+    state of :func:`_cd_residual`.
 
     The dual point is the residual of the design augmented by ``√(n l2) I`` (the elastic net
-    as a lasso), scaled into the dual-feasible set; for ``l2 = 0`` it is sklearn's lasso gap.
-    With ``RR = ‖r‖²/n``, ``BR = bᵀr/n`` and the scaling ``s ≥ 1`` the gap is
-    ``½ (RR + l2‖β‖²)(1 + 1/s²) − BR/s + α‖β‖₁ − ... `` exactly as written below (the
-    ``‖b‖²/n`` terms enter with weight ``½(1 − 1/s)²``)."""
+    as a lasso), scaled by ``s ≥ 1`` into the dual-feasible set; for ``l2 = 0`` it is
+    sklearn's lasso gap. With ``rr = ‖r‖²/n + l2‖β‖²`` and ``br = bᵀr/n`` the primal is
+    ``½ rr + α‖β‖₁`` and the dual ``br/s − ½ rr/s²`` (the ``‖b‖²/n`` terms cancel)."""
     b, sqrt_sw = op[3], op[11]
     n = sqrt_sw.shape[0]
     r = rt + state[1] * sqrt_sw
@@ -136,21 +130,19 @@ def _cd_gap(op, alpha, beta, positive, rt, state):
     inv = 1.0 / s
     rr = (r @ r) / n + op[12] * (beta @ beta)
     br = (b @ r) / n
-    bb = (b @ b) / n
-    # P = ½ rr + α‖β‖₁;  D = ½ bb − ½ (bb − 2 br/s + rr/s²)
-    return 0.5 * rr * (1.0 + inv * inv) - br * inv + alpha * np.sum(np.abs(beta)), grad
+    return 0.5 * rr * (1.0 + inv * inv) - br * inv + alpha * np.sum(np.abs(beta))
 
 
 @njit(cache=True)
-def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
+def cd_finish(op, diag, alpha, beta, positive, gap_target):
     """Coordinate-descent finish of the lasso (elastic net) on a working set in sparse form,
     from the snapped Hadamard point ``beta`` (updated in place): the finish for active sets
     too large for the polish's Cholesky factor (its memory is O(nnz + n + k), where the factor
     takes O(m²) and conjugate gradients need ever more steps as the active block's
     conditioning degrades). Passes over the non-zeros alternate with full passes (a zero that
     stays zero costs one column product); every :data:`_CD_GAP_EVERY` passes the working-set
-    duality gap is computed, and the finish returns once it is at most ``gap_target``.
-    Returns ``(converged, passes)``."""
+    duality gap is computed, and the finish returns once it is at most ``gap_target`` (or
+    after :data:`_CD_MAX_EPOCHS` passes). Returns ``(converged, passes)``."""
     k = beta.shape[0]
     data, indices, indptr, sqrt_sw = op[4], op[5], op[6], op[11]
     xw = np.empty(k)
@@ -164,11 +156,11 @@ def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
     active = np.empty(k, dtype=np.int64)
     hist = np.empty((_CD_ANDERSON + 1, k))
     n_hist = 0
-    for epoch in range(1, max_epochs + 1):
-        if epoch % _CD_GAP_EVERY == 0 or epoch == max_epochs:
+    for epoch in range(1, _CD_MAX_EPOCHS + 1):
+        if epoch % _CD_GAP_EVERY == 0 or epoch == _CD_MAX_EPOCHS:
             # fresh residual (no drift), then the certificate of the working-set problem
             rt, state = _cd_residual(op, beta)
-            gap = _cd_gap(op, alpha, beta, positive, rt, state)[0]
+            gap = _cd_gap(op, alpha, beta, positive, rt, state)
             if gap <= gap_target:
                 return True, epoch
         if epoch % _CD_FULL_EVERY == 1:
@@ -185,7 +177,7 @@ def cd_finish(op, diag, alpha, beta, positive, gap_target, max_epochs):
         if n_hist == _CD_ANDERSON + 1:
             n_hist = 0
             _anderson(op, alpha, beta, positive, hist, rt, state)
-    return False, max_epochs
+    return False, _CD_MAX_EPOCHS
 
 
 @njit(cache=True)
@@ -199,30 +191,47 @@ def _cd_value(op, alpha, beta, rt, state):
 
 
 @njit(cache=True)
-def _anderson(op, alpha, beta, positive, hist, rt, state):
-    """Anderson extrapolation of the last coordinate-descent iterates ``hist`` (as in celer
-    and skglm): the affine combination of them whose successive differences combine to the
-    smallest norm. Taken (``beta``, ``rt``, ``state`` replaced) only if it lowers the
-    objective, so the finish stays monotone."""
+def anderson_point(hist, ridge):
+    """Anderson extrapolation of the iterates in the rows of ``hist`` (as in celer and skglm):
+    the affine combination ``Σ c_i hist[i+1]`` (``Σ c_i = 1``) whose weights minimise the norm
+    of ``Σ c_i (hist[i+1] − hist[i])``, from ``(UUᵀ + ridge·tr(UUᵀ) I) c ∝ 1``. Returns
+    ``(ok, point)``; not ok when the system is singular or degenerate (the caller keeps its
+    iterate). Shared by the coordinate-descent loops of the lasso and the multi-task lasso."""
     n_it = hist.shape[0] - 1
-    U = hist[1:] - hist[:-1]
+    U = np.empty((n_it, hist.shape[1]))
+    for i in range(n_it):
+        U[i] = hist[i + 1] - hist[i]
     C = U @ U.T
-    scale = 0.0
-    for i in range(n_it):
-        scale += C[i, i]
-    if scale <= 0.0:
-        return
-    for i in range(n_it):
-        C[i, i] += 1e-10 * scale
+    if ridge > 0.0:
+        scale = 0.0
+        for i in range(n_it):
+            scale += C[i, i]
+        if scale <= 0.0:
+            return False, hist[n_it]
+        for i in range(n_it):
+            C[i, i] += ridge * scale
     ok = True
     try:
-        z = np.linalg.solve(C, np.ones(n_it))
+        c = np.linalg.solve(C, np.ones(n_it))
     except Exception:  # noqa: BLE001 -- numba only catches the base class
         ok = False
-    if not ok or not np.all(np.isfinite(z)) or z.sum() == 0.0:
+    if not ok or not np.isfinite(c.sum()) or c.sum() == 0.0:
+        return False, hist[n_it]
+    c /= c.sum()
+    point = np.zeros(hist.shape[1])
+    for i in range(n_it):
+        point += c[i] * hist[i + 1]
+    return True, point
+
+
+@njit(cache=True)
+def _anderson(op, alpha, beta, positive, hist, rt, state):
+    """The :func:`anderson_point` of the last coordinate-descent iterates ``hist``, taken
+    (``beta``, ``rt``, ``state`` replaced) only if it lowers the objective, so the finish
+    stays monotone."""
+    ok, acc = anderson_point(hist, 1e-10)
+    if not ok:
         return
-    c = z / z.sum()
-    acc = c @ hist[1:]
     if positive:
         for j in range(acc.shape[0]):
             if acc[j] < 0.0:
@@ -694,8 +703,7 @@ def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fsta
     dense design (which has no row arrays for the factor's Gram columns), the
     coordinate-descent :func:`cd_finish` to the working-set gap ``gap_target``."""
     if _cd_route(op, beta, act):
-        return cd_finish(op, diag, alpha, beta, positive, gap_target,
-                         max(_CD_MAX_EPOCHS, max_polish))
+        return cd_finish(op, diag, alpha, beta, positive, gap_target)
     return polish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fstate,
                   max_add)
 
@@ -734,8 +742,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         # a warm start for the coordinate-descent finish: it starts from there directly
         # (along a path it needs no continuation, and new coordinates cost one column
         # each); its result, monotone from the start, is the answer even if not converged
-        converged, _ = cd_finish(op, diag, alpha, beta, positive, gap_target,
-                                 max(_CD_MAX_EPOCHS, max_polish))
+        converged, _ = cd_finish(op, diag, alpha, beta, positive, gap_target)
         return converged, 0
     elif nnz > 0 and alpha_from > alpha:
         candidate = beta.copy()
