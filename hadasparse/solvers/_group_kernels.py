@@ -711,7 +711,6 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
     return group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol, max_rounds
 
 
-@njit(cache=True)
 def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every, max_polish,
                    rtol, memory, dense_max):
     """Solve the group lasso (``β ≥ 0`` if positive) on one working set of groups through

@@ -191,6 +191,39 @@ def _cd_value(op, alpha, beta, rt, state):
 
 
 @njit(cache=True)
+def _small_solve(A, rhs):
+    """``(ok, x)`` with ``A x = rhs`` for a small square ``A`` (copied), by Gaussian
+    elimination with partial pivoting, as LAPACK's ``gesv``; not ok on a zero pivot (a
+    singular ``A``). Here rather than ``np.linalg.solve``, whose numba implementation
+    (argument checks, error formatting, LAPACK glue) costs seconds of compilation."""
+    m = A.shape[0]
+    M = A.copy()
+    x = rhs.copy()
+    for col in range(m):
+        piv = col
+        for i in range(col + 1, m):
+            if abs(M[i, col]) > abs(M[piv, col]):
+                piv = i
+        if M[piv, col] == 0.0:
+            return False, x
+        if piv != col:
+            for j in range(m):
+                M[col, j], M[piv, j] = M[piv, j], M[col, j]
+            x[col], x[piv] = x[piv], x[col]
+        for i in range(col + 1, m):
+            f = M[i, col] / M[col, col]
+            for j in range(col, m):
+                M[i, j] -= f * M[col, j]
+            x[i] -= f * x[col]
+    for i in range(m - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, m):
+            s -= M[i, j] * x[j]
+        x[i] = s / M[i, i]
+    return True, x
+
+
+@njit(cache=True)
 def anderson_point(hist, ridge):
     """Anderson extrapolation of the iterates in the rows of ``hist`` (as in celer and skglm):
     the affine combination ``Σ c_i hist[i+1]`` (``Σ c_i = 1``) whose weights minimise the norm
@@ -210,11 +243,7 @@ def anderson_point(hist, ridge):
             return False, hist[n_it]
         for i in range(n_it):
             C[i, i] += ridge * scale
-    ok = True
-    try:
-        c = np.linalg.solve(C, np.ones(n_it))
-    except Exception:  # noqa: BLE001 -- numba only catches the base class
-        ok = False
+    ok, c = _small_solve(C, np.ones(n_it))
     if not ok or not np.isfinite(c.sum()) or c.sum() == 0.0:
         return False, hist[n_it]
     c /= c.sum()
@@ -693,7 +722,6 @@ def _cd_route(op, beta, act):
     return not op[0] and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0] or op[9].shape[0] == 0)
 
 
-@njit(cache=True)
 def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fstate, max_add,
             gap_target):
     """The exact finish from a snapped point: the active-set :func:`polish` with its Cholesky
@@ -708,7 +736,6 @@ def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fsta
                   max_add)
 
 
-@njit(cache=True)
 def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
                    memory, max_support, L, act, pos, fstate, gap_target, alpha_from=0.0):
     """Solve the lasso on one working set through its Hadamard surrogate.
@@ -750,7 +777,6 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         converged = False
         while True:
             a_step = max(alpha, a_step * _CONTINUATION_RATIO)
-            # (max(): an int64, not the literal constant, which would compile polish twice)
             converged, _ = _finish(op, diag, a_step, candidate, positive,
                                    max(_CONTINUATION_ROUNDS, max_polish),
                                    rtol, L, act, pos, fstate,

@@ -61,8 +61,9 @@ def lbfgs_store(s, yv, S, Y, rho, state):
     sy = s @ yv
     if sy > _CURVATURE_EPS * np.sqrt((s @ s) * (yv @ yv)):
         head = state[0]
-        S[head] = s
-        Y[head] = yv
+        for j in range(s.shape[0]):
+            S[head, j] = s[j]
+            Y[head, j] = yv[j]
         rho[head] = 1.0 / sy
         state[0] = (head + 1) % S.shape[0]
         state[1] = min(state[1] + 1, S.shape[0])
@@ -107,7 +108,8 @@ def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol,
         if not accepted:
             break
         lbfgs_store(x_new - x, grad_new - grad, S, Y, rho, state)
-        x[:] = x_new
-        grad[:] = grad_new
+        for j in range(nx):
+            x[j] = x_new[j]
+            grad[j] = grad_new[j]
         f = f_new
     return it

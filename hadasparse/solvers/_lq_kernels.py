@@ -926,7 +926,6 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group=None):
     return _residual(beta, step, diag, group), max_rounds
 
 
-@njit(cache=True)
 def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memory,
                 max_finish, group=None):
     """Minimise the ℓq objective (``group``: the group ℓ2,q objective, groups as units) on
