@@ -58,6 +58,7 @@ from ._working_set import (
     _MAX_POLISH,
     _SNAP_EVERY,
     _grow_factor,
+    group_ranges,
     single_threaded_blas,
     solve_group_lasso,
     solve_lasso,
@@ -83,6 +84,9 @@ _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
 _DIRECT_MAX = 400  # models of at most this many features: the kernel on their Gram
 _DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set loop's first
+_NO_FREE = np.zeros(0, dtype=np.intp)  # a penalty without unpenalised columns
+_REFIT_MAX = 50  # Newton steps of a refit of the unpenalised block
+_REFIT_ROUNDING = 1e-17  # a Newton decrement below this times the loss: the refit's last step
 
 
 # --------------------------------------------------------------------------------------
@@ -93,6 +97,7 @@ class L1Penalty:
     """``λ (a ‖W‖₁ + (1 − a)/2 ‖W‖²_F)`` entrywise (``a = l1_ratio``; 1 is the lasso)."""
 
     couples_classes = False
+    free = _NO_FREE  # the unpenalised columns (of the group penalties)
     feature_working_set = True  # separable over features: restricted problems are exact
 
     def __init__(self, lam, l1_ratio=1.0):
@@ -169,8 +174,17 @@ class L1Penalty:
         return (1.0 if vmax <= lam else lam / vmax), 0.0
 
 
+def _free_columns(weights, gptr):
+    """The columns of the groups of weight 0 (unpenalised)."""
+    if weights is None:
+        return _NO_FREE
+    return group_ranges(np.flatnonzero(weights == 0), gptr).astype(np.intp)
+
+
 class GroupPenalty:
-    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr`` (every ``w_g > 0``)."""
+    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr``; a group of ``w_g = 0`` is
+    unpenalised: its columns (``free``) are re-optimised with the intercept after every step,
+    so the dual point is orthogonal to them as the dual constraint asks."""
 
     couples_classes = False
 
@@ -178,6 +192,8 @@ class GroupPenalty:
         self.lam = float(lam)
         self.weights = np.ascontiguousarray(weights, dtype=np.float64)
         self.gptr = np.ascontiguousarray(gptr, dtype=np.int64)
+        self.penalised = self.weights > 0
+        self.free = _free_columns(self.weights, self.gptr)
 
     def _norms(self, W):
         return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
@@ -187,15 +203,23 @@ class GroupPenalty:
 
     gauge = None  # the shift couples the groups: not taken
 
+    def _ratios(self, V):
+        """``‖V_{g,k}‖ / w_g`` of the penalised groups (the unpenalised ones' must be 0)."""
+        pen = self.penalised
+        return self._norms(V)[pen] / self.weights[pen, None]
+
     def lam_max(self, V):
-        return float((self._norms(V) / self.weights[:, None]).max()) if V.size else 0.0
+        """Smallest λ with every penalised group 0, for ``V = XᵀG`` at the model of the
+        unpenalised columns and intercept alone."""
+        ratio = self._ratios(V)
+        return float(ratio.max()) if ratio.size else 0.0
 
     def solve(self, design, b, scale, beta0, tol, max_iter):
         return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
                                  tol=tol, max_iter=max_iter)[0]
 
     def dual(self, V):
-        ratio = self._norms(V) / (self.lam * self.weights[:, None])
+        ratio = self._ratios(V) / self.lam
         rmax = float(ratio.max()) if ratio.size else 0.0
         return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
 
@@ -206,6 +230,7 @@ class RowPenalty:
 
     couples_classes = True
     feature_working_set = True
+    free = _NO_FREE
 
     def __init__(self, lam):
         self.lam = float(lam)
@@ -240,6 +265,7 @@ class LqPenalty:
         self.lam, self.q = float(lam), float(q)
         self.weights = None if weights is None else np.ascontiguousarray(weights, np.float64)
         self.gptr = None if gptr is None else np.ascontiguousarray(gptr, dtype=np.int64)
+        self.free = _free_columns(self.weights, self.gptr)  # groups of weight 0
 
     def _norms(self, W):
         return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
@@ -391,6 +417,76 @@ class _Model:
             Z, b, val = Zt, b + t * step, vt
         return Z, b
 
+    def optimal_block(self, A, Z, Theta):
+        """The coefficients ``Theta`` (m×K) of the dense n×m block ``A`` minimising the loss
+        with ``Z − AΘ`` fixed (damped Newton on the block's full Hessian, the softmax's
+        class coupling included); returns the new ``Z`` and ``Theta``. It stops after the
+        step whose Newton decrement was at the loss's rounding: the gradient ``AᵀG`` is then
+        zero to rounding, which the dual point needs of unpenalised columns."""
+        s, K = self.s, Z.shape[1]
+        m = A.shape[1]
+        val = self.value(Z)
+        for _ in range(_REFIT_MAX):
+            grad = A.T @ (self.gradient(Z) * s[:, None])  # m×K
+            if self.binary:
+                h = s * Logistic.hessian(self.Y[:, 0], Z[:, 0])
+                H = A.T @ (A * h[:, None])
+            else:
+                P = softmax(Z, axis=1)
+                H = np.empty((m, K, m, K))
+                for k in range(K):
+                    for c in range(k, K):
+                        wk = s * ((P[:, k] if k == c else 0.0) - P[:, k] * P[:, c])
+                        H[:, k, :, c] = H[:, c, :, k] = A.T @ (A * wk[:, None])
+                H = H.reshape(m * K, m * K)
+            # least squares: the softmax is blind to a shift of a row over the classes
+            step = -np.linalg.lstsq(H, grad.ravel(), rcond=1e-12)[0].reshape(m, K)
+            if K > 1:
+                step -= step.mean(axis=1, keepdims=True)
+            decrement = -float(np.sum(grad * step))
+            if not decrement > 0.0:
+                break
+            dZ = A @ step
+            t = 1.0
+            for _ in range(60):
+                vt = self.value(Z + t * dZ)
+                if vt <= val:
+                    break
+                t *= 0.5
+            else:
+                break
+            Z, Theta = Z + t * dZ, Theta + t * step
+            if decrement <= _REFIT_ROUNDING * abs(val) or (vt >= val and t < 1.0):
+                val = vt
+                break
+            val = vt
+        return Z, Theta
+
+
+def refit_unpenalised(model, X, Z, W, b, free, fit_intercept):
+    """``(W, b, Z)`` with the intercept (if fitted) and the unpenalised rows ``W[free]``
+    jointly re-optimised for the rest of the predictor fixed (:meth:`_Model.optimal_intercept`
+    without unpenalised columns). The duality gap's dual point is then orthogonal to the
+    ones vector and to every unpenalised column, as the dual constraints ask."""
+    if free.size == 0:
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        return W, b, Z
+    Xu = X[:, free]
+    Xu = Xu.toarray() if sparse.issparse(Xu) else np.asarray(Xu, dtype=np.float64)
+    m = free.size
+    if fit_intercept:
+        A = np.hstack([Xu, np.ones((Xu.shape[0], 1))])
+        Theta = np.vstack([W[free], b[None, :]])
+    else:
+        A, Theta = Xu, W[free]
+    Z, Theta = model.optimal_block(A, Z, Theta)
+    W = W.copy()
+    W[free] = Theta[:m]
+    if fit_intercept:
+        b = Theta[m].copy()
+    return W, b, Z
+
 
 # --------------------------------------------------------------------------------------
 # The outer loop
@@ -400,21 +496,23 @@ def _predict(X, W, b):
     return np.asarray(X @ W) + b
 
 
-def null_gradient(X, Y, sample_weight, fit_intercept):
-    """``XᵀG`` at ``W = 0`` with the best intercept: what :meth:`lam_max` takes."""
+def null_gradient(X, Y, sample_weight, fit_intercept, free=_NO_FREE):
+    """``XᵀG`` at the null model: every penalised coefficient 0, the intercept and the
+    unpenalised columns ``free`` at their best: what :meth:`lam_max` takes."""
     s = np.asarray(sample_weight, dtype=np.float64)
     model = _Model(Y, s)
     K = Y.shape[1]
     Z = np.zeros((Y.shape[0], K))
-    if fit_intercept:
-        Z, _ = model.optimal_intercept(Z, np.zeros(K))
+    W = np.zeros((X.shape[1], K))
+    _, _, Z = refit_unpenalised(model, X, Z, W, np.zeros(K), free, fit_intercept)
     return np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
 
 
-def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept):
+def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept, free):
     """The outer loops' starting point: ``(s, model, W, b, Z)`` with the sample weights ``s``,
     the loss ``model``, the coefficients ``W`` (p×K) and intercept ``b`` (the given ones or 0;
-    with an intercept, ``b`` re-optimised for ``W``) and the scores ``Z``."""
+    the intercept and the unpenalised rows ``free`` re-optimised for the rest of ``W``) and
+    the scores ``Z``."""
     p, K = X.shape[1], Y.shape[1]
     s = np.asarray(sample_weight, dtype=np.float64)
     model = _Model(Y, s)
@@ -423,8 +521,7 @@ def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept):
     if fit_intercept and intercept_init is not None:
         b = np.array(intercept_init, dtype=np.float64).reshape(K)
     Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
+    W, b, Z = refit_unpenalised(model, X, Z, W, b, free, fit_intercept)
     return s, model, W, b, Z
 
 
@@ -438,8 +535,9 @@ def intercept_only_objective(model, n_classes, fit_intercept):
 
 
 def duality_gap(model, X, Z, W, penalty, return_grad=False):
-    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
-    (``Σ_i G_ik = 0``) for the dual point to be feasible. With ``return_grad``, also the
+    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, and the
+    unpenalised columns must be optimal (``Σ_i G_ik = 0``, ``X_uᵀG = 0``:
+    :func:`refit_unpenalised`) for the dual point to be feasible. With ``return_grad``, also the
     loss gradient ``V = XᵀG`` (p×K) it was computed from."""
     G = model.gradient(Z) * model.s[:, None]
     V = np.asarray(X.T @ G)
@@ -483,7 +581,8 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
     """The loop of :func:`prox_newton`."""
     n, p = X.shape
     K = Y.shape[1]
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept,
+                               penalty.free)
     tol_abs = tol * intercept_only_objective(model, K, fit_intercept)
 
     converged = False
@@ -534,8 +633,7 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
         else:
             W = np.zeros_like(W)
             W[ws] = Ww
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
@@ -631,7 +729,8 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
     Returns ``W, intercept, residual, n_iter, converged``."""
     n, p = X.shape
     K = Y.shape[1]
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept,
+                               penalty.free)
     lips = penalty.curvature(X, s, 0.25 if K == 1 else 0.5)
     total = float(s.sum())
 
@@ -661,8 +760,7 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
             if step is not None:
                 W, b, Z, rounding = step
                 progressed |= not rounding
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         res = residual(Z, W)
         if not progressed and not res < previous[3]:
             W, b, Z, res = previous
@@ -687,8 +785,7 @@ def _anderson(model, X, penalty, fit_intercept, history, current):
         W = v[:-K].reshape(W_shape)
         b = v[-K:].copy()
         Z = _predict(X, W, b)
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         if penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         return W, b, Z, model.value(Z) + penalty.value(W)
