@@ -429,7 +429,7 @@ def _targets(y, n_classes):
     return np.where(y == 1, 1.0, -1.0)[:, None] if n_classes == 2 else np.eye(n_classes)[y]
 
 
-def _smooth_polish(X, Y, s, gptr, weights, lam, W, b):
+def _smooth_polish(X, Y, s, gptr, weights, lam, W, b, fit_intercept=True):
     """The reference's last digits: the problem restricted to the groups (per class) that
     FISTA left nonzero (and the unpenalised ones), where the penalty is smooth, minimised by
     L-BFGS from FISTA's point."""
@@ -445,7 +445,7 @@ def _smooth_polish(X, Y, s, gptr, weights, lam, W, b):
     def unpack(v):
         Wv = np.zeros((p, K))
         Wv[active] = v[:active.sum()]
-        return Wv, v[active.sum():]
+        return Wv, (v[active.sum():] if fit_intercept else np.zeros(K))
 
     def f_grad(v):
         Wv, bv = unpack(v)
@@ -467,9 +467,9 @@ def _smooth_polish(X, Y, s, gptr, weights, lam, W, b):
                     nrm = np.linalg.norm(Wv[idx, k])
                     f += lam * weights[g] * nrm
                     gW[idx, k] += lam * weights[g] * Wv[idx, k] / nrm
-        return f, np.concatenate([gW[active], G.sum(axis=0)])
+        return f, np.concatenate([gW[active], G.sum(axis=0) if fit_intercept else []])
 
-    v0 = np.concatenate([W[active], b])
+    v0 = np.concatenate([W[active], b if fit_intercept else []])
     res = minimize(f_grad, v0, jac=True, method="L-BFGS-B",
                    options=dict(maxiter=20000, maxcor=30, ftol=0.0, gtol=1e-12))
     return unpack(res.x)
@@ -485,14 +485,14 @@ def _group_logistic_objective(X, Y, s, W, b, gptr, weights, lam):
     return float(loss + lam * np.sum(weights @ norms))
 
 
-def _group_reference(X, Y, s, gptr, weights, lam):
+def _group_reference(X, Y, s, gptr, weights, lam, fit_intercept=True):
     """An independent solution: FISTA with block soft-thresholding (identity on the groups
     of weight 0), then the smooth problem on its support by L-BFGS; the better of the two,
     with its zero groups checked against the optimality conditions."""
     W, b = _fista(X, Y, s, _group_prox(gptr, weights, lam), 0.25 if Y.shape[1] == 1 else 0.5,
-                  True)
+                  fit_intercept)
     f_fista = _group_logistic_objective(X, Y, s, W, b, gptr, weights, lam)
-    Wp, bp = _smooth_polish(X, Y, s, gptr, weights, lam, W, b)
+    Wp, bp = _smooth_polish(X, Y, s, gptr, weights, lam, W, b, fit_intercept)
     if _group_logistic_objective(X, Y, s, Wp, bp, gptr, weights, lam) < f_fista:
         W, b = Wp, bp
     return W, b
@@ -502,15 +502,16 @@ def _dense(X):
     return X.toarray() if sparse.issparse(X) else X
 
 
-@pytest.mark.parametrize("case", ["labels", "two weight-0 groups", "multinomial",
-                                  "sparse multinomial"])
+@pytest.mark.parametrize("case", ["labels", "labels, no intercept", "two weight-0 groups",
+                                  "multinomial", "sparse multinomial"])
 def test_unpenalised_groups_equal_an_independent_reference(case):
     n_classes = 3 if "multinomial" in case else 2
     X, y = _unpenalised_problem(30, n_classes, sparse_X=case.startswith("sparse"))
     C = 0.1 if n_classes == 2 else 0.2
     # (the multinomial's per-class steps converge linearly: asked for less)
     tol = 1e-12 if n_classes == 2 else 1e-11
-    if case == "labels":  # the unpenalised features as label -1, default weights √|g|
+    fi = case != "labels, no intercept"
+    if case.startswith("labels"):  # the unpenalised features as label -1, default √|g|
         groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, -1, -1, -1, -1])
         weights = None
         w_ref = np.array([np.sqrt(3)] * 3 + [np.sqrt(2), 0.0])
@@ -521,10 +522,10 @@ def test_unpenalised_groups_equal_an_independent_reference(case):
         w_ref = np.array([1.0, 3.0, 2.0, 0.5, 0.0])
         gptr = np.array([0, 3, 6, 9, 11, 15])
     est = HadamardLogisticRegression(penalty="group", groups=groups, weights=weights, C=C,
-                                     tol=tol).fit(X, y)
+                                     tol=tol, fit_intercept=fi).fit(X, y)
     # the reference sees the features in the order [0..10], then the unpenalised [11..14]
     Y, s, Xd = _targets(y, n_classes), np.ones(y.size), _dense(X)
-    W, b = _group_reference(Xd, Y, s, gptr, w_ref, 1.0 / C)
+    W, b = _group_reference(Xd, Y, s, gptr, w_ref, 1.0 / C, fi)
     f_h = _group_logistic_objective(Xd, Y, s, est.coef_.T, est.intercept_, gptr, w_ref, 1 / C)
     f_r = _group_logistic_objective(Xd, Y, s, W, b, gptr, w_ref, 1 / C)
     assert f_h <= f_r * (1 + 1e-12)
@@ -541,7 +542,7 @@ def test_unpenalised_groups_equal_an_independent_reference(case):
         G = (-Y[:, 0] / (1.0 + np.exp(Y[:, 0] * Z[:, 0])))[:, None]
     else:
         G = np.exp(log_softmax(Z, axis=1)) - Y
-    free = np.c_[Xd[:, 11:], np.ones(y.size)]
+    free = np.c_[Xd[:, 11:], np.ones(y.size)] if fi else Xd[:, 11:]
     assert np.abs(free.T @ G).max() <= 1e-9 * y.size
 
 
@@ -842,6 +843,7 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks([HadamardLogisticRegression(),
+                          HadamardLogisticRegression(penalty="group"),
                           HadamardLogisticRegression(penalty="lq", q=0.5),
                           HadamardLogisticRegressionCV(Cs=3, cv=3)],
                          expected_failed_checks=_expected_failures)
