@@ -276,7 +276,10 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
     loss-invariant shift of each feature's K coefficients exactly, and extrapolate the cycles
     (Anderson, or along their drift); the row penalty takes joint steps with one weight per
     sample, ``max_k p_k (1 − p_k)``. Both converge linearly: gaps below about 1e-9 relative can
-    take many steps, and a ConvergenceWarning then says what the gap reached. The elastic
+    take many steps, and a ConvergenceWarning then says what the gap reached. The row
+    penalty, once its gap is below 1e-4 of the objective, adds Newton's method with the
+    exact (class-coupled) Hessian on the support (of at most 1000 coefficients), which
+    converges quadratically when the support is the solution's. The elastic
     net's ridge term is handled as extra rows of the design (dense when p ≤ n, sparse
     otherwise, so memory stays linear in the data; on sparse X this is slow).
 

@@ -24,14 +24,18 @@ conditions, else (or after a stalled step) the working-set solvers take it. With
 violators of the dual constraint, chosen afresh from the gradient the gap was computed with. The model's minimiser gives a direction for a
 backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
 exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
-intercept's constraint.
+intercept's constraint. Unpenalised columns (group penalties with groups of weight 0) are
+re-optimised with it, jointly (:func:`refit_unpenalised`): their dual constraint ``X_uᵀU = 0``
+is then met too.
 
 Multinomial: the softmax Hessian of a sample is ``diag(p) − ppᵀ``, which couples the classes.
 Its diagonal ``p_k (1 − p_k)`` gives K independent weighted models (glmnet's choice, solved
 here for all classes at once rather than cyclically); any positive metric gives a descent
 direction of the composite objective, so the joint line search keeps the iteration monotone.
 The row penalty couples the classes by features and needs one set of weights for all of them
-(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample.
+(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample. That model leaves out the classes'
+coupling, so its steps converge linearly; near the solution, Newton's method with the exact
+Hessian on the support (where the penalty is smooth, :func:`_support_polish`) finishes.
 
 Certificate (convex penalties): the dual point is the scaled generalised residual
 ``U = −κ G`` with ``G_ik = s_i ∂ℓ/∂z_ik`` and ``κ ≤ 1`` the largest scaling that makes
@@ -47,6 +51,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import cho_factor, cho_solve
 from scipy.special import expit, log_expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 
@@ -87,6 +92,10 @@ _DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set l
 _NO_FREE = np.zeros(0, dtype=np.intp)  # a penalty without unpenalised columns
 _REFIT_MAX = 50  # Newton steps of a refit of the unpenalised block
 _REFIT_ROUNDING = 1e-17  # a Newton decrement below this times the loss: the refit's last step
+_POLISH_MAX = 1000  # unknowns (support rows × classes) of a Newton polish on the support
+_POLISH_FLOPS = 2e9  # and n × unknowns², its Hessian's cost
+_POLISH_STEPS = 8  # Newton steps of a polish; on the solution's support a few suffice
+_POLISH_GAP = 1e-4  # a polish is tried below this gap / objective (the support has settled)
 
 
 # --------------------------------------------------------------------------------------
@@ -243,6 +252,18 @@ class RowPenalty:
 
     def lam_max(self, V):
         return float(np.sqrt((V * V).sum(axis=1)).max()) if V.size else 0.0
+
+    def smooth_derivatives(self, W):
+        """Gradient (m×K) and Hessian (mK × mK, rows flattened row-major) of the penalty on
+        rows that are all nonzero, where it is smooth: ``λ w/‖w‖`` and
+        ``λ (I − uuᵀ)/‖w‖`` (``u = w/‖w‖``) per row."""
+        m, K = W.shape
+        norms = np.sqrt((W * W).sum(axis=1))
+        U = W / norms[:, None]
+        H = np.zeros((m, K, m, K))
+        for j in range(m):
+            H[j, :, j, :] = self.lam / norms[j] * (np.eye(K) - np.outer(U[j], U[j]))
+        return self.lam * U, H.reshape(m * K, m * K)
 
     def solve(self, design, B, scale, W0, tol, max_iter):
         return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
@@ -417,6 +438,23 @@ class _Model:
             Z, b, val = Zt, b + t * step, vt
         return Z, b
 
+    def block_hessian(self, A, Z):
+        """The loss's Hessian in the coefficients Θ (m×K, flattened row-major) of the dense
+        n×m block ``A``: ``Σ_i s_i (a_i a_iᵀ) ⊗ (diag(p_i) − p_i p_iᵀ)`` (binary:
+        ``Σ_i s_i ℓ''(z_i) a_i a_iᵀ``)."""
+        s, K = self.s, Z.shape[1]
+        m = A.shape[1]
+        if self.binary:
+            h = s * Logistic.hessian(self.Y[:, 0], Z[:, 0])
+            return A.T @ (A * h[:, None])
+        P = softmax(Z, axis=1)
+        H = np.empty((m, K, m, K))
+        for k in range(K):
+            for c in range(k, K):
+                wk = s * ((P[:, k] if k == c else 0.0) - P[:, k] * P[:, c])
+                H[:, k, :, c] = H[:, c, :, k] = A.T @ (A * wk[:, None])
+        return H.reshape(m * K, m * K)
+
     def optimal_block(self, A, Z, Theta):
         """The coefficients ``Theta`` (m×K) of the dense n×m block ``A`` minimising the loss
         with ``Z − AΘ`` fixed (damped Newton on the block's full Hessian, the softmax's
@@ -428,17 +466,7 @@ class _Model:
         val = self.value(Z)
         for _ in range(_REFIT_MAX):
             grad = A.T @ (self.gradient(Z) * s[:, None])  # m×K
-            if self.binary:
-                h = s * Logistic.hessian(self.Y[:, 0], Z[:, 0])
-                H = A.T @ (A * h[:, None])
-            else:
-                P = softmax(Z, axis=1)
-                H = np.empty((m, K, m, K))
-                for k in range(K):
-                    for c in range(k, K):
-                        wk = s * ((P[:, k] if k == c else 0.0) - P[:, k] * P[:, c])
-                        H[:, k, :, c] = H[:, c, :, k] = A.T @ (A * wk[:, None])
-                H = H.reshape(m * K, m * K)
+            H = self.block_hessian(A, Z)
             # least squares: the softmax is blind to a shift of a row over the classes
             step = -np.linalg.lstsq(H, grad.ravel(), rcond=1e-12)[0].reshape(m, K)
             if K > 1:
@@ -594,6 +622,7 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
     inner = _INNER_FRACTION
     history = []  # the last iterates of the per-class cycles, for Anderson extrapolation
     best, stalls, flat = (W, b, Z, gap, primal), 0, 0  # the best certified point so far
+    polished = None  # the support of the last Newton polish (_support_polish)
     while True:
         if verbose:
             print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
@@ -637,6 +666,19 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+        if (hasattr(penalty, "smooth_derivatives") and tol_abs < gap <= _POLISH_GAP * primal
+                and gap > 0.1 * previous[3]):
+            # a slow step (the common-weight models' linear rate) near the solution, on a
+            # support the step kept: Newton with the exact Hessian there, once per support
+            support = np.any(W != 0, axis=1)
+            if (np.array_equal(support, np.any(previous[0] != 0, axis=1))
+                    and not np.array_equal(support, polished)):
+                polished = support
+                out = _support_polish(model, X, W, b, Z, penalty, fit_intercept)
+                if out is not None:
+                    W, b, Z = out
+                    gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+                    history.clear()
         if gap < best[3]:
             best, stalls, flat = (W, b, Z, gap, primal), 0, 0
         elif (flat := flat + 1) >= _MAX_FLAT:
@@ -768,6 +810,86 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
                 break
             inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
     return W, b, res, n_iter, converged
+
+
+def _support_polish(model, X, W, b, Z, penalty, fit_intercept):
+    """Newton's method on the support of ``W`` (rows), where the penalty is smooth: the
+    exact Hessian of the loss (the classes coupled, which the common-weight models of the
+    row penalty leave out, so their steps converge only linearly) plus the penalty's. Damped
+    by a line search on the true objective; the intercept is one more row of the block. Once
+    the support is the solution's, this converges quadratically and the gap on all features
+    certifies it. ``(W, b, Z)``, or None when the support is too large for the dense
+    ``mK × mK`` Hessian (``_POLISH_MAX`` unknowns, ``_POLISH_FLOPS``) or no step descends."""
+    S = np.flatnonzero(np.any(W != 0, axis=1))
+    K = W.shape[1]
+    m = S.size
+    if m == 0 or m * K > _POLISH_MAX or X.shape[0] * float(m * K) ** 2 > _POLISH_FLOPS:
+        return None
+    XS = X[:, S]
+    XS = XS.toarray() if sparse.issparse(XS) else np.asarray(XS, dtype=np.float64)
+    A = np.hstack([XS, np.ones((XS.shape[0], 1))]) if fit_intercept else XS
+    Theta = np.vstack([W[S], b[None, :]]) if fit_intercept else W[S].copy()
+    s = model.s
+
+    def objective(Zt, Th):
+        return model.value(Zt) + penalty.value(Th[:m])
+
+    f = objective(Z, Theta)
+    moved = False
+    for it in range(_POLISH_STEPS):
+        grad = A.T @ (model.gradient(Z) * s[:, None])
+        H = model.block_hessian(A, Z)
+        gp, Hp = penalty.smooth_derivatives(Theta[:m])
+        grad[:m] += gp
+        H[:m * K, :m * K] += Hp
+        step = -_solve_psd(H, grad.ravel(), K if fit_intercept and K > 1 else 0)
+        step = step.reshape(Theta.shape)
+        decrement = -float(np.sum(grad * step))
+        if not decrement > 0.0:
+            break
+        dZ = A @ step
+        if decrement <= _ROUNDING * (abs(f) + 1.0):
+            # below the objective's rounding, which cannot judge the step: in Newton's
+            # quadratic regime the full step is taken, and it is the last
+            Z, Theta, moved = Z + dZ, Theta + step, True
+            break
+        t = 1.0
+        for _ in range(_MAX_BACKTRACK):
+            ft = objective(Z + t * dZ, Theta + t * step)
+            if ft <= f - _ARMIJO * t * decrement:
+                break
+            t *= 0.5
+        else:
+            break
+        Z, Theta, f, moved = Z + t * dZ, Theta + t * step, ft, True
+        if t < 1.0 and it >= 2:
+            # still damped: not Newton's quadratic regime, most likely a row on its way to
+            # 0 (the support is not the solution's yet); the outer steps take over
+            break
+    if not moved:
+        return None
+    W = np.zeros_like(W)
+    W[S] = Theta[:m]
+    if fit_intercept:
+        b = Theta[m].copy()
+    return W, b, Z
+
+
+def _solve_psd(H, g, n_shift):
+    """``H⁻¹g`` for the symmetric positive semi-definite Hessian of :func:`_support_polish`.
+    With ``n_shift = K`` its last K unknowns are a multinomial intercept, whose shift over
+    the classes the loss does not see (``g`` is orthogonal to it): ``c vvᵀ`` on that null
+    direction makes ``H`` definite without changing the solution orthogonal to it. Cholesky,
+    least squares if that fails."""
+    if n_shift:
+        H = H.copy()
+        v = np.zeros(H.shape[0])
+        v[-n_shift:] = 1.0 / np.sqrt(n_shift)
+        H += (np.trace(H) / H.shape[0]) * np.outer(v, v)
+    try:
+        return cho_solve(cho_factor(H), g)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(H, g, rcond=1e-12)[0]
 
 
 def _anderson(model, X, penalty, fit_intercept, history, current):
