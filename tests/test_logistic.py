@@ -544,16 +544,17 @@ def test_unpenalised_groups_equal_an_independent_reference(case):
     assert np.abs(free.T @ G).max() <= 1e-9 * y.size
 
 
-def test_unpenalised_groups_gap_bounds_the_error_of_early_iterates():
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_unpenalised_groups_gap_bounds_the_error_of_early_iterates(n_classes):
     """Stopped after 1, 2, 3 Newton steps, the fit's duality gap is at least its distance to
     the reference objective (the gap is a true certificate with unpenalised features)."""
-    X, y = _unpenalised_problem(31)
+    X, y = _unpenalised_problem(31, n_classes)
     groups = [[11, 12], [0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10], [13, 14]]
     weights = np.array([0.0, 1.0, 3.0, 2.0, 0.5, 0.0])
     w_ref = np.array([1.0, 3.0, 2.0, 0.5, 0.0])
     gptr = np.array([0, 3, 6, 9, 11, 15])
     C = 0.1
-    Y, s = _targets(y, 2), np.ones(y.size)
+    Y, s = _targets(y, n_classes), np.ones(y.size)
     W, b = _group_reference(X, Y, s, gptr, w_ref, 1.0 / C)
     f_r = _group_logistic_objective(X, Y, s, W, b, gptr, w_ref, 1 / C)
     errors = []
