@@ -173,11 +173,9 @@ def test_step_working_set_gives_the_full_solution(case, sparse_X):
                "elasticnet": L1Penalty(lam, 0.7), "row": RowPenalty(lam)}[case]
     fi = case != "binary"
     s = np.ones(y.size)
-    # (the multinomial converges linearly: with the row penalty, whose inner solves are the
-    # multi-task block coordinate descent, the fits stall near 1e-9 (dense) to 2e-8 (sparse
-    # X, all features) relative -- the README's limitation; 1e-8 is met by both)
-    tol = 1e-8 if case == "row" else 1e-12
-    fits = [prox_newton(X, Y, s, penalty, fit_intercept=fi, tol=tol, max_iter=200,
+    # (the row penalty's common-weight models converge linearly; its Newton polish on the
+    # settled support makes 1e-12 reachable)
+    fits = [prox_newton(X, Y, s, penalty, fit_intercept=fi, tol=1e-12, max_iter=200,
                         working_set=ws) for ws in (True, False)]
     vals = []
     for W, b, gap, _, converged, tol_abs in fits:
@@ -266,6 +264,11 @@ def test_convergence_warning_reports_the_gap():
     (dict(penalty="elasticnet", l1_ratio=1.5), "l1_ratio"),
     (dict(penalty="group", groups=7), "does not divide"),
     (dict(penalty="group", groups=[[0, 1], [99]]), "out of range"),
+    (dict(penalty="group", groups=np.r_[-2, np.zeros(9)]), "labels must be >= 0, or -1"),
+    (dict(penalty="group", groups=[[0, 1, 2], list(range(3, 9))]), "are in no group"),
+    (dict(penalty="group", groups=5, weights=[1.0]), "one entry per group"),
+    (dict(penalty="group", groups=5, weights=[1.0, -1.0]), "non-negative"),
+    (dict(penalty="lq", groups=np.r_[-1, np.zeros(9)], weights=[np.nan]), "finite"),
     (dict(multiclass_penalty="cols"), "multiclass_penalty"),
     (dict(class_weight="auto"), "class_weight"),
     (dict(tol=-1.0), "'tol' parameter"),
@@ -400,6 +403,253 @@ def test_overlapping_groups_fit_the_latent_group_lasso():
     np.testing.assert_allclose(est.intercept_, lat.intercept_, atol=1e-7)
 
 
+# --------------------------------------------------------------------------------------
+# Unpenalised groups (label -1 or weight 0)
+# --------------------------------------------------------------------------------------
+
+def _unpenalised_problem(seed, n_classes=2, sparse_X=False):
+    """15 features: penalised groups [0..2] [3..5] [6..8] [9, 10], unpenalised [11, 12] and
+    [13, 14], on which y depends most (so the unpenalised fit matters)."""
+    rng = np.random.default_rng(seed)
+    n, p = 200, 15
+    X = rng.standard_normal((n, p))
+    if sparse_X:
+        X = sparse.csr_matrix(X * (rng.uniform(size=(n, p)) < 0.5))
+    W = np.zeros((p, n_classes))
+    W[[0, 1, 2, 6]] = rng.choice([-1.0, 1.0], size=(4, n_classes))
+    W[11:] = 1.5 * rng.choice([-1.0, 1.0], size=(4, n_classes))
+    Z = np.asarray(X @ W) + rng.gumbel(size=(n, n_classes))
+    y = Z.argmax(axis=1) if n_classes > 2 else (Z[:, 0] > Z[:, 1]).astype(int)
+    return X, y
+
+
+def _targets(y, n_classes):
+    return np.where(y == 1, 1.0, -1.0)[:, None] if n_classes == 2 else np.eye(n_classes)[y]
+
+
+def _smooth_polish(X, Y, s, gptr, weights, lam, W, b, fit_intercept=True):
+    """The reference's last digits: the problem restricted to the groups (per class) that
+    FISTA left nonzero (and the unpenalised ones), where the penalty is smooth, minimised by
+    L-BFGS from FISTA's point."""
+    from scipy.optimize import minimize
+
+    p, K = W.shape
+    groups = [np.arange(gptr[g], gptr[g + 1]) for g in range(len(gptr) - 1)]
+    active = np.zeros((p, K), dtype=bool)
+    for g, idx in enumerate(groups):
+        for k in range(K):
+            active[idx, k] = weights[g] == 0 or np.linalg.norm(W[idx, k]) > 1e-8
+
+    def unpack(v):
+        Wv = np.zeros((p, K))
+        Wv[active] = v[:active.sum()]
+        return Wv, (v[active.sum():] if fit_intercept else np.zeros(K))
+
+    def f_grad(v):
+        Wv, bv = unpack(v)
+        Z = np.asarray(X @ Wv) + bv
+        if K == 1:
+            m = -Y[:, 0] * Z[:, 0]
+            f = s @ np.logaddexp(0.0, m)
+            G = (-Y[:, 0] / (1.0 + np.exp(-m)))[:, None]
+        else:
+            f = s @ -(log_softmax(Z, axis=1) * Y).sum(axis=1)
+            G = np.exp(log_softmax(Z, axis=1)) - Y
+        G = G * s[:, None]
+        gW = np.asarray(X.T @ G)
+        for g, idx in enumerate(groups):
+            if weights[g] == 0:
+                continue
+            for k in range(K):
+                if active[idx[0], k]:
+                    nrm = np.linalg.norm(Wv[idx, k])
+                    f += lam * weights[g] * nrm
+                    gW[idx, k] += lam * weights[g] * Wv[idx, k] / nrm
+        return f, np.concatenate([gW[active], G.sum(axis=0) if fit_intercept else []])
+
+    v0 = np.concatenate([W[active], b if fit_intercept else []])
+    res = minimize(f_grad, v0, jac=True, method="L-BFGS-B",
+                   options=dict(maxiter=20000, maxcor=30, ftol=0.0, gtol=1e-12))
+    return unpack(res.x)
+
+
+def _group_logistic_objective(X, Y, s, W, b, gptr, weights, lam):
+    Z = np.asarray(X @ W) + b
+    if Y.shape[1] == 1:
+        loss = s @ np.logaddexp(0.0, -Y[:, 0] * Z[:, 0])
+    else:
+        loss = s @ -(log_softmax(Z, axis=1) * Y).sum(axis=1)
+    norms = np.sqrt(np.add.reduceat(W * W, gptr[:-1], axis=0))  # groups × K
+    return float(loss + lam * np.sum(weights @ norms))
+
+
+def _group_reference(X, Y, s, gptr, weights, lam, fit_intercept=True):
+    """An independent solution: FISTA with block soft-thresholding (identity on the groups
+    of weight 0), then the smooth problem on its support by L-BFGS; the better of the two,
+    with its zero groups checked against the optimality conditions."""
+    W, b = _fista(X, Y, s, _group_prox(gptr, weights, lam), 0.25 if Y.shape[1] == 1 else 0.5,
+                  fit_intercept)
+    f_fista = _group_logistic_objective(X, Y, s, W, b, gptr, weights, lam)
+    Wp, bp = _smooth_polish(X, Y, s, gptr, weights, lam, W, b, fit_intercept)
+    if _group_logistic_objective(X, Y, s, Wp, bp, gptr, weights, lam) < f_fista:
+        W, b = Wp, bp
+    return W, b
+
+
+def _dense(X):
+    return X.toarray() if sparse.issparse(X) else X
+
+
+@pytest.mark.parametrize("case", ["labels", "labels, no intercept", "two weight-0 groups",
+                                  "multinomial", "sparse multinomial"])
+def test_unpenalised_groups_equal_an_independent_reference(case):
+    n_classes = 3 if "multinomial" in case else 2
+    X, y = _unpenalised_problem(30, n_classes, sparse_X=case.startswith("sparse"))
+    C = 0.1 if n_classes == 2 else 0.2
+    # (the multinomial's per-class steps converge linearly: asked for less)
+    tol = 1e-12 if n_classes == 2 else 1e-11
+    fi = case != "labels, no intercept"
+    if case.startswith("labels"):  # the unpenalised features as label -1, default √|g|
+        groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, -1, -1, -1, -1])
+        weights = None
+        w_ref = np.array([np.sqrt(3)] * 3 + [np.sqrt(2), 0.0])
+        gptr = np.array([0, 3, 6, 9, 11, 15])
+    else:  # index lists, two groups of weight 0 (one listed first), non-uniform weights
+        groups = [[11, 12], [0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10], [13, 14]]
+        weights = np.array([0.0, 1.0, 3.0, 2.0, 0.5, 0.0])
+        w_ref = np.array([1.0, 3.0, 2.0, 0.5, 0.0])
+        gptr = np.array([0, 3, 6, 9, 11, 15])
+    est = HadamardLogisticRegression(penalty="group", groups=groups, weights=weights, C=C,
+                                     tol=tol, fit_intercept=fi).fit(X, y)
+    # the reference sees the features in the order [0..10], then the unpenalised [11..14]
+    Y, s, Xd = _targets(y, n_classes), np.ones(y.size), _dense(X)
+    W, b = _group_reference(Xd, Y, s, gptr, w_ref, 1.0 / C, fi)
+    f_h = _group_logistic_objective(Xd, Y, s, est.coef_.T, est.intercept_, gptr, w_ref, 1 / C)
+    f_r = _group_logistic_objective(Xd, Y, s, W, b, gptr, w_ref, 1 / C)
+    assert f_h <= f_r * (1 + 1e-12)
+    assert abs(f_h - f_r) <= 1e-10 * f_r
+    assert est.dual_gap_ >= f_h - f_r - 1e-12 * f_r  # the certificate bounds the error
+    on_h = np.sqrt(np.add.reduceat(est.coef_.T ** 2, gptr[:-1], axis=0))[:4] > 0
+    on_r = np.sqrt(np.add.reduceat(W ** 2, gptr[:-1], axis=0))[:4] > 1e-8
+    np.testing.assert_array_equal(on_h, on_r)
+    assert 0 < on_h.sum() < on_h.size  # some penalised groups (per class) on, some off
+    assert np.all(est.coef_[:, 11:] != 0)  # the unpenalised coefficients are fitted
+    # optimality on the unpenalised features and the intercept: zero gradient
+    Z = np.asarray(Xd @ est.coef_.T) + est.intercept_
+    if n_classes == 2:
+        G = (-Y[:, 0] / (1.0 + np.exp(Y[:, 0] * Z[:, 0])))[:, None]
+    else:
+        G = np.exp(log_softmax(Z, axis=1)) - Y
+    free = np.c_[Xd[:, 11:], np.ones(y.size)] if fi else Xd[:, 11:]
+    assert np.abs(free.T @ G).max() <= 1e-9 * y.size
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_unpenalised_groups_gap_bounds_the_error_of_early_iterates(n_classes):
+    """Stopped after 1, 2, 3 Newton steps, the fit's duality gap is at least its distance to
+    the reference objective (the gap is a true certificate with unpenalised features)."""
+    X, y = _unpenalised_problem(31, n_classes)
+    groups = [[11, 12], [0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10], [13, 14]]
+    weights = np.array([0.0, 1.0, 3.0, 2.0, 0.5, 0.0])
+    w_ref = np.array([1.0, 3.0, 2.0, 0.5, 0.0])
+    gptr = np.array([0, 3, 6, 9, 11, 15])
+    C = 0.1
+    Y, s = _targets(y, n_classes), np.ones(y.size)
+    W, b = _group_reference(X, Y, s, gptr, w_ref, 1.0 / C)
+    f_r = _group_logistic_objective(X, Y, s, W, b, gptr, w_ref, 1 / C)
+    errors = []
+    for max_iter in (1, 2, 3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = HadamardLogisticRegression(penalty="group", groups=groups, weights=weights,
+                                             C=C, tol=1e-15, max_iter=max_iter).fit(X, y)
+        f_h = _group_logistic_objective(X, Y, s, est.coef_.T, est.intercept_, gptr, w_ref,
+                                        1 / C)
+        assert f_h - f_r <= est.dual_gap_ + 1e-12 * f_r
+        errors.append(f_h - f_r)
+    assert max(errors) > 1e-6 * f_r  # the early iterates are far enough to test the bound
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_path_and_cv_start_where_the_unpenalised_model_leaves_the_penalised_groups(
+        n_classes):
+    """λ_max with unpenalised features is taken at the null model that fits them: here
+    feature 0 (penalised) is nearly a copy of the unpenalised feature 14, which explains y,
+    so at the intercept-only model its gradient is large, at the fitted null model small."""
+    rng = np.random.default_rng(32)
+    X = rng.standard_normal((200, 15))
+    X[:, 0] = X[:, 14] + 0.3 * X[:, 0]
+    W = np.zeros((15, n_classes))
+    W[6] = 0.5 * rng.choice([-1.0, 1.0], size=n_classes)
+    W[13:] = 2.0 * rng.choice([-1.0, 1.0], size=(2, n_classes))
+    Z = X @ W + rng.gumbel(size=(200, n_classes))
+    y = Z.argmax(axis=1) if n_classes > 2 else (Z[:, 0] > Z[:, 1]).astype(int)
+    groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, -1, -1])
+    w = np.array([np.sqrt(3)] * 3 + [np.sqrt(2)] * 2)
+    gptr = np.array([0, 3, 6, 9, 11, 13])
+    # the null model by sklearn: no penalty on the unpenalised features and intercept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        null = LogisticRegression(C=np.inf, tol=1e-14, max_iter=10000).fit(X[:, 13:], y)
+    P = null.predict_proba(X[:, 13:])
+    Y = _targets(y, n_classes)
+    G = -(Y[:, 0] * P[np.arange(y.size), 1 - (y == 1)])[:, None] if n_classes == 2 else P - Y
+    norms = np.sqrt(np.add.reduceat((X[:, :13].T @ G) ** 2, gptr[:-1], axis=0))
+    C_min = 1.0 / (norms / w[:, None]).max()
+    # the intercept-only model's C_min, which ignoring the unpenalised fit would give
+    G0 = Y - Y.mean(axis=0) if n_classes > 2 else -(Y - Y.mean(axis=0)) / 2
+    norms0 = np.sqrt(np.add.reduceat((X[:, :13].T @ G0) ** 2, gptr[:-1], axis=0))
+    assert C_min > 2.0 / (norms0 / w[:, None]).max()
+
+    tol = 1e-10 if n_classes == 2 else 1e-8
+    Cs, coefs, intercepts, _ = hadamard_logistic_path(X, y, Cs=4, eps=1e-2, penalty="group",
+                                                      groups=groups, tol=tol)
+    assert Cs[0] == pytest.approx(C_min, rel=1e-7)
+    assert np.count_nonzero(coefs[0][:, :13]) == 0
+    # at C_min the fit is the null model
+    coef_null = null.coef_ if n_classes == 2 else null.coef_ - null.coef_.mean(axis=0)
+    k_shift = coefs[0][:, 13:] - coefs[0][:, 13:].mean(axis=0) if n_classes > 2 else (
+        coefs[0][:, 13:])
+    np.testing.assert_allclose(k_shift, coef_null, atol=1e-6)
+    above = HadamardLogisticRegression(penalty="group", groups=groups, C=1.05 * Cs[0],
+                                       tol=tol).fit(X, y)
+    assert np.count_nonzero(above.coef_[:, :13]) > 0  # ... and only just
+    for C, coef, b in zip(Cs, coefs, intercepts):
+        cold = HadamardLogisticRegression(penalty="group", groups=groups, C=C, tol=tol).fit(X, y)
+        f_path = _group_logistic_objective(X, Y, np.ones(y.size), coef.T, b,
+                                           np.r_[gptr, 15], np.r_[w, 0.0], 1 / C)
+        f_cold = _group_logistic_objective(X, Y, np.ones(y.size), cold.coef_.T,
+                                           cold.intercept_, np.r_[gptr, 15], np.r_[w, 0.0],
+                                           1 / C)
+        assert abs(f_path - f_cold) <= 1e-8 * f_cold
+        assert np.all(coef[:, 13:] != 0)
+    cv = HadamardLogisticRegressionCV(Cs=4, eps=1e-2, cv=3, penalty="group", groups=groups,
+                                      tol=tol).fit(X, y)
+    np.testing.assert_allclose(cv.Cs_, Cs)
+    ref = HadamardLogisticRegression(penalty="group", groups=groups, C=cv.C_, tol=tol).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, ref.coef_, atol=1e-5)
+    assert np.all(cv.coef_[:, 13:] != 0)
+
+
+def test_group_lq_with_unpenalised_features_is_stationary():
+    X, y = _unpenalised_problem(33)
+    groups = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, -1, -1, -1, -1])
+    C, q = 0.3, 0.5
+    est = HadamardLogisticRegression(penalty="lq", q=q, groups=groups, C=C,
+                                     tol=1e-9).fit(X, y)
+    w = est.coef_[0]
+    g, gb = _logistic_grad(X, y, w, est.intercept_[0])
+    assert np.all(w[11:] != 0)
+    assert np.abs(g[11:]).max() <= 1e-7 and abs(gb) <= 1e-7  # unpenalised: zero gradient
+    Wg, Gg = w[:9].reshape(3, 3), g[:9].reshape(3, 3)
+    norms = np.linalg.norm(Wg, axis=1)
+    on = norms > 0
+    assert 0 < on.sum() < 3
+    resid = Gg[on] + (np.sqrt(3.0) * q / C) * norms[on, None] ** (q - 2) * Wg[on]
+    np.testing.assert_allclose(resid, 0.0, atol=1e-6 * np.abs(Gg[on]).max())
+    assert est.fixed_point_residual_ <= 1e-9
+
+
 @pytest.mark.parametrize("sparse_X", [False, True])
 def test_multinomial_l1_equals_saga(sparse_X):
     X, y = _problem(200, 15, seed=16, sparse_X=sparse_X, n_classes=3)
@@ -420,7 +670,9 @@ def test_multinomial_l1_equals_saga(sparse_X):
 def test_multinomial_row_penalty_equals_fista():
     X, y = _problem(150, 10, seed=17, n_classes=3)
     C = 0.05
-    est = HadamardLogisticRegression(C=C, multiclass_penalty="row", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # 1e-10 is reached
+        est = HadamardLogisticRegression(C=C, multiclass_penalty="row", tol=1e-10).fit(X, y)
     Y = np.eye(3)[y]
     lam = 1 / C
 
@@ -592,6 +844,7 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks([HadamardLogisticRegression(),
+                          HadamardLogisticRegression(penalty="group"),
                           HadamardLogisticRegression(penalty="lq", q=0.5),
                           HadamardLogisticRegressionCV(Cs=3, cv=3)],
                          expected_failed_checks=_expected_failures)

@@ -95,9 +95,6 @@ def make_penalty(est, lam, n_features, convex_start=False):
     if grouped:
         X_dummy = sparse.csc_matrix((1, n_features))
         _, columns, gptr, w = grouped_columns(est.groups, est.weights, X_dummy)
-        if np.any(w == 0):
-            raise ValueError("Unpenalised groups (label -1 or weight 0) are not supported by "
-                             "HadamardLogisticRegression; every group needs a weight > 0.")
         identity = columns.size == n_features and np.array_equal(columns, np.arange(n_features))
         columns = None if identity else columns
         if _is_lq(est) and not convex_start:
@@ -190,13 +187,18 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
       or by none);
     - ``"elasticnet"``: ``l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||_2^2``;
     - ``"group"``: ``sum_g weight_g * ||w_g||_2`` with ``groups`` and ``weights`` as in
-      :class:`HadamardGroupLasso` (overlapping groups: the latent group lasso), applied to
-      each class's coefficients;
+      :class:`HadamardGroupLasso` (overlapping groups: the latent group lasso; label -1 or
+      weight 0: unpenalised features), applied to each class's coefficients;
     - ``"lq"``: ``sum_j |w_j|^q`` for ``q = 2/k`` (k ≥ 2 an integer), or with ``groups``
       ``sum_g weight_g * ||w_g||_2^q``: non-convex, fitted to a local minimiser that starts
       from the ℓ1 (group) solution at the same C; ``q = 1`` is ``"l1"`` (``"group"``).
 
     The intercept is never penalised (unlike liblinear's, which is a penalised feature).
+    Unpenalised features (group label -1 or weight 0) are fitted with it: after every step
+    the intercept and their coefficients are re-optimised jointly (Newton on that block), so
+    that the dual point is orthogonal to them and the duality gap remains a certificate.
+    If they alone separate the classes the problem has no minimiser: the fit returns large
+    coefficients at which the gap to the infimum is within ``tol``.
 
     Each outer step replaces the loss by its second-order model at the current predictor
     (sample weights ``s_i ℓ''(z_i)``, working response ``z_i − ℓ'(z_i)/ℓ''(z_i)``), a weighted
@@ -219,9 +221,10 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
     groups : int, list or array-like, default=None
         Groups of features for ``penalty='group'`` (and optionally ``'lq'``), in the forms
         :class:`HadamardGroupLasso` takes (a group size, a list of sizes, a list of index
-        lists, or per-feature labels). Unpenalised features (label -1) are not supported.
+        lists, or per-feature labels, where label -1 marks unpenalised features).
     weights : array-like of shape (n_groups,), default=None
-        Group weights (positive); default ``sqrt(group size)``.
+        Group weights (non-negative; 0 leaves a group unpenalised), one per group of
+        ``groups`` (labels: per label >= 0); default ``sqrt(group size)``.
     multiclass_penalty : {'entrywise', 'row'}, default='entrywise'
         For more than two classes with ``penalty='l1'``: penalise the coefficients
         separately, or each feature's K coefficients as one group.
@@ -273,7 +276,10 @@ class HadamardLogisticRegression(LinearClassifierProbaMixin, ClassifierMixin,
     loss-invariant shift of each feature's K coefficients exactly, and extrapolate the cycles
     (Anderson, or along their drift); the row penalty takes joint steps with one weight per
     sample, ``max_k p_k (1 − p_k)``. Both converge linearly: gaps below about 1e-9 relative can
-    take many steps, and a ConvergenceWarning then says what the gap reached. The elastic
+    take many steps, and a ConvergenceWarning then says what the gap reached. The row
+    penalty, once its gap is below 1e-4 of the objective, adds Newton's method with the
+    exact (class-coupled) Hessian on the support (of at most 1000 coefficients), which
+    converges quadratically when the support is the solution's. The elastic
     net's ridge term is handled as extra rows of the design (dense when p ≤ n, sparse
     otherwise, so memory stays linear in the data; on sparse X this is slow).
 

@@ -26,14 +26,16 @@ _PATH_PARAMS = ("penalty", "l1_ratio", "q", "groups", "weights", "multiclass_pen
 
 
 def logistic_C_min(est, X, Y, s, n_features):
-    """The smallest C at which every coefficient of ``est``'s (convex) penalty is zero, on
-    the latent design ``X`` (for ``'lq'``: that of its ℓ1 / group start)."""
-    V = null_gradient(X, Y, s, est.fit_intercept)
+    """The smallest C at which every penalised coefficient of ``est``'s (convex) penalty is
+    zero, on the latent design ``X`` (for ``'lq'``: that of its ℓ1 / group start): from the
+    gradient at the null model, whose intercept and unpenalised features are fitted."""
     penalty, _ = make_penalty(est, 1.0, n_features, convex_start=True)
+    V = null_gradient(X, Y, s, est.fit_intercept, penalty.free)
     lam_max = penalty.lam_max(V)
     if not lam_max > 0:
-        raise ValueError("The gradient at the intercept-only model is zero: every C gives "
-                         "the same (empty) model, so there is no grid to build.")
+        raise ValueError("The gradient at the null model (intercept and unpenalised features "
+                         "only) is zero on the penalised features: every C gives the same "
+                         "model, so there is no grid to build.")
     return 1.0 / lam_max
 
 

@@ -24,14 +24,18 @@ conditions, else (or after a stalled step) the working-set solvers take it. With
 violators of the dual constraint, chosen afresh from the gradient the gap was computed with. The model's minimiser gives a direction for a
 backtracking (Armijo) line search on the true objective; the intercept is then re-optimised
 exactly (a few Newton steps in 1 or K dimensions), so that the dual point below satisfies the
-intercept's constraint.
+intercept's constraint. Unpenalised columns (group penalties with groups of weight 0) are
+re-optimised with it, jointly (:func:`refit_unpenalised`): their dual constraint ``X_uᵀU = 0``
+is then met too.
 
 Multinomial: the softmax Hessian of a sample is ``diag(p) − ppᵀ``, which couples the classes.
 Its diagonal ``p_k (1 − p_k)`` gives K independent weighted models (glmnet's choice, solved
 here for all classes at once rather than cyclically); any positive metric gives a descent
 direction of the composite objective, so the joint line search keeps the iteration monotone.
 The row penalty couples the classes by features and needs one set of weights for all of them
-(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample.
+(the multi-task lasso): ``max_k p_k(1 − p_k)`` per sample. That model leaves out the classes'
+coupling, so its steps converge linearly; near the solution, Newton's method with the exact
+Hessian on the support (where the penalty is smooth, :func:`_support_polish`) finishes.
 
 Certificate (convex penalties): the dual point is the scaled generalised residual
 ``U = −κ G`` with ``G_ik = s_i ∂ℓ/∂z_ik`` and ``κ ≤ 1`` the largest scaling that makes
@@ -47,6 +51,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import cho_factor, cho_solve
 from scipy.special import expit, log_expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 
@@ -58,6 +63,7 @@ from ._working_set import (
     _MAX_POLISH,
     _SNAP_EVERY,
     _grow_factor,
+    group_ranges,
     single_threaded_blas,
     solve_group_lasso,
     solve_lasso,
@@ -83,6 +89,13 @@ _MAX_BACKTRACK = 40
 _ROUNDING = 1e-13  # relative size of a model decrease that is rounding
 _DIRECT_MAX = 400  # models of at most this many features: the kernel on their Gram
 _DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set loop's first
+_NO_FREE = np.zeros(0, dtype=np.intp)  # a penalty without unpenalised columns
+_REFIT_MAX = 50  # Newton steps of a refit of the unpenalised block
+_REFIT_ROUNDING = 1e-17  # a Newton decrement below this times the loss: the refit's last step
+_POLISH_MAX = 1000  # unknowns (support rows × classes) of a Newton polish on the support
+_POLISH_FLOPS = 2e9  # and n × unknowns², its Hessian's cost
+_POLISH_STEPS = 8  # Newton steps of a polish; on the solution's support a few suffice
+_POLISH_GAP = 1e-4  # a polish is tried below this gap / objective (the support has settled)
 
 
 # --------------------------------------------------------------------------------------
@@ -93,6 +106,7 @@ class L1Penalty:
     """``λ (a ‖W‖₁ + (1 − a)/2 ‖W‖²_F)`` entrywise (``a = l1_ratio``; 1 is the lasso)."""
 
     couples_classes = False
+    free = _NO_FREE  # the unpenalised columns (of the group penalties)
     feature_working_set = True  # separable over features: restricted problems are exact
 
     def __init__(self, lam, l1_ratio=1.0):
@@ -169,8 +183,17 @@ class L1Penalty:
         return (1.0 if vmax <= lam else lam / vmax), 0.0
 
 
+def _free_columns(weights, gptr):
+    """The columns of the groups of weight 0 (unpenalised)."""
+    if weights is None:
+        return _NO_FREE
+    return group_ranges(np.flatnonzero(weights == 0), gptr).astype(np.intp)
+
+
 class GroupPenalty:
-    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr`` (every ``w_g > 0``)."""
+    """``λ Σ_k Σ_g w_g ‖W_{g,k}‖₂`` for contiguous groups ``gptr``; a group of ``w_g = 0`` is
+    unpenalised: its columns (``free``) are re-optimised with the intercept after every step,
+    so the dual point is orthogonal to them as the dual constraint asks."""
 
     couples_classes = False
 
@@ -178,6 +201,8 @@ class GroupPenalty:
         self.lam = float(lam)
         self.weights = np.ascontiguousarray(weights, dtype=np.float64)
         self.gptr = np.ascontiguousarray(gptr, dtype=np.int64)
+        self.penalised = self.weights > 0
+        self.free = _free_columns(self.weights, self.gptr)
 
     def _norms(self, W):
         return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
@@ -187,15 +212,23 @@ class GroupPenalty:
 
     gauge = None  # the shift couples the groups: not taken
 
+    def _ratios(self, V):
+        """``‖V_{g,k}‖ / w_g`` of the penalised groups (the unpenalised ones' must be 0)."""
+        pen = self.penalised
+        return self._norms(V)[pen] / self.weights[pen, None]
+
     def lam_max(self, V):
-        return float((self._norms(V) / self.weights[:, None]).max()) if V.size else 0.0
+        """Smallest λ with every penalised group 0, for ``V = XᵀG`` at the model of the
+        unpenalised columns and intercept alone."""
+        ratio = self._ratios(V)
+        return float(ratio.max()) if ratio.size else 0.0
 
     def solve(self, design, b, scale, beta0, tol, max_iter):
         return solve_group_lasso(design, b, scale * self.lam, self.weights, self.gptr, beta0,
                                  tol=tol, max_iter=max_iter)[0]
 
     def dual(self, V):
-        ratio = self._norms(V) / (self.lam * self.weights[:, None])
+        ratio = self._ratios(V) / self.lam
         rmax = float(ratio.max()) if ratio.size else 0.0
         return (1.0 if rmax <= 1.0 else 1.0 / rmax), 0.0
 
@@ -206,6 +239,7 @@ class RowPenalty:
 
     couples_classes = True
     feature_working_set = True
+    free = _NO_FREE
 
     def __init__(self, lam):
         self.lam = float(lam)
@@ -218,6 +252,18 @@ class RowPenalty:
 
     def lam_max(self, V):
         return float(np.sqrt((V * V).sum(axis=1)).max()) if V.size else 0.0
+
+    def smooth_derivatives(self, W):
+        """Gradient (m×K) and Hessian (mK × mK, rows flattened row-major) of the penalty on
+        rows that are all nonzero, where it is smooth: ``λ w/‖w‖`` and
+        ``λ (I − uuᵀ)/‖w‖`` (``u = w/‖w‖``) per row."""
+        m, K = W.shape
+        norms = np.sqrt((W * W).sum(axis=1))
+        U = W / norms[:, None]
+        H = np.zeros((m, K, m, K))
+        for j in range(m):
+            H[j, :, j, :] = self.lam / norms[j] * (np.eye(K) - np.outer(U[j], U[j]))
+        return self.lam * U, H.reshape(m * K, m * K)
 
     def solve(self, design, B, scale, W0, tol, max_iter):
         return solve_multitask_lasso(TaskDesign(design, B.shape[1]), B, scale * self.lam, W0,
@@ -240,6 +286,7 @@ class LqPenalty:
         self.lam, self.q = float(lam), float(q)
         self.weights = None if weights is None else np.ascontiguousarray(weights, np.float64)
         self.gptr = None if gptr is None else np.ascontiguousarray(gptr, dtype=np.int64)
+        self.free = _free_columns(self.weights, self.gptr)  # groups of weight 0
 
     def _norms(self, W):
         return np.sqrt(np.add.reduceat(W * W, self.gptr[:-1], axis=0))
@@ -391,6 +438,83 @@ class _Model:
             Z, b, val = Zt, b + t * step, vt
         return Z, b
 
+    def block_hessian(self, A, Z):
+        """The loss's Hessian in the coefficients Θ (m×K, flattened row-major) of the dense
+        n×m block ``A``: ``Σ_i s_i (a_i a_iᵀ) ⊗ (diag(p_i) − p_i p_iᵀ)`` (binary:
+        ``Σ_i s_i ℓ''(z_i) a_i a_iᵀ``)."""
+        s, K = self.s, Z.shape[1]
+        m = A.shape[1]
+        if self.binary:
+            h = s * Logistic.hessian(self.Y[:, 0], Z[:, 0])
+            return A.T @ (A * h[:, None])
+        P = softmax(Z, axis=1)
+        H = np.empty((m, K, m, K))
+        for k in range(K):
+            for c in range(k, K):
+                wk = s * ((P[:, k] if k == c else 0.0) - P[:, k] * P[:, c])
+                H[:, k, :, c] = H[:, c, :, k] = A.T @ (A * wk[:, None])
+        return H.reshape(m * K, m * K)
+
+    def optimal_block(self, A, Z, Theta):
+        """The coefficients ``Theta`` (m×K) of the dense n×m block ``A`` minimising the loss
+        with ``Z − AΘ`` fixed (damped Newton on the block's full Hessian, the softmax's
+        class coupling included); returns the new ``Z`` and ``Theta``. It stops after the
+        step whose Newton decrement was at the loss's rounding: the gradient ``AᵀG`` is then
+        zero to rounding, which the dual point needs of unpenalised columns."""
+        s, K = self.s, Z.shape[1]
+        m = A.shape[1]
+        val = self.value(Z)
+        for _ in range(_REFIT_MAX):
+            grad = A.T @ (self.gradient(Z) * s[:, None])  # m×K
+            H = self.block_hessian(A, Z)
+            # least squares: the softmax is blind to a shift of a row over the classes
+            step = -np.linalg.lstsq(H, grad.ravel(), rcond=1e-12)[0].reshape(m, K)
+            if K > 1:
+                step -= step.mean(axis=1, keepdims=True)
+            decrement = -float(np.sum(grad * step))
+            if not decrement > 0.0:
+                break
+            dZ = A @ step
+            t = 1.0
+            for _ in range(60):
+                vt = self.value(Z + t * dZ)
+                if vt <= val:
+                    break
+                t *= 0.5
+            else:
+                break
+            Z, Theta = Z + t * dZ, Theta + t * step
+            if decrement <= _REFIT_ROUNDING * abs(val) or (vt >= val and t < 1.0):
+                val = vt
+                break
+            val = vt
+        return Z, Theta
+
+
+def refit_unpenalised(model, X, Z, W, b, free, fit_intercept):
+    """``(W, b, Z)`` with the intercept (if fitted) and the unpenalised rows ``W[free]``
+    jointly re-optimised for the rest of the predictor fixed (:meth:`_Model.optimal_intercept`
+    without unpenalised columns). The duality gap's dual point is then orthogonal to the
+    ones vector and to every unpenalised column, as the dual constraints ask."""
+    if free.size == 0:
+        if fit_intercept:
+            Z, b = model.optimal_intercept(Z, b)
+        return W, b, Z
+    Xu = X[:, free]
+    Xu = Xu.toarray() if sparse.issparse(Xu) else np.asarray(Xu, dtype=np.float64)
+    m = free.size
+    if fit_intercept:
+        A = np.hstack([Xu, np.ones((Xu.shape[0], 1))])
+        Theta = np.vstack([W[free], b[None, :]])
+    else:
+        A, Theta = Xu, W[free]
+    Z, Theta = model.optimal_block(A, Z, Theta)
+    W = W.copy()
+    W[free] = Theta[:m]
+    if fit_intercept:
+        b = Theta[m].copy()
+    return W, b, Z
+
 
 # --------------------------------------------------------------------------------------
 # The outer loop
@@ -400,21 +524,23 @@ def _predict(X, W, b):
     return np.asarray(X @ W) + b
 
 
-def null_gradient(X, Y, sample_weight, fit_intercept):
-    """``XᵀG`` at ``W = 0`` with the best intercept: what :meth:`lam_max` takes."""
+def null_gradient(X, Y, sample_weight, fit_intercept, free=_NO_FREE):
+    """``XᵀG`` at the null model: every penalised coefficient 0, the intercept and the
+    unpenalised columns ``free`` at their best: what :meth:`lam_max` takes."""
     s = np.asarray(sample_weight, dtype=np.float64)
     model = _Model(Y, s)
     K = Y.shape[1]
     Z = np.zeros((Y.shape[0], K))
-    if fit_intercept:
-        Z, _ = model.optimal_intercept(Z, np.zeros(K))
+    W = np.zeros((X.shape[1], K))
+    _, _, Z = refit_unpenalised(model, X, Z, W, np.zeros(K), free, fit_intercept)
     return np.asarray(X.T @ (model.gradient(Z) * s[:, None]))
 
 
-def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept):
+def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept, free):
     """The outer loops' starting point: ``(s, model, W, b, Z)`` with the sample weights ``s``,
     the loss ``model``, the coefficients ``W`` (p×K) and intercept ``b`` (the given ones or 0;
-    with an intercept, ``b`` re-optimised for ``W``) and the scores ``Z``."""
+    the intercept and the unpenalised rows ``free`` re-optimised for the rest of ``W``) and
+    the scores ``Z``."""
     p, K = X.shape[1], Y.shape[1]
     s = np.asarray(sample_weight, dtype=np.float64)
     model = _Model(Y, s)
@@ -423,8 +549,7 @@ def _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept):
     if fit_intercept and intercept_init is not None:
         b = np.array(intercept_init, dtype=np.float64).reshape(K)
     Z = _predict(X, W, b)
-    if fit_intercept:
-        Z, b = model.optimal_intercept(Z, b)
+    W, b, Z = refit_unpenalised(model, X, Z, W, b, free, fit_intercept)
     return s, model, W, b, Z
 
 
@@ -438,8 +563,9 @@ def intercept_only_objective(model, n_classes, fit_intercept):
 
 
 def duality_gap(model, X, Z, W, penalty, return_grad=False):
-    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, must be optimal
-    (``Σ_i G_ik = 0``) for the dual point to be feasible. With ``return_grad``, also the
+    """``(gap, primal)`` at ``(W, Z = XW + b)``; the intercept, if fitted, and the
+    unpenalised columns must be optimal (``Σ_i G_ik = 0``, ``X_uᵀG = 0``:
+    :func:`refit_unpenalised`) for the dual point to be feasible. With ``return_grad``, also the
     loss gradient ``V = XᵀG`` (p×K) it was computed from."""
     G = model.gradient(Z) * model.s[:, None]
     V = np.asarray(X.T @ G)
@@ -483,7 +609,8 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
     """The loop of :func:`prox_newton`."""
     n, p = X.shape
     K = Y.shape[1]
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept,
+                               penalty.free)
     tol_abs = tol * intercept_only_objective(model, K, fit_intercept)
 
     converged = False
@@ -495,6 +622,7 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
     inner = _INNER_FRACTION
     history = []  # the last iterates of the per-class cycles, for Anderson extrapolation
     best, stalls, flat = (W, b, Z, gap, primal), 0, 0  # the best certified point so far
+    polished = None  # the support of the last Newton polish (_support_polish)
     while True:
         if verbose:
             print(f"prox-Newton {n_iter}: objective {primal:.12e}, gap {gap:.3e} "
@@ -534,11 +662,23 @@ def _prox_newton(X, Y, sample_weight, penalty, fit_intercept, coef_init, interce
         else:
             W = np.zeros_like(W)
             W[ws] = Ww
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         if K > 1 and penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+        if (hasattr(penalty, "smooth_derivatives") and tol_abs < gap <= _POLISH_GAP * primal
+                and gap > 0.1 * previous[3]):
+            # a slow step (the common-weight models' linear rate) near the solution, on a
+            # support the step kept: Newton with the exact Hessian there, once per support
+            support = np.any(W != 0, axis=1)
+            if (np.array_equal(support, np.any(previous[0] != 0, axis=1))
+                    and not np.array_equal(support, polished)):
+                polished = support
+                out = _support_polish(model, X, W, b, Z, penalty, fit_intercept)
+                if out is not None:
+                    W, b, Z = out
+                    gap, primal, V = duality_gap(model, X, Z, W, penalty, return_grad=True)
+                    history.clear()
         if gap < best[3]:
             best, stalls, flat = (W, b, Z, gap, primal), 0, 0
         elif (flat := flat + 1) >= _MAX_FLAT:
@@ -631,7 +771,8 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
     Returns ``W, intercept, residual, n_iter, converged``."""
     n, p = X.shape
     K = Y.shape[1]
-    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept)
+    s, model, W, b, Z = _start(X, Y, sample_weight, coef_init, intercept_init, fit_intercept,
+                               penalty.free)
     lips = penalty.curvature(X, s, 0.25 if K == 1 else 0.5)
     total = float(s.sum())
 
@@ -661,8 +802,7 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
             if step is not None:
                 W, b, Z, rounding = step
                 progressed |= not rounding
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         res = residual(Z, W)
         if not progressed and not res < previous[3]:
             W, b, Z, res = previous
@@ -670,6 +810,86 @@ def prox_newton_lq(X, Y, sample_weight, penalty, *, fit_intercept=True, coef_ini
                 break
             inner = max(inner * 1e-3, _INNER_FRACTION_MIN)
     return W, b, res, n_iter, converged
+
+
+def _support_polish(model, X, W, b, Z, penalty, fit_intercept):
+    """Newton's method on the support of ``W`` (rows), where the penalty is smooth: the
+    exact Hessian of the loss (the classes coupled, which the common-weight models of the
+    row penalty leave out, so their steps converge only linearly) plus the penalty's. Damped
+    by a line search on the true objective; the intercept is one more row of the block. Once
+    the support is the solution's, this converges quadratically and the gap on all features
+    certifies it. ``(W, b, Z)``, or None when the support is too large for the dense
+    ``mK × mK`` Hessian (``_POLISH_MAX`` unknowns, ``_POLISH_FLOPS``) or no step descends."""
+    S = np.flatnonzero(np.any(W != 0, axis=1))
+    K = W.shape[1]
+    m = S.size
+    if m == 0 or m * K > _POLISH_MAX or X.shape[0] * float(m * K) ** 2 > _POLISH_FLOPS:
+        return None
+    XS = X[:, S]
+    XS = XS.toarray() if sparse.issparse(XS) else np.asarray(XS, dtype=np.float64)
+    A = np.hstack([XS, np.ones((XS.shape[0], 1))]) if fit_intercept else XS
+    Theta = np.vstack([W[S], b[None, :]]) if fit_intercept else W[S].copy()
+    s = model.s
+
+    def objective(Zt, Th):
+        return model.value(Zt) + penalty.value(Th[:m])
+
+    f = objective(Z, Theta)
+    moved = False
+    for it in range(_POLISH_STEPS):
+        grad = A.T @ (model.gradient(Z) * s[:, None])
+        H = model.block_hessian(A, Z)
+        gp, Hp = penalty.smooth_derivatives(Theta[:m])
+        grad[:m] += gp
+        H[:m * K, :m * K] += Hp
+        step = -_solve_psd(H, grad.ravel(), K if fit_intercept and K > 1 else 0)
+        step = step.reshape(Theta.shape)
+        decrement = -float(np.sum(grad * step))
+        if not decrement > 0.0:
+            break
+        dZ = A @ step
+        if decrement <= _ROUNDING * (abs(f) + 1.0):
+            # below the objective's rounding, which cannot judge the step: in Newton's
+            # quadratic regime the full step is taken, and it is the last
+            Z, Theta, moved = Z + dZ, Theta + step, True
+            break
+        t = 1.0
+        for _ in range(_MAX_BACKTRACK):
+            ft = objective(Z + t * dZ, Theta + t * step)
+            if ft <= f - _ARMIJO * t * decrement:
+                break
+            t *= 0.5
+        else:
+            break
+        Z, Theta, f, moved = Z + t * dZ, Theta + t * step, ft, True
+        if t < 1.0 and it >= 2:
+            # still damped: not Newton's quadratic regime, most likely a row on its way to
+            # 0 (the support is not the solution's yet); the outer steps take over
+            break
+    if not moved:
+        return None
+    W = np.zeros_like(W)
+    W[S] = Theta[:m]
+    if fit_intercept:
+        b = Theta[m].copy()
+    return W, b, Z
+
+
+def _solve_psd(H, g, n_shift):
+    """``H⁻¹g`` for the symmetric positive semi-definite Hessian of :func:`_support_polish`.
+    With ``n_shift = K`` its last K unknowns are a multinomial intercept, whose shift over
+    the classes the loss does not see (``g`` is orthogonal to it): ``c vvᵀ`` on that null
+    direction makes ``H`` definite without changing the solution orthogonal to it. Cholesky,
+    least squares if that fails."""
+    if n_shift:
+        H = H.copy()
+        v = np.zeros(H.shape[0])
+        v[-n_shift:] = 1.0 / np.sqrt(n_shift)
+        H += (np.trace(H) / H.shape[0]) * np.outer(v, v)
+    try:
+        return cho_solve(cho_factor(H), g)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(H, g, rcond=1e-12)[0]
 
 
 def _anderson(model, X, penalty, fit_intercept, history, current):
@@ -687,8 +907,7 @@ def _anderson(model, X, penalty, fit_intercept, history, current):
         W = v[:-K].reshape(W_shape)
         b = v[-K:].copy()
         Z = _predict(X, W, b)
-        if fit_intercept:
-            Z, b = model.optimal_intercept(Z, b)
+        W, b, Z = refit_unpenalised(model, X, Z, W, b, penalty.free, fit_intercept)
         if penalty.gauge is not None:
             W, Z = _shift_rows(X, W, Z, penalty.gauge(W))
         return W, b, Z, model.value(Z) + penalty.value(W)
