@@ -1,7 +1,7 @@
 """The package's layering (README, "Layout"): imports run one way, from the estimators down --
-``_validation``/``_design``/``_groups`` < ``losses``, ``penalties`` < ``solvers`` < ``paths`` <
-``linear_model``, ``neural_network`` -- and the lower layers import in a fresh interpreter on
-their own (no hidden dependence on a package import order)."""
+``_validation``/``_design``/``_groups``/``_arrays`` < ``losses``, ``penalties`` < ``solvers`` <
+``paths`` < ``linear_model``, ``neural_network`` -- and the lower layers import in a fresh
+interpreter on their own (no hidden dependence on a package import order)."""
 
 import ast
 import subprocess
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "hadasparse"
-LAYER = {"_validation": 0, "_design": 0, "_groups": 0, "losses": 1, "penalties": 1,
-         "solvers": 2, "paths": 3, "linear_model": 4, "neural_network": 4, "plotting": 5,
-         "__main__": 6}
+LAYER = {"_validation": 0, "_design": 0, "_groups": 0, "_arrays": 0, "losses": 1,
+         "penalties": 1, "solvers": 2, "paths": 3, "linear_model": 4, "neural_network": 4,
+         "plotting": 5, "__main__": 6}
 
 
 def _layer(module):
@@ -41,6 +41,7 @@ def test_no_module_imports_a_layer_above_it():
 
 
 @pytest.mark.parametrize("module", ["hadasparse._validation", "hadasparse._design",
+                                    "hadasparse._arrays",
                                     "hadasparse._groups", "hadasparse.losses",
                                     "hadasparse.penalties", "hadasparse.solvers",
                                     "hadasparse.paths"])

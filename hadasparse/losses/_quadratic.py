@@ -22,6 +22,8 @@ in Gram form), so a model never handles the two forms itself.
 import numpy as np
 from numba import njit
 
+from .._arrays import copy_into
+
 _EMPTY = np.zeros(0)
 _EMPTY_2D = np.zeros((0, 0))
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
@@ -114,7 +116,7 @@ def op_grad_update(op, grad, beta, act, m, step):
                 for j in range(k):
                     grad[j] += s * row[j]
     else:
-        grad[:] = op_grad(op, beta)[1]
+        copy_into(grad, op_grad(op, beta)[1])
 
 
 @njit(cache=True)

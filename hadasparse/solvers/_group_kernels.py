@@ -21,7 +21,9 @@ part), and the polish works on the free coordinates (``β_j > 0``) of the active
 import numpy as np
 from numba import njit
 
-from ._lasso_kernels import _chol_solve, anderson_point
+from .._arrays import copy_into, copy_into_2d
+
+from ._lasso_kernels import _chol_solve, anderson_point, gauss_solve
 from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
 from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
 from ._lbfgs import lbfgs_factors
@@ -416,7 +418,11 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
                     B[i, l] = 0.0
                     B[l, i] = 0.0
                 B[i, i] = 1.0
-        Binv = np.linalg.inv(B)
+        ok, Binv = gauss_solve(B, np.eye(sz))
+        if not ok:  # (B has a positive shifted diagonal; this is only a safeguard)
+            Binv = np.zeros((sz, sz))
+            for i in range(sz):
+                Binv[i, i] = 1.0 / B[i, i] if B[i, i] > 0.0 else 1.0
         for i in range(sz):
             for l in range(sz):
                 blocks[o + i * sz + l] = Binv[i, l]
@@ -491,10 +497,16 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
         return _chol_solve(F, m, -gF)
     except Exception:  # noqa: BLE001 -- numba only catches the base class
         pass
-    try:
-        return np.linalg.solve(H, -gF)
-    except Exception:  # noqa: BLE001
-        return np.zeros(0)
+    ok, d = gauss_solve(H, (-gF).reshape((m, 1)))
+    return d[:, 0].copy() if ok else np.zeros(0)
+
+
+def dense_polish_limit(k, dense_max):
+    """The ``dense_max`` argument of :func:`group_polish` for a working set of ``k``
+    unknowns: None when every Newton system fits the dense factorisation (at most ``k``
+    unknowns), so that the polish compiles without its conjugate-gradient branch (a fit on
+    small working sets never compiles it)."""
+    return None if k <= dense_max else dense_max
 
 
 @njit(cache=True)
@@ -503,7 +515,8 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
 
     The Hessian is ``G_AA`` plus, per penalised active group, ``α w_g / ‖β_g‖ (I − β̂_g β̂_gᵀ)``
     (a tiny Levenberg–Marquardt shift keeps it invertible for collinear or duplicated
-    columns); it is factorised (Cholesky) for at most ``dense_max`` active coordinates, and
+    columns); it is factorised (Cholesky) for at most ``dense_max`` active coordinates (None:
+    always; see :func:`dense_polish_limit`), and
     otherwise the Newton system is solved inexactly by conjugate gradients preconditioned by
     the groups' diagonal blocks, to a relative accuracy that shrinks with the gradient (so
     the convergence stays superlinear). Steps are damped by Armijo backtracking on the exact
@@ -537,7 +550,7 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
         if group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol:
             return True, rounds
         # the unknowns (free coordinates of the active groups) and the gradient on them
-        m = 0
+        m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
         for j in range(k):
             if active[gid[j]] and free[j]:
                 m += 1
@@ -623,7 +636,12 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
                 for j in range(gptr[g], gptr[g + 1]):
                     if pos[j] >= 0:
                         gF[pos[j]] += c * beta[j]
-        if m > dense_max:
+        if dense_max is None:
+            # (a compile-time branch: without a dense_max, the conjugate-gradient Newton
+            # below is not compiled -- see dense_polish_limit)
+            d = _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr)
+            ok = d.shape[0] == m
+        elif m > dense_max:
             # inexact Newton: the forcing term shrinks with the gradient (superlinear), but
             # need not go below what takes the KKT residual from act_res to rtol in one step
             gnorm = np.sqrt(gF @ gF) / max(alpha, 1e-300)
@@ -705,7 +723,7 @@ def group_polish(op, T, alpha, w, gptr, beta, traces, positive, max_rounds, rtol
         if not accepted:
             # no decrease to machine precision: accept if KKT is already met
             return group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol, rounds
-        beta[:] = trial
+        copy_into(beta, trial)
         value = v_new
         grad = g_new
     return group_kkt(grad, beta, alpha, w, gptr, active, positive) <= rtol, max_rounds
@@ -724,6 +742,7 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     """
     k = beta.shape[0]
     ng = w.shape[0]
+    dense_max = dense_polish_limit(k, dense_max)
     gid = group_ids(gptr, k)
     diag = quad_diag(op, T, k)
     traces = group_traces(diag, gptr)
@@ -824,7 +843,7 @@ def _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, out):
     j = ws[a]
     if X.shape[0] > 0:
         x = X[j]
-        out[:] = RT @ x
+        copy_into(out, RT @ x)
         return
     n = RT.shape[1]
     for t in range(T):
@@ -997,7 +1016,7 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
     for epoch in range(max_epochs):
         _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
                   screened)
-        hist[nh] = W.reshape(d)
+        copy_into(hist[nh], W.reshape(d))
         nh += 1
         if nh < K + 1 and epoch + 1 < max_epochs:
             continue
@@ -1012,13 +1031,13 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                                    za, qa)
                 if (_mt_primal(X, sqrt_sw, Wa, RTa, za, alpha, l2)
                         < _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2)):
-                    W[:, :] = Wa
+                    copy_into_2d(W, Wa)
                     RT, z, q = RTa, za, qa
 
         gap = _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q,
                          alpha, l2, norms, screened)
         if gap <= tol_abs:
-            R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
+            copy_into_2d(R_out, _mt_full_residual(X, sqrt_sw, RT, z))
             return epoch + 1, gap
         if l2 == 0.0:
             # gap-safe screening (Ndiaye et al. 2017, as sklearn's multi-task solver): a row
@@ -1036,5 +1055,5 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                             _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z,
                                            q, t, -W[a, t])
                             W[a, t] = 0.0
-    R_out[:, :] = _mt_full_residual(X, sqrt_sw, RT, z)
+    copy_into_2d(R_out, _mt_full_residual(X, sqrt_sw, RT, z))
     return max_epochs, gap

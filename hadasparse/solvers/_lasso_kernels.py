@@ -21,6 +21,8 @@ memory, stopped at a working-set duality gap, for larger ones.
 import numpy as np
 from numba import njit
 
+from .._arrays import copy_into
+
 from ..losses._quadratic import (
     op_diag,
     op_grad,
@@ -172,7 +174,7 @@ def cd_finish(op, diag, alpha, beta, positive, gap_target):
                     active[m] = j
                     m += 1
             _cd_sweep(op, diag, alpha, beta, positive, active, m, rt, xw, state)
-        hist[n_hist] = beta
+        copy_into(hist[n_hist], beta)
         n_hist += 1
         if n_hist == _CD_ANDERSON + 1:
             n_hist = 0
@@ -191,36 +193,44 @@ def _cd_value(op, alpha, beta, rt, state):
 
 
 @njit(cache=True)
-def _small_solve(A, rhs):
-    """``(ok, x)`` with ``A x = rhs`` for a small square ``A`` (copied), by Gaussian
-    elimination with partial pivoting, as LAPACK's ``gesv``; not ok on a zero pivot (a
-    singular ``A``). Here rather than ``np.linalg.solve``, whose numba implementation
-    (argument checks, error formatting, LAPACK glue) costs seconds of compilation."""
+def gauss_solve(A, R):
+    """``(ok, X)`` with ``A X = R`` for a small square ``A`` and right-hand sides ``R``
+    (m×r; neither is modified), by Gaussian elimination with partial pivoting, as LAPACK's
+    ``gesv``; not ok on a zero pivot (a singular ``A``). Here rather than
+    ``np.linalg.solve``/``inv``, whose numba implementations (argument checks, error
+    formatting, LAPACK glue) cost seconds of compilation; the systems it serves are small
+    (extrapolation weights, the group blocks of a preconditioner) or a rare fallback."""
     m = A.shape[0]
+    r = R.shape[1]
     M = A.copy()
-    x = rhs.copy()
+    X = R.copy()
     for col in range(m):
         piv = col
         for i in range(col + 1, m):
             if abs(M[i, col]) > abs(M[piv, col]):
                 piv = i
         if M[piv, col] == 0.0:
-            return False, x
+            return False, X
         if piv != col:
             for j in range(m):
                 M[col, j], M[piv, j] = M[piv, j], M[col, j]
-            x[col], x[piv] = x[piv], x[col]
+            for j in range(r):
+                X[col, j], X[piv, j] = X[piv, j], X[col, j]
         for i in range(col + 1, m):
             f = M[i, col] / M[col, col]
+            if f == 0.0:
+                continue
             for j in range(col, m):
                 M[i, j] -= f * M[col, j]
-            x[i] -= f * x[col]
+            for j in range(r):
+                X[i, j] -= f * X[col, j]
     for i in range(m - 1, -1, -1):
-        s = x[i]
-        for j in range(i + 1, m):
-            s -= M[i, j] * x[j]
-        x[i] = s / M[i, i]
-    return True, x
+        for j in range(r):
+            s = X[i, j]
+            for l in range(i + 1, m):
+                s -= M[i, l] * X[l, j]
+            X[i, j] = s / M[i, i]
+    return True, X
 
 
 @njit(cache=True)
@@ -233,7 +243,8 @@ def anderson_point(hist, ridge):
     n_it = hist.shape[0] - 1
     U = np.empty((n_it, hist.shape[1]))
     for i in range(n_it):
-        U[i] = hist[i + 1] - hist[i]
+        for j in range(hist.shape[1]):
+            U[i, j] = hist[i + 1, j] - hist[i, j]
     C = U @ U.T
     if ridge > 0.0:
         scale = 0.0
@@ -243,7 +254,8 @@ def anderson_point(hist, ridge):
             return False, hist[n_it]
         for i in range(n_it):
             C[i, i] += ridge * scale
-    ok, c = _small_solve(C, np.ones(n_it))
+    ok, c2 = gauss_solve(C, np.ones((n_it, 1)))
+    c = c2[:, 0].copy()
     if not ok or not np.isfinite(c.sum()) or c.sum() == 0.0:
         return False, hist[n_it]
     c /= c.sum()
@@ -267,9 +279,9 @@ def _anderson(op, alpha, beta, positive, hist, rt, state):
                 acc[j] = 0.0
     rt_acc, state_acc = _cd_residual(op, acc)
     if _cd_value(op, alpha, acc, rt_acc, state_acc) < _cd_value(op, alpha, beta, rt, state):
-        beta[:] = acc
-        rt[:] = rt_acc
-        state[:] = state_acc
+        copy_into(beta, acc)
+        copy_into(rt, rt_acc)
+        copy_into(state, state_acc)
 
 
 @njit(cache=True)

@@ -27,8 +27,11 @@ The group ℓ2,q penalty ``α Σ_g w_g ‖β_g‖₂^q`` has the same kernels wi
 import numpy as np
 from numba import njit
 
+from .._arrays import copy_into
+
 from ..losses._quadratic import op_diag, op_grad, op_gram_block
 from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
+from ._lasso_kernels import _back_substitution, _forward_substitution
 from ._lbfgs import lbfgs_factors
 from ..penalties._prox import lq_prox, lq_threshold, radial_lq_prox
 
@@ -153,7 +156,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
             ok = False
         if not ok:
             return False
-        dirn = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, ga))
+        dirn = -_back_substitution(Lc, m, _forward_substitution(Lc, m, ga))
         t = 1.0
         for a in range(m):
             if xa[a] * dirn[a] < 0.0:
@@ -178,7 +181,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
             t *= 0.5
         if not accepted:
             return False
-        beta[:] = new
+        copy_into(beta, new)
         f_val = f_new
         g_full = g_new
     return False
@@ -271,7 +274,7 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
                         biggest = r
             if biggest <= tol_abs:
                 break
-        grad[:] = _gradient(Gt, c, beta)
+        copy_into(grad, _gradient(Gt, c, beta))
         if lq_coordinate_descent(Gt, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
                                  1):
             return True
@@ -356,12 +359,13 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
                          + alpha * np.sum(np.abs(cand) ** q))
             if not F_blocked < F - 1e-12 * abs(F):
                 continue
-            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds, -1, tol_abs,
-                                       max_sweeps)
+            # (np.int64(-1): a literal -1 would compile the descent a second time)
+            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds,
+                                       np.int64(-1), tol_abs, max_sweeps)
             g = _gradient(Gt, c, cand)  # no drift from the incremental updates
             F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * np.sum(np.abs(cand) ** q)
             if F_cand < F - 1e-12 * abs(F):
-                beta[:] = cand
+                copy_into(beta, cand)
                 grad = g
                 F = F_cand
                 accepted += 1
@@ -392,10 +396,10 @@ def group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q):
         s, e = gptr[g], gptr[g + 1]
         z = beta[s:e] - grad[s:e] / L
         if weights[g] == 0.0:
-            out[s:e] = z
+            copy_into(out[s:e], z)
             continue
         if radial_lq_prox(z, alpha * weights[g] / L, q):
-            out[s:e] = z
+            copy_into(out[s:e], z)
     return out
 
 
@@ -438,13 +442,13 @@ def group_lq_balanced_factors(beta, gptr, weights, depth):
         s, e = gptr[g], gptr[g + 1]
         base = m + g * (depth - 1)
         if weights[g] == 0.0:
-            x[s:e] = beta[s:e]
+            copy_into(x[s:e], beta[s:e])
             x[base:base + depth - 1] = 1.0
             continue
         r = np.sqrt(beta[s:e] @ beta[s:e])
         if r == 0.0:
             continue
-        x[s:e] = beta[s:e] / r ** ((depth - 1.0) / depth)
+        copy_into(x[s:e], beta[s:e] / r ** ((depth - 1.0) / depth))
         x[base:base + depth - 1] = r ** (1.0 / depth)
     return x
 
@@ -457,7 +461,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
     k = beta.shape[0]
     n_groups = gptr.shape[0] - 1
     nzg = np.zeros(n_groups, dtype=np.bool_)
-    m = 0
+    m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
     for g in range(n_groups):
         v = beta[gptr[g]:gptr[g + 1]]
         if v @ v > 0.0:
@@ -516,7 +520,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
             ok = False
         if not ok:
             return False
-        dirn = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, ga))
+        dirn = -_back_substitution(Lc, m, _forward_substitution(Lc, m, ga))
         pen = _group_penalty(beta, gptr, weights, q)
         F0 = f_val + alpha * pen
         slope = ga @ dirn
@@ -547,7 +551,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
             t *= 0.5
         if not accepted:
             return False
-        beta[:] = new
+        copy_into(beta, new)
         f_val = f_new
         g_full = g_new
     return False
@@ -653,7 +657,7 @@ def _group_active_descent(Gt, c, alpha, q, beta, grad, gptr, lips, weights, thre
                     biggest = r
             if biggest <= tol_abs:
                 break
-        grad[:] = _gradient(Gt, c, beta)
+        copy_into(grad, _gradient(Gt, c, beta))
         biggest = 0.0
         for g in range(n_groups):
             s, e = gptr[g], gptr[g + 1]
@@ -771,12 +775,12 @@ def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_
             _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
                                   g, tol_abs, max_sweeps)
             _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
-                                  -1, tol_abs, max_sweeps)
+                                  np.int64(-1), tol_abs, max_sweeps)
             gr = _gradient(Gt, c, cand)  # no drift from the incremental updates
             F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) \
                 + alpha * _group_penalty(cand, gptr, weights, q)
             if F_cand < F - 1e-12 * abs(F):
-                beta[:] = cand
+                copy_into(beta, cand)
                 grad = gr
                 F = F_cand
                 accepted += 1
@@ -865,18 +869,21 @@ def _start_factors(beta, step, depth, group):
     for g in range(gptr.shape[0] - 1):
         s, e = gptr[g], gptr[g + 1]
         if beta[s:e] @ beta[s:e] == 0.0:
-            out[s:e] = step[s:e]
+            copy_into(out[s:e], step[s:e])
     return group_lq_balanced_factors(out, gptr, weights, depth)
 
 
 @njit(cache=True)
 def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
+    # np.bool_(False), not the literal False, which would compile the L-BFGS loop and the
+    # surrogates a second time next to the signed lasso's (positive: a runtime bool)
+    signed = np.bool_(False)
     if group is None:
-        return lbfgs_factors(op, alpha, diag, x, m, False, None, depth, max_iter, 0.0, S, Y,
+        return lbfgs_factors(op, alpha, diag, x, m, signed, None, depth, max_iter, 0.0, S, Y,
                              rho, state)
     gptr, lips, weights = group
     unit = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
-    return lbfgs_factors(op, alpha, diag, x, m, False, unit, depth, max_iter, 0.0, S, Y, rho,
+    return lbfgs_factors(op, alpha, diag, x, m, signed, unit, depth, max_iter, 0.0, S, Y, rho,
                          state)
 
 
@@ -908,19 +915,19 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group=None):
         _polish(op, alpha, q, cand, group)
         cand_val = _value(op, alpha, q, cand, group)
         if cand_val < val:
-            beta[:] = cand
+            copy_into(beta, cand)
             val = cand_val
             continue
         lo, hi = _worst_unit(beta, step, diag, group)
         cand = beta.copy()
-        cand[lo:hi] = step[lo:hi]
+        copy_into(cand[lo:hi], step[lo:hi])
         _polish(op, alpha, q, cand, group)
         cand_val = _value(op, alpha, q, cand, group)
         if cand_val <= val:
-            beta[:] = cand
+            copy_into(beta, cand)
             val = cand_val
         else:  # only rounding: the unit's step alone cannot increase the objective
-            beta[lo:hi] = step[lo:hi]
+            copy_into(beta[lo:hi], step[lo:hi])
             val = _value(op, alpha, q, beta, group)
     step = _prox_step(op, beta, diag, alpha, q, group)
     return _residual(beta, step, diag, group), max_rounds

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from ._budget import design_square_cap
-from ._group_kernels import group_polish, multitask_bcd, solve_group_ws
+from ._group_kernels import dense_polish_limit, group_polish, multitask_bcd, solve_group_ws
 from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
 from ..losses._quadratic import gram_operator, sparse_operator
 
@@ -692,7 +692,8 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
     beta = np.ascontiguousarray(W[support]).reshape(m * T).copy()
     traces = np.maximum(np.diag(G) + l2, np.finfo(np.float64).tiny)
     group_polish(op, T, alpha, np.ones(m), np.arange(0, m * T + 1, T), beta, traces, False,
-                 _MAX_GROUP_POLISH, _MT_POLISH_RTOL, _DENSE_NEWTON_MAX)
+                 _MAX_GROUP_POLISH, _MT_POLISH_RTOL,
+                 dense_polish_limit(m * T, _DENSE_NEWTON_MAX))
     W[support] = beta.reshape(m, T)
 
 
