@@ -47,6 +47,8 @@ ESTIMATORS = {
                             "dense+sparse"),
     "HadamardLqRegressor(groups)": ("HadamardLqRegressor",
                                     "HadamardLqRegressor(alpha=0.05, q=0.5, groups=5)", "dense"),
+    "HadamardLogisticRegression": ("HadamardLogisticRegression",
+                                   "HadamardLogisticRegression(C=0.5)", "binary"),
 }
 
 _CHILD = r"""
@@ -61,7 +63,8 @@ rng = np.random.default_rng(0)
 X = rng.standard_normal((60, 100))
 y = X[:, :5].sum(axis=1) + 0.1 * rng.standard_normal(60)
 kind = {kind!r}
-data = [(X, np.column_stack([y, -y + X[:, 6]]) if kind == "multitask" else y)]
+data = [(X, np.column_stack([y, -y + X[:, 6]]) if kind == "multitask"
+         else (y > 0).astype(int) if kind == "binary" else y)]
 if "sparse" in kind:
     Xs = X.copy()
     Xs[rng.random(X.shape) < 0.7] = 0.0
@@ -115,6 +118,7 @@ Xs = X.copy(); Xs[rng.random(X.shape) < 0.7] = 0.0; Xs = sparse.csc_matrix(Xs)
 data_dense = [(X, y)]
 data_dense_sparse = [(X, y), (Xs, y)]
 data_multitask = [(X, np.column_stack([y, -y + X[:, 6]]))]
+data_binary = [(X, (y > 0).astype(int))]
 {body}
 print("JSON" + json.dumps(dict(cpu=time.process_time() - t0, wall=time.perf_counter() - w0)))
 """
