@@ -4,12 +4,23 @@ centring a sparse matrix.
 For sample weights ``s`` (rescaled to sum to n) and, with an intercept, weighted column means
 ``x̄``, the solvers work with ``A = diag(√s) (X − 1 x̄ᵀ)`` and ``b = √s ⊙ (y − ȳ)``; the
 objective ``1/(2n) Σ s_i (y_i − x_iᵀβ − b0)²`` minimised over b0 is ``1/(2n) ‖b − Aβ‖²``.
-Dense X is centred and scaled explicitly (on a copy). Sparse X is only row-scaled; its
-centring is applied implicitly in every product.
+Dense X is centred and scaled explicitly (on a copy), except a tall one (:class:`TallDesign`,
+the lasso's Gram route), which is centred and scaled a block of rows at a time. Sparse X is
+only row-scaled; its centring is applied implicitly in every product.
 """
 
 import numpy as np
 from scipy import sparse
+
+# a dense design with n >= p and at most this many features is tall: the lasso solves it on
+# its whole Gram matrix (p² ≤ n·p entries)
+TALL_MAX_FEATURES = 256
+_BLOCK_BYTES = 1 << 21  # a TallDesign's row block: ~2 MB (cache-sized), at least 1024 rows
+
+
+def is_tall(n_samples, n_features):
+    """Whether a dense design of this shape is solved on its whole Gram matrix."""
+    return n_samples >= n_features and n_features <= TALL_MAX_FEATURES
 
 
 class Design:
@@ -42,6 +53,11 @@ class Design:
             out -= self.x_mean * (self.sqrt_sw @ r)
         return np.asarray(out).ravel()
 
+    def residual_and_grad(self, b, beta):
+        """``(r, Aᵀr / n)`` with ``r = b − Aβ``: the exact certificate's products."""
+        resid = b - self.dot(beta)
+        return resid, self.rdot(resid) / self.n_samples
+
     def full_gram(self):
         """``AᵀA / n`` of a dense design, computed once (one BLAS pass over A, no column
         copies) and kept."""
@@ -72,7 +88,7 @@ class Design:
         coordinate-descent finish)."""
         if not self.is_sparse:
             n, k = self.n_samples, len(cols)
-            sub = self.X[:, cols]
+            sub = self._dense_columns(cols)
             data = np.asfortranarray(sub).ravel(order="F")
             indices = np.tile(np.arange(n, dtype=np.int64), k)
             indptr = np.arange(0, n * k + 1, n, dtype=np.int64)
@@ -96,6 +112,10 @@ class Design:
                 csr.indices.astype(np.int64), csr.indptr.astype(np.int64), x_mean,
                 np.ascontiguousarray(sqrt_sw, dtype=np.float64))
 
+    def _dense_columns(self, cols):
+        """The columns ``cols`` of a dense ``A`` (a copy)."""
+        return self.X[:, cols]
+
     def col_sq_norms(self):
         """``‖A_j‖² / n`` for every column (the diagonal of the Gram matrix)."""
         if self._col_sq_norms is None:
@@ -110,11 +130,108 @@ class Design:
         return self._col_sq_norms
 
 
-def preprocess(X, y, sample_weight, fit_intercept):
+class TallDesign(Design):
+    """A tall dense design (:func:`is_tall`) that is never copied: ``A = diag(√s)(X − 1 x̄ᵀ)``
+    is formed a block of rows at a time in a small buffer (cache-sized, rows as in X's
+    memory order), so its entries are rounded exactly as a centred copy's would be, without
+    the copy (200000×50: 80 MB) and its page faults.
+
+    One pass over X at construction builds ``G = AᵀA / n`` (a BLAS rank-k update per block)
+    and the correlations ``AᵀB / n`` of the targets ``B`` (n×T) it is given
+    (:attr:`target_corr`); the lasso then works on the p×p Gram matrix and needs X again only
+    for an exact certificate (:meth:`residual_and_grad`: residual and correlations in one
+    pass). Build it on one BLAS thread (``solvers.single_threaded_blas``): a multi-threaded
+    BLAS slows the blocks' small products down many times on a busy machine."""
+
+    def __init__(self, X, x_mean, sqrt_sw, B):
+        self.X = X
+        self.n_samples, self.n_features = n, p = X.shape
+        self.is_sparse = False
+        self.x_mean = x_mean
+        self.sqrt_sw = sqrt_sw
+        self._transformed = x_mean is not None or sqrt_sw is not None or X.dtype != np.float64
+        self._rows = max(1024, _BLOCK_BYTES // (8 * max(p, 1)))
+        self._order = "C" if (X.flags.c_contiguous and not X.flags.f_contiguous) else "F"
+        G = np.zeros((p, p))
+        C = np.zeros((p, B.shape[1]))
+        for i, j, A in self._blocks():
+            G += A.T @ A
+            C += A.T @ B[i:j]
+        self._gram = G / n
+        self.target_corr = C / n
+        self._col_sq_norms = np.diag(self._gram).copy()
+
+    def _blocks(self):
+        """``(i, j, A[i:j])`` over blocks of rows; ``A[i:j]`` is a view of X when there is
+        nothing to transform, else a shared buffer (valid until the next block)."""
+        n, p = self.X.shape
+        rows = min(self._rows, n)
+        buf = np.empty((rows, p), order=self._order) if self._transformed else None
+        for i in range(0, n, rows):
+            j = min(i + rows, n)
+            if buf is None:
+                yield i, j, self.X[i:j]
+                continue
+            A = buf[: j - i]
+            if self.x_mean is not None:
+                np.subtract(self.X[i:j], self.x_mean, out=A)
+            else:
+                A[...] = self.X[i:j]
+            if self.sqrt_sw is not None:
+                A *= self.sqrt_sw[i:j, None]
+            yield i, j, A
+
+    def dot(self, beta):
+        if not self._transformed:
+            return self.X @ beta
+        out = np.empty(self.n_samples)
+        for i, j, A in self._blocks():
+            out[i:j] = A @ beta
+        return out
+
+    def rdot(self, r):
+        if not self._transformed:
+            return np.asarray(self.X.T @ r).ravel()
+        out = np.zeros(self.n_features)
+        for i, j, A in self._blocks():
+            out += A.T @ r[i:j]
+        return out
+
+    def residual_and_grad(self, b, beta):
+        resid = np.empty(self.n_samples)
+        grad = np.zeros(self.n_features)
+        for i, j, A in self._blocks():
+            r = b[i:j] - A @ beta
+            resid[i:j] = r
+            grad += A.T @ r
+        return resid, grad / self.n_samples
+
+    def full_gram(self):
+        return self._gram
+
+    def gram(self, rows, cols):
+        return self._gram[np.ix_(np.asarray(rows, dtype=np.intp),
+                                 np.asarray(cols, dtype=np.intp))]
+
+    def _dense_columns(self, cols):
+        sub = np.array(self.X[:, cols], dtype=np.float64)
+        if self.x_mean is not None:
+            sub -= self.x_mean[cols]
+        if self.sqrt_sw is not None:
+            sub *= self.sqrt_sw[:, None]
+        return sub
+
+    def col_sq_norms(self):
+        return self._col_sq_norms
+
+
+def preprocess(X, y, sample_weight, fit_intercept, tall=False):
     """Centre and weight ``X`` (n, p) and ``y`` (n,) or (n, k) as described in the module docstring.
 
     Returns ``(design, b, x_offset, y_offset)``: ``b`` is the transformed target, the offsets are
-    the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``.
+    the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``. ``tall``: a
+    dense X of a tall shape (:func:`is_tall`) becomes a :class:`TallDesign` (no copy of X;
+    its Gram matrix and the correlations of ``b`` computed), for the lasso's Gram route.
     """
     n, p = X.shape
     if sparse.issparse(X) and X.dtype != np.float64:
@@ -137,6 +254,12 @@ def preprocess(X, y, sample_weight, fit_intercept):
     sqrt_sw = None if sw is None else np.sqrt(sw)
     if sqrt_sw is not None:
         b = b * (sqrt_sw if b.ndim == 1 else sqrt_sw[:, None])
+    if tall and not sparse.issparse(X) and is_tall(n, p):
+        b = np.ascontiguousarray(b, dtype=np.float64)
+        x_mean = np.asarray(x_offset, dtype=np.float64) if fit_intercept else None
+        design = TallDesign(X, x_mean, sqrt_sw,
+                            b if b.ndim == 2 else b[:, None])
+        return design, b, x_offset, y_offset
     if sparse.issparse(X):
         Xs = X if sqrt_sw is None else sparse.csc_matrix(sparse.diags(sqrt_sw) @ X)
         design = Design(sparse.csc_matrix(Xs), x_offset if fit_intercept else None, sqrt_sw)

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_array
 
 from .._design import preprocess
 from ..paths import hadamard_lasso_path, least_squares
-from ..solvers import solve_lasso, warn_not_converged
+from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
 from .._validation import SELECTION, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype
 
@@ -180,8 +180,17 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
 
         y2d = y[:, None] if y.ndim == 1 else y
         n_targets = y2d.shape[1]
-        design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight, self.fit_intercept)
-        gram = self._gram(design, n_features, x_offset)
+        l1, l2 = self._l1_l2()
+        # the Gram route of a tall dense X (unless a Gram matrix is given): X is centred a
+        # block at a time while its Gram matrix and the targets' correlations are built,
+        # never copied
+        tall = isinstance(self.precompute, (bool, np.bool_)) and (l1 != 0 or l2 != 0)
+        with single_threaded_blas():  # the Gram pass: many small BLAS calls
+            design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight,
+                                                       self.fit_intercept, tall=tall)
+        target_corr = getattr(design, "target_corr", None)
+        # precompute=True on the Gram route: the solver's own Gram matrix is that one
+        gram = None if target_corr is not None else self._gram(design, n_features, x_offset)
 
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
@@ -190,7 +199,6 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         else:
             coef_init = np.zeros((n_targets, n_features))
 
-        l1, l2 = self._l1_l2()
         coef = np.zeros((n_targets, n_features))
         gaps = np.zeros(n_targets)
         n_iters = []
@@ -201,10 +209,13 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
                     design, bt, None, tol=float(self.tol), max_iter=int(self.max_iter),
                     positive=bool(self.positive))
             else:
+                state = WorkingSet()
+                if target_corr is not None:
+                    state.c_full = np.ascontiguousarray(target_corr[:, t])
                 beta, gap, n_iter, converged = solve_lasso(
                     design, bt, l1, coef_init[t], tol=float(self.tol),
                     max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
-                    l2=l2)
+                    l2=l2, state=state)
             if not converged:
                 warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
                                    n_iter, (bt @ bt) / n_samples)
