@@ -16,6 +16,7 @@ Usage::
 
     python benchmarks/bench_scale.py                  # all cells, 3 repeats, markdown table
     python benchmarks/bench_scale.py --cells sparse_1e-3 dense_wide --repeats 1
+    python benchmarks/bench_scale.py --only dense_tall --repeats 5   # --only: same as --cells
     python benchmarks/bench_scale.py --quick          # ten times smaller problems (smoke test)
 """
 
@@ -206,7 +207,8 @@ def run_cell(cell, solver, quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("CELL", "SOLVER"))
-    parser.add_argument("--cells", nargs="*", default=list(CELLS))
+    parser.add_argument("--cells", "--only", nargs="*", default=list(CELLS), choices=list(CELLS),
+                        metavar="CELL", help=f"cells to run (default all): {', '.join(CELLS)}")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

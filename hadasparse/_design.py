@@ -9,18 +9,50 @@ the lasso's Gram route), which is centred and scaled a block of rows at a time. 
 only row-scaled; its centring is applied implicitly in every product.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from scipy import sparse
+from threadpoolctl import ThreadpoolController
 
 # a dense design with n >= p and at most this many features is tall: the lasso solves it on
 # its whole Gram matrix (p² ≤ n·p entries)
 TALL_MAX_FEATURES = 256
 _BLOCK_BYTES = 1 << 21  # a TallDesign's row block: ~2 MB (cache-sized), at least 1024 rows
+# a TallDesign's mat-vecs use X itself when every column mean is within this many standard
+# deviations of 0: their rounding is then at most this much a centred copy's
+_DIRECT_MEAN_RATIO = 4.0
 
 
 def is_tall(n_samples, n_features):
     """Whether a dense design of this shape is solved on its whole Gram matrix."""
     return n_samples >= n_features and n_features <= TALL_MAX_FEATURES
+
+
+_threadpools = None
+_single_depth = [0]  # how many single_threaded_blas contexts are open
+
+
+@contextmanager
+def single_threaded_blas():
+    """The solvers run on one thread, like coordinate descent. numba calls the BLAS bundled
+    with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
+    mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
+    a core, which on a shared machine is the common case (a :class:`TallDesign`'s passes,
+    many small products, ran ~50× slower there). Nested uses are free (setting the limit
+    costs ~40 µs, a tenth of a small fit)."""
+    global _threadpools
+    if _single_depth[0]:
+        yield
+        return
+    if _threadpools is None:
+        _threadpools = ThreadpoolController()
+    with _threadpools.limit(limits=1, user_api="blas"):
+        _single_depth[0] += 1
+        try:
+            yield
+        finally:
+            _single_depth[0] -= 1
 
 
 class Design:
@@ -136,12 +168,16 @@ class TallDesign(Design):
     memory order), so its entries are rounded exactly as a centred copy's would be, without
     the copy (200000×50: 80 MB) and its page faults.
 
-    One pass over X at construction builds ``G = AᵀA / n`` (a BLAS rank-k update per block)
-    and the correlations ``AᵀB / n`` of the targets ``B`` (n×T) it is given
-    (:attr:`target_corr`); the lasso then works on the p×p Gram matrix and needs X again only
-    for an exact certificate (:meth:`residual_and_grad`: residual and correlations in one
-    pass). Build it on one BLAS thread (``solvers.single_threaded_blas``): a multi-threaded
-    BLAS slows the blocks' small products down many times on a busy machine."""
+    One pass over X, on first use (:meth:`full_gram`, :meth:`target_correlations`), builds
+    ``G = AᵀA / n`` (a BLAS rank-k update per block) and the correlations ``AᵀB / n`` of the
+    targets ``B`` (n×T) it is given; the lasso then works on the p×p Gram matrix and needs X
+    again only for an exact certificate (:meth:`residual_and_grad`). Its mat-vecs are
+    memory-bound, and centring blocks would triple their traffic: they use X itself, the
+    centring and weights applied to n- and p-vectors (``Aβ = √s ⊙ (Xβ − x̄ᵀβ)``,
+    ``Aᵀr = Xᵀ(√s ⊙ r) − x̄ Σ √s_i r_i``), when that rounds like the centred blocks -- every
+    ``|x̄_j| ≤ 4 σ_j`` (:data:`_DIRECT_MEAN_RATIO`), float64 X -- and centred blocks otherwise
+    (means large next to the spread, where ``Xβ`` and ``x̄ᵀβ`` would cancel). Every pass runs
+    on one BLAS thread (:func:`single_threaded_blas`)."""
 
     def __init__(self, X, x_mean, sqrt_sw, B):
         self.X = X
@@ -152,14 +188,29 @@ class TallDesign(Design):
         self._transformed = x_mean is not None or sqrt_sw is not None or X.dtype != np.float64
         self._rows = max(1024, _BLOCK_BYTES // (8 * max(p, 1)))
         self._order = "C" if (X.flags.c_contiguous and not X.flags.f_contiguous) else "F"
+        self._targets = B
+        self._gram = self._target_corr = None
+        self._direct = x_mean is None and X.dtype == np.float64  # see the class docstring
+
+    def _gram_pass(self):
+        n, p = self.X.shape
         G = np.zeros((p, p))
-        C = np.zeros((p, B.shape[1]))
-        for i, j, A in self._blocks():
-            G += A.T @ A
-            C += A.T @ B[i:j]
-        self._gram = G / n
-        self.target_corr = C / n
+        C = np.zeros((p, self._targets.shape[1]))
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                G += A.T @ A
+                C += A.T @ self._targets[i:j]
+        self._gram, self._target_corr = G / n, C / n
         self._col_sq_norms = np.diag(self._gram).copy()
+        if self.x_mean is not None and self.X.dtype == np.float64:
+            self._direct = bool(np.all(self.x_mean**2
+                                       <= _DIRECT_MEAN_RATIO**2 * self._col_sq_norms))
+
+    def target_correlations(self):
+        """``AᵀB / n`` (p×T) of the targets given at construction."""
+        if self._gram is None:
+            self._gram_pass()
+        return self._target_corr
 
     def _blocks(self):
         """``(i, j, A[i:j])`` over blocks of rows; ``A[i:j]`` is a view of X when there is
@@ -182,35 +233,54 @@ class TallDesign(Design):
             yield i, j, A
 
     def dot(self, beta):
-        if not self._transformed:
-            return self.X @ beta
+        if self._direct:
+            with single_threaded_blas():
+                out = self.X @ beta
+            if self.x_mean is not None:
+                out -= self.x_mean @ beta
+            if self.sqrt_sw is not None:
+                out *= self.sqrt_sw
+            return out
         out = np.empty(self.n_samples)
-        for i, j, A in self._blocks():
-            out[i:j] = A @ beta
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                out[i:j] = A @ beta
         return out
 
     def rdot(self, r):
-        if not self._transformed:
-            return np.asarray(self.X.T @ r).ravel()
+        if self._direct:
+            rw = r if self.sqrt_sw is None else self.sqrt_sw * r
+            with single_threaded_blas():
+                out = self.X.T @ rw
+            if self.x_mean is not None:
+                out -= self.x_mean * rw.sum()
+            return out
         out = np.zeros(self.n_features)
-        for i, j, A in self._blocks():
-            out += A.T @ r[i:j]
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                out += A.T @ r[i:j]
         return out
 
     def residual_and_grad(self, b, beta):
+        if self._direct:
+            resid = b - self.dot(beta)
+            return resid, self.rdot(resid) / self.n_samples
         resid = np.empty(self.n_samples)
         grad = np.zeros(self.n_features)
-        for i, j, A in self._blocks():
-            r = b[i:j] - A @ beta
-            resid[i:j] = r
-            grad += A.T @ r
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                r = b[i:j] - A @ beta
+                resid[i:j] = r
+                grad += A.T @ r
         return resid, grad / self.n_samples
 
     def full_gram(self):
+        if self._gram is None:
+            self._gram_pass()
         return self._gram
 
     def gram(self, rows, cols):
-        return self._gram[np.ix_(np.asarray(rows, dtype=np.intp),
+        return self.full_gram()[np.ix_(np.asarray(rows, dtype=np.intp),
                                  np.asarray(cols, dtype=np.intp))]
 
     def _dense_columns(self, cols):
@@ -222,6 +292,8 @@ class TallDesign(Design):
         return sub
 
     def col_sq_norms(self):
+        if self._gram is None:
+            self._gram_pass()
         return self._col_sq_norms
 
 
@@ -230,8 +302,8 @@ def preprocess(X, y, sample_weight, fit_intercept, tall=False):
 
     Returns ``(design, b, x_offset, y_offset)``: ``b`` is the transformed target, the offsets are
     the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``. ``tall``: a
-    dense X of a tall shape (:func:`is_tall`) becomes a :class:`TallDesign` (no copy of X;
-    its Gram matrix and the correlations of ``b`` computed), for the lasso's Gram route.
+    dense X of a tall shape (:func:`is_tall`) becomes a :class:`TallDesign` (no copy of X),
+    for the lasso's Gram route.
     """
     n, p = X.shape
     if sparse.issparse(X) and X.dtype != np.float64:

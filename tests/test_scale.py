@@ -192,12 +192,14 @@ def test_group_lasso_beyond_the_gram_budget(monkeypatch):
 # --------------------------------------------------------------------------------------
 
 
-def _tall_problem(fit_intercept, seed=3, n=5000, p=20):
-    """Columns with means far larger than their spread (1e4 vs ~1: a centred Gram formed as
-    XᵀX − n x̄x̄ᵀ would lose ~8 digits); without an intercept, moderate means (the model
-    is then fitted on the uncentred columns, which large means make nearly collinear)."""
+def _tall_problem(fit_intercept, seed=3, n=5000, p=20, offset=None):
+    """Columns with means far larger than their spread (offset 1e4 vs ~1: a centred Gram
+    formed as XᵀX − n x̄x̄ᵀ would lose ~8 digits, and the design's products go through
+    centred blocks); without an intercept, moderate means (the model is then fitted on the
+    uncentred columns, which large means make nearly collinear)."""
     rng = np.random.default_rng(seed)
-    offset = 1e4 if fit_intercept else 3.0
+    if offset is None:
+        offset = 1e4 if fit_intercept else 3.0
     X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + offset * rng.uniform(0.5, 2, p)
     w = np.zeros(p)
     w[:6] = 2.0 * rng.standard_normal(6)
@@ -232,15 +234,19 @@ def _exact_lasso_gap(X, y, sw, coef, intercept, l1, l2, fit_intercept):
                  - 0.5 * l2 * beta @ beta), float(primal), float(b @ b / n)
 
 
-@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("fit_intercept, offset", [(True, 1e4), (True, 0.5), (False, 3.0)],
+                         ids=["intercept-large-means", "intercept-small-means",
+                              "no-intercept"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.6], ids=["lasso", "enet"])
-def test_tall_route_equals_sklearn_and_certifies(fit_intercept, weighted, l1_ratio,
+def test_tall_route_equals_sklearn_and_certifies(fit_intercept, offset, weighted, l1_ratio,
                                                  monkeypatch):
+    """Large means: the products through centred blocks; small means (or no intercept): on X
+    itself, centring applied to the vectors."""
     from hadasparse import _design
     # blocks of 1024 rows (the smallest): the 5000 rows are centred in five blocks
     monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
-    X, y, sw = _tall_problem(fit_intercept)
+    X, y, sw = _tall_problem(fit_intercept, offset=offset)
     sw = sw if weighted else None
     n = X.shape[0]
     s = np.ones(n) if sw is None else sw * (n / sw.sum())
@@ -255,12 +261,22 @@ def test_tall_route_equals_sklearn_and_certifies(fit_intercept, weighted, l1_rat
         ref = ElasticNet(l1_ratio=l1_ratio, **params).fit(X, y, sample_weight=sw)
         ours = HadamardElasticNet(l1_ratio=l1_ratio, **params)
     ours.fit(X, y, sample_weight=sw)  # loads the compiled kernels (traced otherwise)
+    direct = []
+    residual_and_grad = _design.TallDesign.residual_and_grad
+
+    def spy(design, b, beta):
+        direct.append(design._direct)
+        return residual_and_grad(design, b, beta)
+
+    monkeypatch.setattr(_design.TallDesign, "residual_and_grad", spy)
     tracemalloc.start()
     ours.fit(X, y, sample_weight=sw)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # X is never copied: the fit's traced peak is a fraction of X's size
     assert peak < 0.5 * X.nbytes
+    # the certificate's pass took the route the means call for
+    assert direct and set(direct) == {offset < 1e3}
     l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
     gap, primal, unit = _exact_lasso_gap(X, y, sw, ours.coef_, ours.intercept_, l1, l2,
                                          fit_intercept)
@@ -275,23 +291,27 @@ def test_tall_route_equals_sklearn_and_certifies(fit_intercept, weighted, l1_rat
     assert ours.dual_gap_ >= gap - 1e2 * np.finfo(np.float64).eps * unit
 
 
+@pytest.mark.parametrize("offset", [1e4, 0.5], ids=["large-means", "small-means"])
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("alpha, l2", [(0.05, 0.0), (0.05, 0.02), (0.0, 0.02)],
                          ids=["lasso", "enet", "ridge"])
-def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, monkeypatch):
+def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, offset,
+                                                    monkeypatch):
     """The Gram-form gap (O(p²), from G, Aᵀb and ‖b‖²) equals the exact one (a pass over
-    A) within the rounding estimate it returns, at points far from and near the optimum,
-    on a tall design with large column means centred block by block."""
+    A: centred blocks for large column means, X itself for small ones) within the rounding
+    estimate it returns, at points far from and near the optimum."""
     from hadasparse import _design
     from hadasparse.solvers._working_set import gram_duality_gap, lasso_duality_gap
 
     monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
-    X, y, sw = _tall_problem(True)
+    X, y, sw = _tall_problem(True, offset=offset)
     design, B, _, _ = _design.preprocess(X, y[:, None], sw, True, tall=True)
     assert isinstance(design, _design.TallDesign)
+    design.full_gram()
+    assert design._direct == (offset < 1e3)
     b = np.ascontiguousarray(B[:, 0])
     n, p = X.shape
-    G, c = design.full_gram(), design.target_corr[:, 0]
+    G, c = design.full_gram(), design.target_correlations()[:, 0]
     # the Gram pass equals the products of an explicitly centred and weighted copy
     s = sw * (n / sw.sum())
     A = np.sqrt(s)[:, None] * (X - s @ X / n)

@@ -10,9 +10,8 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
 
-from .._design import is_tall
+from .._design import is_tall, single_threaded_blas  # noqa: F401  (re-exported)
 from ._budget import design_square_cap
 from ._group_kernels import group_polish, multitask_bcd, solve_group_ws
 from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
@@ -32,20 +31,6 @@ GAP_FLOOR = 1e3 * np.finfo(np.float64).eps
 # ~eps (‖b‖ + Σ_j |β_j| ‖A_j‖)² / n times this factor (generous: it only decides when an
 # exact pass over X is taken, never what is reported)
 _GRAM_GAP_ROUNDING = 1e3 * np.finfo(np.float64).eps
-
-_threadpools = None
-
-
-def single_threaded_blas():
-    """The solver runs on one thread, like coordinate descent. numba calls the BLAS bundled
-    with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
-    mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
-    a core, which on a shared machine is the common case."""
-    global _threadpools
-    if _threadpools is None:
-        _threadpools = ThreadpoolController()
-    return _threadpools.limit(limits=1, user_api="blas")
-
 
 def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None, l2=0.0):
     """Duality gap of ``1/(2n)‖b − Aβ‖² + l2/2 ‖β‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at
