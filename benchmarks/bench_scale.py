@@ -2,7 +2,8 @@
 on wide sparse designs at small alpha (large supports), a wide dense design, a tall dense
 design, the multi-task lasso at alpha_max/100 and a 30-alpha path.
 
-Every fit runs in its own fresh subprocess (``--child CELL SOLVER``): it builds the data
+Every fit runs in its own fresh subprocess (``--child CELL SOLVER``; the solvers' repeats
+interleave, hadasparse and sklearn alternating first): it builds the data
 (seeded, so both solvers see the same problem), warms up the solver on a tiny problem of the
 same kind (loads the numba cache, imports), resets the kernel's resident-set high-water mark
 (``/proc/self/clear_refs``), records the resident set, fits once, and reports the wall and CPU
@@ -223,8 +224,14 @@ def main():
     summary = []
     for cell in args.cells:
         med = {}
+        # the solvers' runs interleave (the order alternating each repeat), so that a load
+        # change on the shared machine hits both alike
+        all_runs = {solver: [] for solver in SOLVERS}
+        for rep in range(args.repeats):
+            for solver in (SOLVERS if rep % 2 == 0 else SOLVERS[::-1]):
+                all_runs[solver].append(run_cell(cell, solver, args.quick))
         for solver in SOLVERS:
-            runs = [run_cell(cell, solver, args.quick) for _ in range(args.repeats)]
+            runs = all_runs[solver]
             ok = [r for r in runs if "error" not in r]
             if not ok:
                 print(f"| {cell} | {solver} | error: {runs[0]['error']} | | | | |")

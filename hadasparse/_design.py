@@ -206,6 +206,18 @@ class TallDesign(Design):
             self._direct = bool(np.all(self.x_mean**2
                                        <= _DIRECT_MEAN_RATIO**2 * self._col_sq_norms))
 
+    def max_abs_bound(self):
+        """An upper bound of ``max |X|`` from the Gram pass, without a pass over X (``inf``
+        when a sample has weight 0, which the Gram matrix does not see):
+        ``|x_ij| ≤ |x̄_j| + √(n G_jj / min_i s_i)``, as ``s_i (x_ij − x̄_j)² ≤ n G_jj``."""
+        n = self.n_samples
+        s_min = 1.0 if self.sqrt_sw is None else float(np.min(self.sqrt_sw)) ** 2
+        if s_min <= 0.0:
+            return np.inf
+        spread = np.sqrt(n * self.col_sq_norms() / s_min)
+        bound = spread if self.x_mean is None else np.abs(self.x_mean) + spread
+        return float(np.max(bound, initial=0.0)) * (1.0 + 1e-6)  # rounding of G
+
     def target_correlations(self):
         """``AᵀB / n`` (p×T) of the targets given at construction."""
         if self._gram is None:

@@ -345,3 +345,29 @@ def test_tall_route_several_targets_equal_sklearn(monkeypatch):
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-8 * np.abs(ref.coef_).max())
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10)
     assert np.all(ours.dual_gap_ <= 1e-10 * ((Y - Y.mean(0)) ** 2).mean(axis=0))
+
+
+@pytest.mark.parametrize("weights", ["none", "positive", "with-zeros"])
+def test_tall_route_bounds_x_and_refuses_huge_entries(weights):
+    """The Gram route does not scan X for check_magnitudes: the Gram pass's bound of max |X|
+    is an upper bound (infinite with a zero weight, whose row the Gram matrix does not see),
+    and an entry too large for float64 sums is refused with the same error as elsewhere."""
+    from hadasparse import _design
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 6)) * 3.0 + 7.0
+    X[17, 2] = -250.0
+    y = rng.standard_normal(400)
+    sw = {"none": None, "positive": rng.uniform(0.1, 2.0, 400),
+          "with-zeros": np.where(np.arange(400) == 17, 0.0, 1.0)}[weights]
+    for fit_intercept in (True, False):
+        design = _design.preprocess(X, y[:, None], sw, fit_intercept, tall=True)[0]
+        bound = design.max_abs_bound()
+        assert bound >= np.abs(X).max()
+        if weights == "with-zeros":
+            assert bound == np.inf
+        elif fit_intercept:
+            assert bound < 100 * np.abs(X).max()  # a bound, not a refusal to bound
+    X[5, 1] = 1e200  # sums of squares over 400 samples overflow
+    with pytest.raises(ValueError, match="X has entries up to 1.000e\\+200"):
+        HadamardLasso(alpha=0.1).fit(X, y, sample_weight=sw)

@@ -4,14 +4,15 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import MultiOutputMixin
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
-from .._design import TallDesign, preprocess
+from .._design import TallDesign, is_tall, preprocess
 from ..paths import hadamard_lasso_path, least_squares
 from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
-from .._validation import SELECTION, check_sample_weight
+from .._validation import SELECTION, check_magnitudes, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype
 
 
@@ -175,7 +176,7 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         """
         self._validate_params()
         self._warn_if_alpha_is_zero()
-        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True)
+        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True, magnitudes=False)
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
 
@@ -185,9 +186,20 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         # the Gram route of a tall dense X (unless a Gram matrix is given): X is centred a
         # block at a time while its Gram matrix and the targets' correlations are built,
         # never copied
-        tall = isinstance(self.precompute, (bool, np.bool_)) and (l1 != 0 or l2 != 0)
-        design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight, self.fit_intercept,
-                                                   tall=tall)
+        tall = (isinstance(self.precompute, (bool, np.bool_)) and (l1 != 0 or l2 != 0)
+                and not sparse.issparse(X) and is_tall(n_samples, n_features))
+        if not tall:
+            check_magnitudes(X, y)
+        # on the Gram route, the Gram pass bounds max |X| (saving check_magnitudes' two
+        # passes over X); an X it cannot bound is scanned, and too large a one refused, as
+        # on the other routes (before any fit; the overflow it caused here is ignored)
+        with np.errstate(over="ignore", invalid="ignore") if tall else nullcontext():
+            design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight,
+                                                       self.fit_intercept, tall=tall)
+            if tall:
+                design.full_gram()
+        if tall:
+            check_magnitudes(X, y, x_bound=design.max_abs_bound())
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
             if coef_init.shape != (n_targets, n_features):
