@@ -2,7 +2,8 @@
 on wide sparse designs at small alpha (large supports), a wide dense design, a tall dense
 design, the multi-task lasso at alpha_max/100 and a 30-alpha path.
 
-Every fit runs in its own fresh subprocess (``--child CELL SOLVER``): it builds the data
+Every fit runs in its own fresh subprocess (``--child CELL SOLVER``; the solvers' repeats
+interleave, hadasparse and sklearn alternating first): it builds the data
 (seeded, so both solvers see the same problem), warms up the solver on a tiny problem of the
 same kind (loads the numba cache, imports), resets the kernel's resident-set high-water mark
 (``/proc/self/clear_refs``), records the resident set, fits once, and reports the wall and CPU
@@ -16,6 +17,7 @@ Usage::
 
     python benchmarks/bench_scale.py                  # all cells, 3 repeats, markdown table
     python benchmarks/bench_scale.py --cells sparse_1e-3 dense_wide --repeats 1
+    python benchmarks/bench_scale.py --only dense_tall --repeats 5   # --only: same as --cells
     python benchmarks/bench_scale.py --quick          # ten times smaller problems (smoke test)
 """
 
@@ -206,7 +208,8 @@ def run_cell(cell, solver, quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("CELL", "SOLVER"))
-    parser.add_argument("--cells", nargs="*", default=list(CELLS))
+    parser.add_argument("--cells", "--only", nargs="*", default=list(CELLS), choices=list(CELLS),
+                        metavar="CELL", help=f"cells to run (default all): {', '.join(CELLS)}")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -221,8 +224,14 @@ def main():
     summary = []
     for cell in args.cells:
         med = {}
+        # the solvers' runs interleave (the order alternating each repeat), so that a load
+        # change on the shared machine hits both alike
+        all_runs = {solver: [] for solver in SOLVERS}
+        for rep in range(args.repeats):
+            for solver in (SOLVERS if rep % 2 == 0 else SOLVERS[::-1]):
+                all_runs[solver].append(run_cell(cell, solver, args.quick))
         for solver in SOLVERS:
-            runs = [run_cell(cell, solver, args.quick) for _ in range(args.repeats)]
+            runs = all_runs[solver]
             ok = [r for r in runs if "error" not in r]
             if not ok:
                 print(f"| {cell} | {solver} | error: {runs[0]['error']} | | | | |")

@@ -4,12 +4,55 @@ centring a sparse matrix.
 For sample weights ``s`` (rescaled to sum to n) and, with an intercept, weighted column means
 ``x̄``, the solvers work with ``A = diag(√s) (X − 1 x̄ᵀ)`` and ``b = √s ⊙ (y − ȳ)``; the
 objective ``1/(2n) Σ s_i (y_i − x_iᵀβ − b0)²`` minimised over b0 is ``1/(2n) ‖b − Aβ‖²``.
-Dense X is centred and scaled explicitly (on a copy). Sparse X is only row-scaled; its
-centring is applied implicitly in every product.
+Dense X is centred and scaled explicitly (on a copy), except a tall one (:class:`TallDesign`,
+the lasso's Gram route), which is centred and scaled a block of rows at a time. Sparse X is
+only row-scaled; its centring is applied implicitly in every product.
 """
+
+from contextlib import contextmanager
 
 import numpy as np
 from scipy import sparse
+from threadpoolctl import ThreadpoolController
+
+# a dense design with n >= p and at most this many features is tall: the lasso solves it on
+# its whole Gram matrix (p² ≤ n·p entries)
+TALL_MAX_FEATURES = 256
+_BLOCK_BYTES = 1 << 21  # a TallDesign's row block: ~2 MB (cache-sized), at least 1024 rows
+# a TallDesign's mat-vecs use X itself when every column mean is within this many standard
+# deviations of 0: their rounding is then at most this much a centred copy's
+_DIRECT_MEAN_RATIO = 4.0
+
+
+def is_tall(n_samples, n_features):
+    """Whether a dense design of this shape is solved on its whole Gram matrix."""
+    return n_samples >= n_features and n_features <= TALL_MAX_FEATURES
+
+
+_threadpools = None
+_single_depth = [0]  # how many single_threaded_blas contexts are open
+
+
+@contextmanager
+def single_threaded_blas():
+    """The solvers run on one thread, like coordinate descent. numba calls the BLAS bundled
+    with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
+    mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
+    a core, which on a shared machine is the common case (a :class:`TallDesign`'s passes,
+    many small products, ran ~50× slower there). Nested uses are free (setting the limit
+    costs ~40 µs, a tenth of a small fit)."""
+    global _threadpools
+    if _single_depth[0]:
+        yield
+        return
+    if _threadpools is None:
+        _threadpools = ThreadpoolController()
+    with _threadpools.limit(limits=1, user_api="blas"):
+        _single_depth[0] += 1
+        try:
+            yield
+        finally:
+            _single_depth[0] -= 1
 
 
 class Design:
@@ -42,6 +85,11 @@ class Design:
             out -= self.x_mean * (self.sqrt_sw @ r)
         return np.asarray(out).ravel()
 
+    def residual_and_grad(self, b, beta):
+        """``(r, Aᵀr / n)`` with ``r = b − Aβ``: the exact certificate's products."""
+        resid = b - self.dot(beta)
+        return resid, self.rdot(resid) / self.n_samples
+
     def full_gram(self):
         """``AᵀA / n`` of a dense design, computed once (one BLAS pass over A, no column
         copies) and kept."""
@@ -72,7 +120,7 @@ class Design:
         coordinate-descent finish)."""
         if not self.is_sparse:
             n, k = self.n_samples, len(cols)
-            sub = self.X[:, cols]
+            sub = self._dense_columns(cols)
             data = np.asfortranarray(sub).ravel(order="F")
             indices = np.tile(np.arange(n, dtype=np.int64), k)
             indptr = np.arange(0, n * k + 1, n, dtype=np.int64)
@@ -96,6 +144,10 @@ class Design:
                 csr.indices.astype(np.int64), csr.indptr.astype(np.int64), x_mean,
                 np.ascontiguousarray(sqrt_sw, dtype=np.float64))
 
+    def _dense_columns(self, cols):
+        """The columns ``cols`` of a dense ``A`` (a copy)."""
+        return self.X[:, cols]
+
     def col_sq_norms(self):
         """``‖A_j‖² / n`` for every column (the diagonal of the Gram matrix)."""
         if self._col_sq_norms is None:
@@ -110,11 +162,160 @@ class Design:
         return self._col_sq_norms
 
 
-def preprocess(X, y, sample_weight, fit_intercept):
+class TallDesign(Design):
+    """A tall dense design (:func:`is_tall`) that is never copied: ``A = diag(√s)(X − 1 x̄ᵀ)``
+    is formed a block of rows at a time in a small buffer (cache-sized, rows as in X's
+    memory order), so its entries are rounded exactly as a centred copy's would be, without
+    the copy (200000×50: 80 MB) and its page faults.
+
+    One pass over X, on first use (:meth:`full_gram`, :meth:`target_correlations`), builds
+    ``G = AᵀA / n`` (a BLAS rank-k update per block) and the correlations ``AᵀB / n`` of the
+    targets ``B`` (n×T) it is given; the lasso then works on the p×p Gram matrix and needs X
+    again only for an exact certificate (:meth:`residual_and_grad`). Its mat-vecs are
+    memory-bound, and centring blocks would triple their traffic: they use X itself, the
+    centring and weights applied to n- and p-vectors (``Aβ = √s ⊙ (Xβ − x̄ᵀβ)``,
+    ``Aᵀr = Xᵀ(√s ⊙ r) − x̄ Σ √s_i r_i``), when that rounds like the centred blocks -- every
+    ``|x̄_j| ≤ 4 σ_j`` (:data:`_DIRECT_MEAN_RATIO`), float64 X -- and centred blocks otherwise
+    (means large next to the spread, where ``Xβ`` and ``x̄ᵀβ`` would cancel). Every pass runs
+    on one BLAS thread (:func:`single_threaded_blas`)."""
+
+    def __init__(self, X, x_mean, sqrt_sw, B):
+        self.X = X
+        self.n_samples, self.n_features = n, p = X.shape
+        self.is_sparse = False
+        self.x_mean = x_mean
+        self.sqrt_sw = sqrt_sw
+        self._transformed = x_mean is not None or sqrt_sw is not None or X.dtype != np.float64
+        self._rows = max(1024, _BLOCK_BYTES // (8 * max(p, 1)))
+        self._order = "C" if (X.flags.c_contiguous and not X.flags.f_contiguous) else "F"
+        self._targets = B
+        self._gram = self._target_corr = None
+        self._direct = x_mean is None and X.dtype == np.float64  # see the class docstring
+
+    def _gram_pass(self):
+        n, p = self.X.shape
+        G = np.zeros((p, p))
+        C = np.zeros((p, self._targets.shape[1]))
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                G += A.T @ A
+                C += A.T @ self._targets[i:j]
+        self._gram, self._target_corr = G / n, C / n
+        self._col_sq_norms = np.diag(self._gram).copy()
+        if self.x_mean is not None and self.X.dtype == np.float64:
+            self._direct = bool(np.all(self.x_mean**2
+                                       <= _DIRECT_MEAN_RATIO**2 * self._col_sq_norms))
+
+    def max_abs_bound(self):
+        """An upper bound of ``max |X|`` from the Gram pass, without a pass over X (``inf``
+        when a sample has weight 0, which the Gram matrix does not see):
+        ``|x_ij| ≤ |x̄_j| + √(n G_jj / min_i s_i)``, as ``s_i (x_ij − x̄_j)² ≤ n G_jj``."""
+        n = self.n_samples
+        s_min = 1.0 if self.sqrt_sw is None else float(np.min(self.sqrt_sw)) ** 2
+        if s_min <= 0.0:
+            return np.inf
+        spread = np.sqrt(n * self.col_sq_norms() / s_min)
+        bound = spread if self.x_mean is None else np.abs(self.x_mean) + spread
+        return float(np.max(bound, initial=0.0)) * (1.0 + 1e-6)  # rounding of G
+
+    def target_correlations(self):
+        """``AᵀB / n`` (p×T) of the targets given at construction."""
+        if self._gram is None:
+            self._gram_pass()
+        return self._target_corr
+
+    def _blocks(self):
+        """``(i, j, A[i:j])`` over blocks of rows; ``A[i:j]`` is a view of X when there is
+        nothing to transform, else a shared buffer (valid until the next block)."""
+        n, p = self.X.shape
+        rows = min(self._rows, n)
+        buf = np.empty((rows, p), order=self._order) if self._transformed else None
+        for i in range(0, n, rows):
+            j = min(i + rows, n)
+            if buf is None:
+                yield i, j, self.X[i:j]
+                continue
+            A = buf[: j - i]
+            if self.x_mean is not None:
+                np.subtract(self.X[i:j], self.x_mean, out=A)
+            else:
+                A[...] = self.X[i:j]
+            if self.sqrt_sw is not None:
+                A *= self.sqrt_sw[i:j, None]
+            yield i, j, A
+
+    def dot(self, beta):
+        if self._direct:
+            with single_threaded_blas():
+                out = self.X @ beta
+            if self.x_mean is not None:
+                out -= self.x_mean @ beta
+            if self.sqrt_sw is not None:
+                out *= self.sqrt_sw
+            return out
+        out = np.empty(self.n_samples)
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                out[i:j] = A @ beta
+        return out
+
+    def rdot(self, r):
+        if self._direct:
+            rw = r if self.sqrt_sw is None else self.sqrt_sw * r
+            with single_threaded_blas():
+                out = self.X.T @ rw
+            if self.x_mean is not None:
+                out -= self.x_mean * rw.sum()
+            return out
+        out = np.zeros(self.n_features)
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                out += A.T @ r[i:j]
+        return out
+
+    def residual_and_grad(self, b, beta):
+        if self._direct:
+            resid = b - self.dot(beta)
+            return resid, self.rdot(resid) / self.n_samples
+        resid = np.empty(self.n_samples)
+        grad = np.zeros(self.n_features)
+        with single_threaded_blas():
+            for i, j, A in self._blocks():
+                r = b[i:j] - A @ beta
+                resid[i:j] = r
+                grad += A.T @ r
+        return resid, grad / self.n_samples
+
+    def full_gram(self):
+        if self._gram is None:
+            self._gram_pass()
+        return self._gram
+
+    def gram(self, rows, cols):
+        return self.full_gram()[np.ix_(np.asarray(rows, dtype=np.intp),
+                                 np.asarray(cols, dtype=np.intp))]
+
+    def _dense_columns(self, cols):
+        sub = np.array(self.X[:, cols], dtype=np.float64)
+        if self.x_mean is not None:
+            sub -= self.x_mean[cols]
+        if self.sqrt_sw is not None:
+            sub *= self.sqrt_sw[:, None]
+        return sub
+
+    def col_sq_norms(self):
+        if self._gram is None:
+            self._gram_pass()
+        return self._col_sq_norms
+
+
+def preprocess(X, y, sample_weight, fit_intercept, tall=False):
     """Centre and weight ``X`` (n, p) and ``y`` (n,) or (n, k) as described in the module docstring.
 
     Returns ``(design, b, x_offset, y_offset)``: ``b`` is the transformed target, the offsets are
-    the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``.
+    the (weighted) means to recover the intercept as ``y_offset − x_offsetᵀβ``. ``tall``: a
+    dense X of a tall shape (:func:`is_tall`) becomes a :class:`TallDesign` (no copy of X),
+    for the lasso's Gram route.
     """
     n, p = X.shape
     if sparse.issparse(X) and X.dtype != np.float64:
@@ -137,6 +338,12 @@ def preprocess(X, y, sample_weight, fit_intercept):
     sqrt_sw = None if sw is None else np.sqrt(sw)
     if sqrt_sw is not None:
         b = b * (sqrt_sw if b.ndim == 1 else sqrt_sw[:, None])
+    if tall and not sparse.issparse(X) and is_tall(n, p):
+        b = np.ascontiguousarray(b, dtype=np.float64)
+        x_mean = np.asarray(x_offset, dtype=np.float64) if fit_intercept else None
+        design = TallDesign(X, x_mean, sqrt_sw,
+                            b if b.ndim == 2 else b[:, None])
+        return design, b, x_offset, y_offset
     if sparse.issparse(X):
         Xs = X if sqrt_sw is None else sparse.csc_matrix(sparse.diags(sqrt_sw) @ X)
         design = Design(sparse.csc_matrix(Xs), x_offset if fit_intercept else None, sqrt_sw)

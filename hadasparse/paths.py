@@ -8,7 +8,7 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array
 
-from ._design import Design, TaskDesign, preprocess, target_scale
+from ._design import Design, TaskDesign, is_tall, preprocess, target_scale
 from ._groups import grouped_columns
 from ._validation import INITS, check_magnitudes, check_q, check_sample_weight, check_scalar_param
 from .solvers import (
@@ -219,7 +219,9 @@ def hadamard_lasso_path(X, y, *, eps=1e-3, alphas=None, precompute="auto", Xy=No
         precompute = n > p
     gram = None
     if isinstance(precompute, (bool, np.bool_)):
-        if precompute:
+        # a tall dense X is solved on its whole Gram matrix whatever precompute says
+        # (solvers._LassoUnits, with Gram-form gaps); otherwise precompute builds it here
+        if precompute and (design.is_sparse or not is_tall(n, p)):
             idx = np.arange(p)
             gram = design.gram(idx, idx)
     else:

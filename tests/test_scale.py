@@ -183,3 +183,191 @@ def test_group_lasso_beyond_the_gram_budget(monkeypatch):
     assert abs(objective(ours) - objective(ref)) <= 1e-9 * objective(ref)
     np.testing.assert_array_equal(ours.coef_ != 0, ref.coef_ != 0)
     assert ours.dual_gap_ <= 1e-10 * np.var(y)
+
+
+# --------------------------------------------------------------------------------------
+# The Gram route of a tall dense design (issue 13, n >> p): X is centred a block of rows at
+# a time (never copied), the gaps while iterating come from the Gram matrix, the final
+# certificate from one exact pass over X.
+# --------------------------------------------------------------------------------------
+
+
+def _tall_problem(fit_intercept, seed=3, n=5000, p=20, offset=None):
+    """Columns with means far larger than their spread (offset 1e4 vs ~1: a centred Gram
+    formed as XᵀX − n x̄x̄ᵀ would lose ~8 digits, and the design's products go through
+    centred blocks); without an intercept, moderate means (the model is then fitted on the
+    uncentred columns, which large means make nearly collinear)."""
+    rng = np.random.default_rng(seed)
+    if offset is None:
+        offset = 1e4 if fit_intercept else 3.0
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + offset * rng.uniform(0.5, 2, p)
+    w = np.zeros(p)
+    w[:6] = 2.0 * rng.standard_normal(6)
+    y = X @ w + 0.5 * rng.standard_normal(n) + 50.0
+    sw = rng.uniform(0.2, 3.0, n)
+    return X, y, sw
+
+
+def _exact_lasso_gap(X, y, sw, coef, intercept, l1, l2, fit_intercept):
+    """The duality gap of the returned model in extended precision (np.longdouble): primal
+    ``1/(2n) Σ s_i r_i² + l1‖β‖₁ + l2/2 ‖β‖²`` with its own intercept; sklearn's dual point
+    (the weighted, centred residual scaled into the dual feasible set). Also returns the
+    primal and ``‖b‖²/n`` (the tolerance's unit)."""
+    ld = np.longdouble
+    n = X.shape[0]
+    s = np.ones(n, dtype=ld) if sw is None else np.asarray(sw, dtype=ld) * (n / np.sum(sw, dtype=ld))
+    Xl, yl, beta = X.astype(ld), y.astype(ld), np.asarray(coef, dtype=ld)
+    r = yl - Xl @ beta - ld(intercept)
+    primal = 0.5 * np.sum(s * r * r) / n + l1 * np.sum(np.abs(beta)) + 0.5 * l2 * beta @ beta
+    if fit_intercept:
+        x_mean, y_mean = (s @ Xl) / n, (s @ yl) / n
+    else:
+        x_mean, y_mean = np.zeros(X.shape[1], dtype=ld), ld(0)
+    A = np.sqrt(s)[:, None] * (Xl - x_mean)
+    b = np.sqrt(s) * (yl - y_mean)
+    rc = b - A @ beta  # the residual at the optimal intercept for beta
+    corr = A.T @ rc / n - l2 * beta
+    scale = max(ld(1), np.max(np.abs(corr)) / ld(l1))
+    theta = rc / scale
+    dual = (b @ theta - 0.5 * theta @ theta - 0.5 * n * l2 * (beta @ beta) / scale**2) / n
+    return float(primal + 0.5 * l2 * beta @ beta - dual
+                 - 0.5 * l2 * beta @ beta), float(primal), float(b @ b / n)
+
+
+@pytest.mark.parametrize("fit_intercept, offset", [(True, 1e4), (True, 0.5), (False, 3.0)],
+                         ids=["intercept-large-means", "intercept-small-means",
+                              "no-intercept"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6], ids=["lasso", "enet"])
+def test_tall_route_equals_sklearn_and_certifies(fit_intercept, offset, weighted, l1_ratio,
+                                                 monkeypatch):
+    """Large means: the products through centred blocks; small means (or no intercept): on X
+    itself, centring applied to the vectors."""
+    from hadasparse import _design
+    # blocks of 1024 rows (the smallest): the 5000 rows are centred in five blocks
+    monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
+    X, y, sw = _tall_problem(fit_intercept, offset=offset)
+    sw = sw if weighted else None
+    n = X.shape[0]
+    s = np.ones(n) if sw is None else sw * (n / sw.sum())
+    xm = s @ X / n if fit_intercept else 0.0
+    ym = s @ y / n if fit_intercept else 0.0
+    alpha = 0.01 * np.abs((X - xm).T @ (s * (y - ym))).max() / n / l1_ratio
+    params = dict(alpha=alpha, fit_intercept=fit_intercept, tol=1e-10, max_iter=100000)
+    if l1_ratio == 1.0:
+        ref = Lasso(**params).fit(X, y, sample_weight=sw)
+        ours = HadamardLasso(**params)
+    else:
+        ref = ElasticNet(l1_ratio=l1_ratio, **params).fit(X, y, sample_weight=sw)
+        ours = HadamardElasticNet(l1_ratio=l1_ratio, **params)
+    ours.fit(X, y, sample_weight=sw)  # loads the compiled kernels (traced otherwise)
+    direct = []
+    residual_and_grad = _design.TallDesign.residual_and_grad
+
+    def spy(design, b, beta):
+        direct.append(design._direct)
+        return residual_and_grad(design, b, beta)
+
+    monkeypatch.setattr(_design.TallDesign, "residual_and_grad", spy)
+    tracemalloc.start()
+    ours.fit(X, y, sample_weight=sw)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # X is never copied: the fit's traced peak is a fraction of X's size
+    assert peak < 0.5 * X.nbytes
+    # the certificate's pass took the route the means call for
+    assert direct and set(direct) == {offset < 1e3}
+    l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+    gap, primal, unit = _exact_lasso_gap(X, y, sw, ours.coef_, ours.intercept_, l1, l2,
+                                         fit_intercept)
+    gap_ref, primal_ref, _ = _exact_lasso_gap(X, y, sw, ref.coef_, ref.intercept_, l1, l2,
+                                              fit_intercept)
+    # the same solution as sklearn's (both certified at 1e-10)
+    assert abs(primal - primal_ref) <= 1e-10 * primal_ref
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-8 * np.abs(ref.coef_).max())
+    # dual_gap_ is a certificate: within the tolerance, and not below the true gap of the
+    # returned model (up to the float64 rounding of an exact pass, ~eps ‖b‖²/n)
+    assert ours.dual_gap_ <= 1e-10 * unit
+    assert ours.dual_gap_ >= gap - 1e2 * np.finfo(np.float64).eps * unit
+
+
+@pytest.mark.parametrize("offset", [1e4, 0.5], ids=["large-means", "small-means"])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("alpha, l2", [(0.05, 0.0), (0.05, 0.02), (0.0, 0.02)],
+                         ids=["lasso", "enet", "ridge"])
+def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, offset,
+                                                    monkeypatch):
+    """The Gram-form gap (O(p²), from G, Aᵀb and ‖b‖²) equals the exact one (a pass over
+    A: centred blocks for large column means, X itself for small ones) within the rounding
+    estimate it returns, at points far from and near the optimum."""
+    from hadasparse import _design
+    from hadasparse.solvers._working_set import gram_duality_gap, lasso_duality_gap
+
+    monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
+    X, y, sw = _tall_problem(True, offset=offset)
+    design, B, _, _ = _design.preprocess(X, y[:, None], sw, True, tall=True)
+    assert isinstance(design, _design.TallDesign)
+    design.full_gram()
+    assert design._direct == (offset < 1e3)
+    b = np.ascontiguousarray(B[:, 0])
+    n, p = X.shape
+    G, c = design.full_gram(), design.target_correlations()[:, 0]
+    # the Gram pass equals the products of an explicitly centred and weighted copy
+    s = sw * (n / sw.sum())
+    A = np.sqrt(s)[:, None] * (X - s @ X / n)
+    np.testing.assert_allclose(G, A.T @ A / n, rtol=1e-12, atol=1e-12 * np.abs(G).max())
+    np.testing.assert_allclose(c, A.T @ b / n, rtol=0, atol=1e-12 * np.abs(c).max())
+    rng = np.random.default_rng(0)
+    beta_ls = np.linalg.solve(G + 1e-3 * np.eye(p), c)  # near a (ridge) optimum
+    for beta in (np.zeros(p), rng.standard_normal(p), beta_ls,
+                 beta_ls * (rng.uniform(size=p) < 0.5)):
+        if positive:
+            beta = np.maximum(beta, 0.0)
+        exact, _, grad = lasso_duality_gap(design, b, beta, alpha, positive, l2=l2)
+        gram_gap, gram_grad, err = gram_duality_gap(G, c, b @ b, n, beta, alpha, positive, l2)
+        assert abs(gram_gap - exact) <= err
+        np.testing.assert_allclose(gram_grad, grad, rtol=0, atol=1e-10 * np.abs(c).max())
+
+
+def test_tall_route_several_targets_equal_sklearn(monkeypatch):
+    """A 2-D y on the Gram route: every target's correlations come from the one pass that
+    builds the Gram matrix; each column's fit equals sklearn's."""
+    from hadasparse import _design
+
+    monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
+    X, y, _ = _tall_problem(True)
+    Y = np.column_stack([y, X[:, 3] - 0.5 * y])
+    alpha = 0.02 * np.abs((X - X.mean(0)).T @ (Y - Y.mean(0))).max() / X.shape[0]
+    params = dict(alpha=alpha, tol=1e-10, max_iter=100000)
+    ref = Lasso(**params).fit(X, Y)
+    ours = HadamardLasso(**params).fit(X, Y)
+    assert ours.coef_.shape == ref.coef_.shape == (2, X.shape[1])
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-8 * np.abs(ref.coef_).max())
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10)
+    assert np.all(ours.dual_gap_ <= 1e-10 * ((Y - Y.mean(0)) ** 2).mean(axis=0))
+
+
+@pytest.mark.parametrize("weights", ["none", "positive", "with-zeros"])
+def test_tall_route_bounds_x_and_refuses_huge_entries(weights):
+    """The Gram route does not scan X for check_magnitudes: the Gram pass's bound of max |X|
+    is an upper bound (infinite with a zero weight, whose row the Gram matrix does not see),
+    and an entry too large for float64 sums is refused with the same error as elsewhere."""
+    from hadasparse import _design
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 6)) * 3.0 + 7.0
+    X[17, 2] = -250.0
+    y = rng.standard_normal(400)
+    sw = {"none": None, "positive": rng.uniform(0.1, 2.0, 400),
+          "with-zeros": np.where(np.arange(400) == 17, 0.0, 1.0)}[weights]
+    for fit_intercept in (True, False):
+        design = _design.preprocess(X, y[:, None], sw, fit_intercept, tall=True)[0]
+        bound = design.max_abs_bound()
+        assert bound >= np.abs(X).max()
+        if weights == "with-zeros":
+            assert bound == np.inf
+        elif fit_intercept:
+            assert bound < 100 * np.abs(X).max()  # a bound, not a refusal to bound
+    X[5, 1] = 1e200  # sums of squares over 400 samples overflow
+    with pytest.raises(ValueError, match="X has entries up to 1.000e\\+200"):
+        HadamardLasso(alpha=0.1).fit(X, y, sample_weight=sw)

@@ -45,9 +45,12 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
         super()._validate_params()
         check_finite_params(self, self._finite_params)
 
-    def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc"):
+    def _validate_fit_data(self, X, y, *, multi_output=False, sparse_format="csc",
+                           magnitudes=True):
         """Validated ``(X, y, out_dtype)``: X float64 or float32 (the dtype the coefficients
-        are returned in), sparse X in ``sparse_format`` with finite entries, y float64."""
+        are returned in), sparse X in ``sparse_format`` with finite entries, y float64.
+        ``magnitudes=False``: the caller runs ``check_magnitudes`` itself (before any
+        arithmetic on X that could overflow)."""
         X, y = validate_data(
             self, X, y,
             accept_sparse=["csc", "csr", "coo"],
@@ -60,7 +63,8 @@ class HadamardLinearModel(RegressorMixin, BaseEstimator):
             if not np.all(np.isfinite(X.data)):
                 raise ValueError("Input X contains NaN or infinity.")
         y = np.asarray(y, dtype=np.float64)
-        check_magnitudes(X, y)
+        if magnitudes:
+            check_magnitudes(X, y)
         return X, y, X.dtype
 
     def _warn_if_alpha_is_zero(self):

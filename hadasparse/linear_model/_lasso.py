@@ -1,16 +1,18 @@
 """HadamardLasso: sklearn's Lasso, solved through the Hadamard overparametrisation."""
 
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import MultiOutputMixin
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array
 
-from .._design import preprocess
+from .._design import TallDesign, is_tall, preprocess
 from ..paths import hadamard_lasso_path, least_squares
-from ..solvers import solve_lasso, warn_not_converged
-from .._validation import SELECTION, check_sample_weight
+from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
+from .._validation import SELECTION, check_magnitudes, check_sample_weight
 from ._base import HadamardLinearModel, to_output_dtype
 
 
@@ -174,15 +176,30 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         """
         self._validate_params()
         self._warn_if_alpha_is_zero()
-        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True)
+        X, y, out_dtype = self._validate_fit_data(X, y, multi_output=True, magnitudes=False)
         n_samples, n_features = X.shape
         sample_weight = check_sample_weight(sample_weight, n_samples)
 
         y2d = y[:, None] if y.ndim == 1 else y
         n_targets = y2d.shape[1]
-        design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight, self.fit_intercept)
-        gram = self._gram(design, n_features, x_offset)
-
+        l1, l2 = self._l1_l2()
+        # the Gram route of a tall dense X (unless a Gram matrix is given): X is centred a
+        # block at a time while its Gram matrix and the targets' correlations are built,
+        # never copied
+        tall = (isinstance(self.precompute, (bool, np.bool_)) and (l1 != 0 or l2 != 0)
+                and not sparse.issparse(X) and is_tall(n_samples, n_features))
+        if not tall:
+            check_magnitudes(X, y)
+        # on the Gram route, the Gram pass bounds max |X| (saving check_magnitudes' two
+        # passes over X); an X it cannot bound is scanned, and too large a one refused, as
+        # on the other routes (before any fit; the overflow it caused here is ignored)
+        with np.errstate(over="ignore", invalid="ignore") if tall else nullcontext():
+            design, b, x_offset, y_offset = preprocess(X, y2d, sample_weight,
+                                                       self.fit_intercept, tall=tall)
+            if tall:
+                design.full_gram()
+        if tall:
+            check_magnitudes(X, y, x_bound=design.max_abs_bound())
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
             if coef_init.shape != (n_targets, n_features):
@@ -190,27 +207,38 @@ class HadamardLasso(MultiOutputMixin, HadamardLinearModel):
         else:
             coef_init = np.zeros((n_targets, n_features))
 
-        l1, l2 = self._l1_l2()
-        coef = np.zeros((n_targets, n_features))
-        gaps = np.zeros(n_targets)
-        n_iters = []
-        for t in range(n_targets):
-            bt = np.ascontiguousarray(b[:, t])
-            if l1 == 0 and l2 == 0:
-                beta, gap, n_iter, converged = least_squares(
-                    design, bt, None, tol=float(self.tol), max_iter=int(self.max_iter),
-                    positive=bool(self.positive))
-            else:
-                beta, gap, n_iter, converged = solve_lasso(
-                    design, bt, l1, coef_init[t], tol=float(self.tol),
-                    max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
-                    l2=l2)
-            if not converged:
-                warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
-                                   n_iter, (bt @ bt) / n_samples)
-            coef[t] = beta
-            gaps[t] = gap
-            n_iters.append(n_iter)
+        # the Gram route runs on one BLAS thread from its Gram pass on (the solver's own
+        # limit is then already set; setting it costs ~40 µs, a tenth of a small fit)
+        with single_threaded_blas() if isinstance(design, TallDesign) else nullcontext():
+            target_corr = (design.target_correlations() if isinstance(design, TallDesign)
+                           else None)
+            # precompute=True on the Gram route: the solver's own Gram matrix is that one
+            gram = (None if target_corr is not None
+                    else self._gram(design, n_features, x_offset))
+
+            coef = np.zeros((n_targets, n_features))
+            gaps = np.zeros(n_targets)
+            n_iters = []
+            for t in range(n_targets):
+                bt = np.ascontiguousarray(b[:, t])
+                if l1 == 0 and l2 == 0:
+                    beta, gap, n_iter, converged = least_squares(
+                        design, bt, None, tol=float(self.tol), max_iter=int(self.max_iter),
+                        positive=bool(self.positive))
+                else:
+                    state = WorkingSet()
+                    if target_corr is not None:
+                        state.c_full = np.ascontiguousarray(target_corr[:, t])
+                    beta, gap, n_iter, converged = solve_lasso(
+                        design, bt, l1, coef_init[t], tol=float(self.tol),
+                        max_iter=int(self.max_iter), positive=bool(self.positive), gram=gram,
+                        l2=l2, state=state)
+                if not converged:
+                    warn_not_converged(gap, self.tol * (bt @ bt) / n_samples, self.max_iter,
+                                       n_iter, (bt @ bt) / n_samples)
+                coef[t] = beta
+                gaps[t] = gap
+                n_iters.append(n_iter)
 
         intercept = (y_offset - coef @ x_offset) if self.fit_intercept else np.zeros(n_targets)
         gaps = np.maximum(gaps, 0.0)  # rounding noise below zero (see dual_gap_)

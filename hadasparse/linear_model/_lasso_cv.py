@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from .._design import preprocess
+from .._design import TallDesign, preprocess
 from ..solvers import WorkingSet, single_threaded_blas, solve_lasso, warn_not_converged
 from .._validation import SELECTION
 from ..paths import hadamard_lasso_path, lasso_alpha_max, least_squares
@@ -20,13 +20,16 @@ def _lasso_fold_mse_path(X, y, sample_weight, train, test, alphas, fit_intercept
     with single_threaded_blas():
         sw_train = None if sample_weight is None else sample_weight[train]
         sw_test = None if sample_weight is None else sample_weight[test]
+        # a tall dense fold: centred a block at a time, on its Gram matrix (the Gram route)
         design, b, x_offset, y_offset = preprocess(X[train], y[train], sw_train,
-                                                   fit_intercept)
+                                                   fit_intercept, tall=True)
         X_test, y_test = X[test], y[test]
         n = design.n_samples
         beta = np.zeros(X.shape[1])
         mse = np.empty(len(alphas))
         state = WorkingSet()
+        if isinstance(design, TallDesign):
+            state.c_full = np.ascontiguousarray(design.target_correlations()[:, 0])
         for i, alpha in enumerate(alphas):
             if alpha == 0:
                 beta, gap, n_iter, converged = least_squares(design, b, None, tol=tol,
@@ -160,8 +163,10 @@ class HadamardLassoCV(_PathCV):
                              tol=self.tol, positive=self.positive, precompute=precompute)
 
     def _alpha_max(self, X, y, sample_weight):
-        design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept)
-        return lasso_alpha_max(design, b[:, 0], self.positive)
+        # tall dense X: one pass over it (no centred copy)
+        design, b, _, _ = preprocess(X, y[:, None], sample_weight, self.fit_intercept,
+                                     tall=True)
+        return lasso_alpha_max(design, np.ascontiguousarray(b[:, 0]), self.positive)
 
     def _fold_mse_path(self, X, y, sample_weight, train, test, alphas):
         # the lasso path calls the solver directly, carrying the working set across alphas

@@ -10,8 +10,8 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
 
+from .._design import is_tall, single_threaded_blas  # noqa: F401  (re-exported)
 from ._budget import design_square_cap
 from ._group_kernels import dense_polish_limit, group_polish, multitask_bcd, solve_group_ws
 from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
@@ -20,8 +20,6 @@ from ..losses._quadratic import gram_operator, sparse_operator
 _WS_START = 64  # most violators admitted to the first working set
 _SNAP_EVERY = 25  # L-BFGS steps between two snaps
 _MAX_POLISH = 10  # active-set rounds per polish attempt
-_TALL_MAX_FEATURES = 256  # a dense design with n >= p and at most this many features is
-# solved on its whole Gram matrix
 _PATH_WS_GROWTH = 8  # on a path, a working set grows by 1/8 of the support per iteration
 _LBFGS_MEMORY = 10
 _INNER_RTOL_START = 1e-10  # relative accuracy asked of the first inner solves
@@ -29,20 +27,10 @@ _MIN_INNER_RTOL = 1e-16  # tightest relative accuracy asked of an inner solve
 # the duality gap, a difference of two terms of size ~‖b‖²/(2n), cannot be certified below
 # ~1000 roundings of them: a tolerance under this floor (tol=0) ends the fit there
 GAP_FLOOR = 1e3 * np.finfo(np.float64).eps
-
-_threadpools = None
-
-
-def single_threaded_blas():
-    """The solver runs on one thread, like coordinate descent. numba calls the BLAS bundled
-    with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
-    mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
-    a core, which on a shared machine is the common case."""
-    global _threadpools
-    if _threadpools is None:
-        _threadpools = ThreadpoolController()
-    return _threadpools.limit(limits=1, user_api="blas")
-
+# the Gram form of the duality gap (tall designs) differs from the exact one by rounding:
+# ~eps (‖b‖ + Σ_j |β_j| ‖A_j‖)² / n times this factor (generous: it only decides when an
+# exact pass over X is taken, never what is reported)
+_GRAM_GAP_ROUNDING = 1e3 * np.finfo(np.float64).eps
 
 def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None, l2=0.0):
     """Duality gap of ``1/(2n)‖b − Aβ‖² + l2/2 ‖β‖² + α‖β‖₁`` (``β ≥ 0`` if positive) at
@@ -53,8 +41,7 @@ def lasso_duality_gap(design, b, beta, alpha, positive, resid=None, grad=None, l
     """
     n = design.n_samples
     if resid is None:
-        resid = b - design.dot(beta)
-        grad = design.rdot(resid) / n
+        resid, grad = design.residual_and_grad(b, beta)
     if alpha == 0 and l2 > 0:
         # ridge regression (l1_ratio = 0): the dual point is the residual itself, the
         # conjugate of the ridge (plus β ≥ 0) is ‖(Aᵀθ/n)⁺‖²/(2 l2) (sklearn's "formulation B")
@@ -87,6 +74,42 @@ def _gap_at_scaled_residual(primal, b, resid, dual_norm, alpha, n, ridge=0.0):
     theta = resid / scale
     dual = (np.vdot(b, theta) - 0.5 * np.vdot(theta, theta) - 0.5 * n * ridge / scale**2) / n
     return primal + 0.5 * ridge - dual
+
+
+def gram_duality_gap(G, c, b_sq, n, beta, alpha, positive, l2=0.0):
+    """:func:`lasso_duality_gap` from the Gram matrix ``G = AᵀA/n``, the correlations
+    ``c = Aᵀb/n`` and ``b_sq = ‖b‖²``, in O(p²) without a pass over A:
+    ``‖r‖² = ‖b‖² − 2n cᵀβ + n βᵀGβ``, ``bᵀr = ‖b‖² − n cᵀβ`` and ``Aᵀr/n = c − Gβ``.
+
+    These cancel when the residual is small next to ``b``: returns ``(gap, grad, err)``
+    with ``err`` an estimate of the gap's rounding error (see ``_GRAM_GAP_ROUNDING``). The
+    gap is the same function of the primal point as the exact one (same dual point), so a
+    caller certifies with the exact form whenever this one is within ``err`` of its
+    threshold."""
+    Gb = G @ beta
+    cb = c @ beta
+    grad = c - Gb
+    rr = b_sq - 2.0 * n * cb + n * (beta @ Gb)
+    br = b_sq - n * cb
+    scale_sum = np.sqrt(b_sq) + np.sqrt(n) * (np.abs(beta) @ np.sqrt(np.diag(G)))
+    err = _GRAM_GAP_ROUNDING * scale_sum * scale_sum / n
+    if alpha == 0 and l2 > 0:
+        g = np.maximum(grad, 0.0) if positive else grad
+        gap = (rr - br) / n + 0.5 * l2 * (beta @ beta) + (g @ g) / (2 * l2)
+        return gap, grad, err
+    corr = grad - l2 * beta if l2 else grad
+    dual_norm = np.max(corr, initial=0.0) if positive else np.max(np.abs(corr), initial=0.0)
+    primal = 0.5 * rr / n + alpha * np.abs(beta).sum()
+    ridge = l2 * (beta @ beta) if l2 else 0.0
+    if alpha == 0:
+        if dual_norm > 0:
+            return np.inf, grad, err
+        scale = 1.0
+    else:
+        scale = max(1.0, dual_norm / alpha)
+    # the dual of _gap_at_scaled_residual at θ = r / scale
+    dual = (br / scale - 0.5 * rr / scale**2 - 0.5 * n * ridge / scale**2) / n
+    return primal + 0.5 * ridge - dual, grad, err
 
 
 def _kkt_scores(grad, alpha, col_norms, positive):
@@ -142,6 +165,7 @@ class WorkingSet:
         self.tol_abs = 0.0  # the duality-gap tolerance of the current solve
         self.gap = np.inf  # the last certified duality gap
         self.gap_floor = 0.0  # the rounding floor of the duality gap
+        self.gap_exact = True  # False: the last gap was in Gram form (see _LassoUnits.gap)
 
 
 def _solve_lasso(design, b, alpha, beta_init, tol, max_iter, positive, gram, max_inner,
@@ -165,11 +189,15 @@ class _LassoUnits:
 
     def __init__(self, design, alpha, positive, gram, max_inner, l2=0.0):
         self.design, self.alpha, self.positive, self.l2 = design, alpha, positive, l2
-        if (gram is None and not design.is_sparse and design.n_features <= _TALL_MAX_FEATURES
-                and design.n_samples >= design.n_features):
-            # a tall dense design: its whole Gram matrix (p² ≤ n·p entries, one BLAS pass)
-            # instead of working-set blocks, each of which copies n-long columns
+        # a tall dense design: its whole Gram matrix (p² ≤ n·p entries, one BLAS pass)
+        # instead of working-set blocks, each of which copies n-long columns; the gaps
+        # while iterating are then computed from it (O(p²), no pass over A), and only a
+        # certificate near the tolerance takes an exact pass (see gap)
+        self.gram_gaps = (gram is None and not design.is_sparse
+                          and is_tall(design.n_samples, design.n_features))
+        if self.gram_gaps:
             gram = design.full_gram()
+        self.b_sq = None
         self.gram, self.max_inner = gram, max_inner
         self.col_norms = np.sqrt(design.col_sq_norms())
         # the polish's factor: within the memory budget, and on a sparse design only as large
@@ -179,7 +207,23 @@ class _LassoUnits:
         if design.is_sparse:
             self.square_cap = min(self.square_cap, 2 * CD_MIN_ACTIVE)
 
-    def gap(self, b, beta, state):
+    def gap(self, b, beta, state, exact=False):
+        """``(gap, grad)`` at ``beta``. On the Gram route the Gram-form gap is returned
+        (``state.gap_exact`` False) while it is clearly above the stopping threshold
+        (``max(tol, floor)``, by more than its rounding error); below, and with ``exact``,
+        the gap of one pass over A -- so the gap that ends a fit is always exact."""
+        if self.gram_gaps and not exact:
+            if state.c_full is None:
+                state.c_full = self.design.rdot(b) / self.design.n_samples
+            if self.b_sq is None:
+                self.b_sq = b @ b
+            gap, grad, err = gram_duality_gap(self.gram, state.c_full, self.b_sq,
+                                              self.design.n_samples, beta, self.alpha,
+                                              self.positive, self.l2)
+            if np.isfinite(gap) and gap - err > max(state.tol_abs, state.gap_floor):
+                state.gap_exact = False
+                return gap, grad
+        state.gap_exact = True
         # along a path the first certificate at a new alpha is at the previous alpha's
         # solution, whose residual and gradient the last certificate already computed
         cached = state.certified is not None and np.array_equal(state.certified[0], beta)
@@ -264,7 +308,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         if not np.isfinite(gap) and last_finite is not None:
             # the inner solve diverged (a design too ill-conditioned for float64): return
             # the last certified point, not converged
-            beta[:], gap = last_finite
+            beta[:], gap, state.gap_exact = last_finite
             break
         if verbose:
             print(f"iteration {n_iter}: duality gap {gap:.3e} (tolerance {tol_abs:.3e}), "
@@ -304,7 +348,7 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
                 op = sparse_operator(design, b, state.ws_feats, units.l2,
                                      getattr(units, "column_rows", True))
         if np.isfinite(gap):
-            last_finite = (beta.copy(), gap)
+            last_finite = (beta.copy(), gap, state.gap_exact)
         beta_ws = beta[state.ws_feats].copy()
         state.gap = gap
         units.solve(op, beta_ws, state, inner_rtol)
@@ -314,7 +358,12 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         with np.errstate(over="ignore", invalid="ignore"):
             gap = units.gap(b, beta, state)[0]
         if not np.isfinite(gap) and last_finite is not None:
-            beta[:], gap = last_finite
+            beta[:], gap, state.gap_exact = last_finite
+        converged = gap <= tol_abs
+    if not state.gap_exact:
+        # the loop ended on a Gram-form gap (stalled, or max_iter): certify exactly
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = units.gap(b, beta, state, exact=True)[0]
         converged = gap <= tol_abs
     return beta, gap, n_iter, converged
 
