@@ -16,13 +16,15 @@ With ``positive`` (β ≥ 0; single task, penalised groups only) the factors are
 non-negative factors only, so every point of the smooth problem is feasible. The snap projects
 before thresholding (``prox`` of ``α w ‖·‖ + ι_{≥0}`` is block soft-thresholding of the positive
 part), and the polish works on the free coordinates (``β_j > 0``) of the active groups.
+
+:func:`solve_group_ws`, the per-working-set driver, is plain Python calling the kernels (as for
+the lasso, see :mod:`._lasso_kernels`).
 """
 
 import numpy as np
 from numba import njit
 
 from .._arrays import copy_into, copy_into_2d
-
 from ._lasso_kernels import _chol_solve, anderson_point, gauss_solve
 from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
 from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta

@@ -16,13 +16,18 @@ set's solution exact. Two finishes, chosen by :func:`_finish`: the active-set :f
 active sets within the factor's memory budget (and at most :data:`CD_MIN_ACTIVE` on a sparse
 design), and :func:`cd_finish`, coordinate descent with Anderson extrapolation in O(nnz + n + k)
 memory, stopped at a working-set duality gap, for larger ones.
+
+The per-working-set drivers :func:`solve_lasso_ws` and :func:`_finish` are plain Python that
+call the numba kernels: they run once per working set, and as numba functions each re-optimised
+and re-emitted its whole call tree when compiled, and compiled the finishes a fit never takes
+(the coordinate-descent finish of large supports). The kernels use no slice assignment between
+arrays and no ``np.linalg.solve`` (see :mod:`hadasparse._arrays` and :func:`gauss_solve`).
 """
 
 import numpy as np
 from numba import njit
 
 from .._arrays import copy_into
-
 from ..losses._quadratic import (
     op_diag,
     op_grad,

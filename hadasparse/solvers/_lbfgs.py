@@ -1,8 +1,9 @@
 """The one L-BFGS loop with Armijo backtracking on the Hadamard factors, for every penalty.
 
-The penalty is chosen by which optional argument is given (numba prunes the branches of the
-others at compile time, so each penalty compiles to its own specialisation and caches on
-disk): ``group`` is None or ``(T, w, gptr, gid)`` and ``depth`` None or the depth k of the
+The penalty is chosen by which optional argument is given (numba prunes the branches taken
+on a None argument at compile time, so each penalty compiles to its own specialisation and
+caches on disk; a branch on a tuple argument is not pruned: a group fit also compiles the ℓ1
+surrogate): ``group`` is None or ``(T, w, gptr, gid)`` and ``depth`` None or the depth k of the
 ℓq factorisation (see :mod:`hadasparse.penalties._surrogates`). The loss is the quadratic
 of :mod:`hadasparse.losses._quadratic`.
 """

@@ -22,13 +22,15 @@ point iff ``|∇_j L| / G_jj ≤ τ(α / G_jj)`` with the zero threshold ``τ`` 
 
 The group ℓ2,q penalty ``α Σ_g w_g ‖β_g‖₂^q`` has the same kernels with groups as units
 (``group_*``, at the end of the module).
+
+:func:`solve_lq_ws`, the per-working-set driver, is plain Python calling the kernels (as for
+the lasso, see :mod:`._lasso_kernels`).
 """
 
 import numpy as np
 from numba import njit
 
 from .._arrays import copy_into
-
 from ..losses._quadratic import op_diag, op_grad, op_gram_block
 from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
 from ._lasso_kernels import _back_substitution, _forward_substitution
