@@ -752,7 +752,10 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
     group_polish(op, T, alpha, np.ones(m), np.arange(0, m * T + 1, T), beta, traces, False,
                  _MAX_GROUP_POLISH, _MT_POLISH_RTOL,
                  dense_polish_limit(m * T, _DENSE_NEWTON_MAX))
-    if objective(beta.reshape(m, T)) <= before:
+    # (a slack of rounding size: near the solution the polish's gain is at the rounding of
+    # the objective, and rejecting it there would make fits of equivalent data, weighted or
+    # repeated, differ by their tolerance instead of by rounding)
+    if objective(beta.reshape(m, T)) <= before + 1e-10 * abs(before):
         W[support] = beta.reshape(m, T)
 
 
