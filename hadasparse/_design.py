@@ -275,8 +275,7 @@ class TallDesign(Design):
 
     def residual_and_grad(self, b, beta):
         if self._direct:
-            resid = b - self.dot(beta)
-            return resid, self.rdot(resid) / self.n_samples
+            return super().residual_and_grad(b, beta)
         resid = np.empty(self.n_samples)
         grad = np.zeros(self.n_features)
         with single_threaded_blas():

@@ -13,7 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design import is_tall, single_threaded_blas  # noqa: F401  (re-exported)
 from ._budget import design_square_cap
-from ._group_kernels import dense_polish_limit, group_polish, multitask_bcd, solve_group_ws
+from ._group_kernels import (dense_polish_limit, group_polish, group_value, multitask_bcd,
+                             solve_group_ws)
 from ._lasso_kernels import CD_MIN_ACTIVE, solve_lasso_ws
 from ..losses._quadratic import gram_operator, sparse_operator
 
@@ -732,31 +733,28 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
     block of the support): where the support holds few coefficients, a few Newton steps take
     the coordinate-descent solution to KKT at rounding accuracy, as the Hadamard solver's
     polish did (fits that differ only in the rounding of the data then agree to ~1e-12, not
-    to the tolerance). ``W`` is updated in place, and only if the polish lowered the
-    objective: its Armijo steps never raise it, but a group it sets to zero because the
+    to the tolerance). ``W`` is updated in place, unless the polish raised the objective
+    beyond rounding: its Armijo steps never raise it, but a group it sets to zero because the
     Newton step passes through the origin can (on a support whose columns are linearly
     dependent the Newton step is huge and drops half the support: seen on a CV fold)."""
     T = design.n_tasks
     m = support.size
     G = design.gram(support, support)
-    c = np.ascontiguousarray(c_full[support])
-    op = gram_operator(G, c.reshape(m * T), l2)
+    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2)
     beta = np.ascontiguousarray(W[support]).reshape(m * T).copy()
     traces = np.maximum(np.diag(G) + l2, np.finfo(np.float64).tiny)
-
-    def objective(Bs):  # the objective on the support, up to the constant ‖B‖²/(2n)
-        return (0.5 * np.vdot(Bs, G @ Bs) + 0.5 * l2 * np.vdot(Bs, Bs) - np.vdot(c, Bs)
-                + alpha * np.sqrt(np.einsum("ij,ij->i", Bs, Bs)).sum())
-
-    before = objective(W[support])
-    group_polish(op, T, alpha, np.ones(m), np.arange(0, m * T + 1, T), beta, traces, False,
-                 _MAX_GROUP_POLISH, _MT_POLISH_RTOL,
-                 dense_polish_limit(m * T, _DENSE_NEWTON_MAX))
+    weights, gptr = np.ones(m), np.arange(0, m * T + 1, T)
+    # the objective on the support, up to the constant ‖B‖²/(2n)
+    before = group_value(op, T, alpha, weights, gptr, beta)
+    start = beta.copy()
+    group_polish(op, T, alpha, weights, gptr, beta, traces, False, _MAX_GROUP_POLISH,
+                 _MT_POLISH_RTOL, dense_polish_limit(m * T, _DENSE_NEWTON_MAX))
     # (a slack of rounding size: near the solution the polish's gain is at the rounding of
     # the objective, and rejecting it there would make fits of equivalent data, weighted or
     # repeated, differ by their tolerance instead of by rounding)
-    if objective(beta.reshape(m, T)) <= before + 1e-10 * abs(before):
-        W[support] = beta.reshape(m, T)
+    if group_value(op, T, alpha, weights, gptr, beta) > before + 1e-10 * abs(before):
+        beta = start
+    W[support] = beta.reshape(m, T)
 
 
 def _multitask_arrays(design):
