@@ -6,6 +6,7 @@ formatted at run time, and that formatting (string conversions and concatenation
 seconds of compilation in every process that fills an empty cache; a loop needs none of it.
 """
 
+import numpy as np
 from numba import njit
 
 
@@ -22,3 +23,37 @@ def copy_into_2d(dst, src):
     for i in range(src.shape[0]):
         for j in range(src.shape[1]):
             dst[i, j] = src[i, j]
+
+
+@njit(cache=True)
+def argsort_into(values, n, order):
+    """Write into ``order[:n]`` the indices that sort ``values[:n]`` ascending (heapsort; the
+    order of ties is unspecified, as with ``np.argsort``). Replaces ``np.argsort`` in the
+    kernels, whose quicksort compiles in seconds."""
+    for i in range(n):
+        order[i] = i
+    # build a max-heap on values[order[.]]
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(values, order, start, n)
+    for end in range(n - 1, 0, -1):
+        top = order[0]
+        order[0] = order[end]
+        order[end] = top
+        _sift_down(values, order, np.int64(0), end)
+
+
+@njit(cache=True)
+def _sift_down(values, order, root, end):
+    item = order[root]
+    v = values[item]
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            break
+        if child + 1 < end and values[order[child + 1]] > values[order[child]]:
+            child += 1
+        if values[order[child]] <= v:
+            break
+        order[root] = order[child]
+        root = child
+    order[root] = item

@@ -60,40 +60,60 @@ def _columns_times(op, cols, m, d):
                 u[indices[ii]] += data[ii] * da
             shift += x_mean[j] * da
     if shift != 0.0:
-        u -= shift * sqrt_sw
+        for i in range(u.shape[0]):
+            u[i] -= shift * sqrt_sw[i]
     return u
 
 
 @njit(cache=True)
 def op_matvec(op, beta):
     """``A β`` (operator form only)."""
-    k = beta.shape[0]
-    return _columns_times(op, np.arange(k), k, beta)
+    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
+    u = np.zeros(sqrt_sw.shape[0])
+    shift = 0.0
+    for j in range(beta.shape[0]):
+        bj = beta[j]
+        if bj != 0.0:
+            for ii in range(indptr[j], indptr[j + 1]):
+                u[indices[ii]] += data[ii] * bj
+            shift += x_mean[j] * bj
+    if shift != 0.0:
+        for i in range(u.shape[0]):
+            u[i] -= shift * sqrt_sw[i]
+    return u
 
 
 @njit(cache=True)
 def op_grad(op, beta):
     """``(1/2 βᵀGβ − cᵀβ, Gβ − c)``."""
+    k = beta.shape[0]
     if op[0]:
         G, c = op[1], op[2]
-        Gb = G @ beta
-        return 0.5 * (beta @ Gb) - c @ beta, Gb - c
+        grad = G @ beta  # BLAS: the one O(k²) product
+        value = 0.0
+        for j in range(k):
+            value += beta[j] * (0.5 * grad[j] - c[j])
+            grad[j] -= c[j]
+        return value, grad
     b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
     n = b.shape[0]
-    resid = b - op_matvec(op, beta)
-    k = beta.shape[0]
+    resid = op_matvec(op, beta)
+    s_r = 0.0
+    value = 0.0
+    for i in range(n):
+        r = b[i] - resid[i]
+        resid[i] = r
+        s_r += sqrt_sw[i] * r
+        value += (r - b[i]) * (r + b[i])  # r² − b², without cancelling two large sums
+    value *= 0.5 / n
     grad = np.empty(k)
-    s_r = sqrt_sw @ resid
+    l2 = op[12]
     for j in range(k):
         acc = 0.0
         for ii in range(indptr[j], indptr[j + 1]):
             acc += data[ii] * resid[indices[ii]]
-        grad[j] = -(acc - x_mean[j] * s_r) / n
-    value = 0.5 * ((resid @ resid) - (b @ b)) / n
-    l2 = op[12]
-    if l2 != 0.0:
-        value += 0.5 * l2 * (beta @ beta)
-        grad += l2 * beta
+        grad[j] = -(acc - x_mean[j] * s_r) / n + l2 * beta[j]
+        value += 0.5 * l2 * beta[j] * beta[j]
     return value, grad
 
 

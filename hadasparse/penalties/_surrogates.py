@@ -8,15 +8,21 @@ Factor layouts (``x`` a flat vector; k coordinates on the working set):
   ``β = u ⊙ u``, ridge ``α ‖u‖²``.
 - group ℓ2,1 (``group = (T, w, gptr, gid)``; T > 1 is the multi-task form ``G ⊗ I_T``):
   ``x = [ν (n_groups), ω (k)]``, ``β_j = ν_{g(j)} ω_j``, ridge ``Σ_g α w_g/2 (ν_g² + ‖ω_g‖²)``;
-  positive: ``β_j = ν_g² ω_j²``, ridge ``Σ_g α w_g/2 (ν_g⁴ + Σ_j ω_j⁴)``.
+  positive (``group = (w, gptr, gid)``): ``β_j = ν_g² ω_j²``, ridge
+  ``Σ_g α w_g/2 (ν_g⁴ + Σ_j ω_j⁴)``.
 - ℓq, q = 2/k (``depth = k``): ``x = [u_1, …, u_k]``, ``β = u_1 ⊙ … ⊙ u_k``, ridge
   ``α/k Σ_d ‖u_d‖²``.
 - group ℓ2,q (both): ``x = [ω (k), ν (n_groups × (k−1), group-major)]``,
   ``β_g = ν_{g,1} ⋯ ν_{g,k−1} ω_g``, ridge ``Σ_g α w_g/k (Σ_d ν_{g,d}² + ‖ω_g‖²)``.
 
-:func:`surrogate_value_grad` and :func:`surrogate_hess_diag` dispatch on which of ``group``
-and ``depth`` is None: numba prunes the other branches when it compiles a call, so every
-penalty has its own compiled (and disk-cached) specialisation of the solvers above.
+:func:`surrogate_value_grad` and :func:`surrogate_hess_diag` dispatch on the lengths of two
+tuple arguments: ``group`` (``()`` for ℓ1 and ℓq, ``(T, w, gptr, gid)``, or ``(w, gptr, gid)``
+for the positive group lasso) and ``depth`` (``()``, or ``(k,)`` for ℓq). numba replaces
+``len`` of a tuple argument by a constant and prunes the other branches before it compiles
+a call, so every penalty has its own compiled (and disk-cached) specialisation of the
+solvers above, with no other penalty's code in it. (A test such as ``group is None`` would
+not do: it is only pruned when the argument *is* None, and with a tuple both branches
+compile; ``isinstance`` prunes only branches that fail to type.)
 """
 
 import numpy as np
@@ -27,9 +33,14 @@ from ..losses._quadratic import op_grad, quad_grad
 
 @njit(cache=True)
 def factors_to_beta(x, k, positive):
+    beta = np.empty(k)
     if positive:
-        return x[:k] * x[:k]
-    return x[:k] * x[k:]
+        for j in range(k):
+            beta[j] = x[j] * x[j]
+    else:
+        for j in range(k):
+            beta[j] = x[j] * x[k + j]
+    return beta
 
 
 @njit(cache=True)
@@ -37,18 +48,21 @@ def l1_surrogate_value_grad(op, alpha, x, k, positive, grad):
     """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
     beta = factors_to_beta(x, k, positive)
     value, resid = op_grad(op, beta)  # resid: gradient of the quadratic part in beta
+    ridge = 0.0
     if positive:
-        u = x[:k]
-        value += alpha * (u @ u)
         for j in range(k):
-            grad[j] = 2.0 * u[j] * (resid[j] + alpha)
+            u = x[j]
+            ridge += u * u
+            grad[j] = 2.0 * u * (resid[j] + alpha)
+        value += alpha * ridge
     else:
-        u = x[:k]
-        v = x[k:]
-        value += 0.5 * alpha * (u @ u + v @ v)
         for j in range(k):
-            grad[j] = resid[j] * v[j] + alpha * u[j]
-            grad[k + j] = resid[j] * u[j] + alpha * v[j]
+            u = x[j]
+            v = x[k + j]
+            ridge += u * u + v * v
+            grad[j] = resid[j] * v + alpha * u
+            grad[k + j] = resid[j] * u + alpha * v
+        value += 0.5 * alpha * ridge
     return value
 
 
@@ -205,18 +219,19 @@ def group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad):
 @njit(cache=True)
 def surrogate_value_grad(op, alpha, x, k, positive, group, depth, grad):
     """Value of the penalty's surrogate (loss + ridge) at the factors ``x``; its gradient is
-    written to ``grad``. ``group``: None or ``(T, w, gptr, gid)``; ``depth``: None or the
-    ℓq depth (module docstring)."""
-    if group is None:
-        if depth is None:
+    written to ``grad``. ``group``: ``()``, ``(T, w, gptr, gid)`` or ``(w, gptr, gid)``
+    (positive); ``depth``: ``()`` or ``(k,)``, the ℓq depth (module docstring)."""
+    if len(group) == 0:
+        if len(depth) == 0:
             return l1_surrogate_value_grad(op, alpha, x, k, positive, grad)
-        return lq_surrogate_value_grad(op, alpha, x, k, depth, grad)
+        return lq_surrogate_value_grad(op, alpha, x, k, depth[0], grad)
+    if len(group) == 3:  # the positive group lasso: (w, gptr, gid)
+        w, gptr, gid = group
+        return pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
     T, w, gptr, gid = group
-    if depth is None:
-        if positive:
-            return pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad)
+    if len(depth) == 0:
         return group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad)
-    return group_lq_surrogate_value_grad(op, alpha, x, k, gptr, w, depth, grad)
+    return group_lq_surrogate_value_grad(op, alpha, x, k, gptr, w, depth[0], grad)
 
 
 @njit(cache=True)
@@ -225,8 +240,8 @@ def surrogate_hess_diag(alpha, diag, x, k, positive, group, depth, hess):
     quadratic's diagonal ``diag`` times the other factors squared, plus the ridge's
     curvature), written to ``hess``: the initial inverse Hessian of L-BFGS, which follows each
     factor's own scale."""
-    if group is None:
-        if depth is None:
+    if len(group) == 0:
+        if len(depth) == 0:
             for j in range(k):
                 if positive:
                     hess[j] = 2.0 * (2.0 * diag[j] * x[j] * x[j] + alpha)
@@ -234,44 +249,52 @@ def surrogate_hess_diag(alpha, diag, x, k, positive, group, depth, hess):
                     hess[j] = diag[j] * x[k + j] * x[k + j] + alpha
                     hess[k + j] = diag[j] * x[j] * x[j] + alpha
             return
-        ridge2 = 2.0 * alpha / depth
-        for d in range(depth):
+        dk = depth[0]
+        ridge2 = 2.0 * alpha / dk
+        for d in range(dk):
             for j in range(k):
-                o = _others(x, k, depth, d, j)
+                o = _others(x, k, dk, d, j)
                 hess[d * k + j] = diag[j] * o * o + ridge2
         return
-    T, w, gptr, gid = group
-    if depth is None:
+    if len(group) == 3:  # the positive group lasso: (w, gptr, gid)
+        w, gptr, gid = group
         ng = w.shape[0]
         for g in range(ng):
             aw = alpha * w[g]
             nu = x[g]
             acc = 0.0
-            if positive:
-                # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature, floored at
-                # the signed surrogate's α w (the quartic is flat at 0)
-                for j in range(gptr[g], gptr[g + 1]):
-                    om = x[ng + j]
-                    acc += diag[j] * 4.0 * nu * nu * om ** 4
-                    hess[ng + j] = diag[j] * 4.0 * nu ** 4 * om * om + aw * (6.0 * om * om + 1.0)
-                hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
-            else:
-                for j in range(gptr[g], gptr[g + 1]):
-                    om = x[ng + j]
-                    acc += diag[j] * om * om
-                    hess[ng + j] = diag[j] * nu * nu + aw
-                hess[g] = acc + aw
+            # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature, floored at
+            # the signed surrogate's α w (the quartic is flat at 0)
+            for j in range(gptr[g], gptr[g + 1]):
+                om = x[ng + j]
+                acc += diag[j] * 4.0 * nu * nu * om ** 4
+                hess[ng + j] = diag[j] * 4.0 * nu ** 4 * om * om + aw * (6.0 * om * om + 1.0)
+            hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
         return
+    T, w, gptr, gid = group
+    if len(depth) == 0:
+        ng = w.shape[0]
+        for g in range(ng):
+            aw = alpha * w[g]
+            nu = x[g]
+            acc = 0.0
+            for j in range(gptr[g], gptr[g + 1]):
+                om = x[ng + j]
+                acc += diag[j] * om * om
+                hess[ng + j] = diag[j] * nu * nu + aw
+            hess[g] = acc + aw
+        return
+    dk = depth[0]
     n_groups = gptr.shape[0] - 1
-    prod = _group_products(x, k, n_groups, depth)
+    prod = _group_products(x, k, n_groups, dk)
     for g in range(n_groups):
         s, e = gptr[g], gptr[g + 1]
-        ridge2 = 2.0 * alpha * w[g] / depth
+        ridge2 = 2.0 * alpha * w[g] / dk
         wsum = 0.0
         for j in range(s, e):
             hess[j] = diag[j] * prod[g] * prod[g] + ridge2 + (1e-12 if ridge2 == 0.0 else 0.0)
             wsum += diag[j] * x[j] * x[j]
-        base = k + g * (depth - 1)
-        for d in range(depth - 1):
-            o = _nu_others(x, base, depth, d)
+        base = k + g * (dk - 1)
+        for d in range(dk - 1):
+            o = _nu_others(x, base, dk, d)
             hess[base + d] = o * o * wsum + ridge2

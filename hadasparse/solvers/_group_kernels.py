@@ -783,9 +783,11 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     state = np.zeros(2, dtype=np.int64)
     prev = norms > 0.0
     n_inner = 0
+    # the surrogate's specialisation is chosen by the tuples' lengths (see lbfgs_factors)
+    penalty = (w, gptr, gid) if positive else (T, w, gptr, gid)
     while n_inner < max_inner:
-        n_inner += lbfgs_factors(op, alpha, diag, x, gid.shape[0], positive, (T, w, gptr, gid),
-                                 None, snap_every, 0.0, S, Y, rho, state)
+        n_inner += lbfgs_factors(op, alpha, diag, x, gid.shape[0], positive, penalty,
+                                 (), snap_every, 0.0, S, Y, rho, state)
         smooth_beta = _smooth_beta(x, gid, ng, positive)
         grad_beta = quad_grad(op, T, smooth_beta)[1]
         if positive:

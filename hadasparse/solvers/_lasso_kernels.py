@@ -27,7 +27,7 @@ arrays and no ``np.linalg.solve`` (see :mod:`hadasparse._arrays` and :func:`gaus
 import numpy as np
 from numba import njit
 
-from .._arrays import copy_into
+from .._arrays import argsort_into, copy_into
 from ..losses._quadratic import (
     op_diag,
     op_grad,
@@ -386,7 +386,7 @@ def _forward_substitution(L, m, rhs):
     return w
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _chol_append(L, m, col, g_jj, dep_tol):
     """Append a feature with Gram column ``col`` (against the m active ones) and diagonal
     entry ``g_jj`` to the Cholesky factor ``L[:m, :m]`` of the active Gram block.
@@ -396,7 +396,9 @@ def _chol_append(L, m, col, g_jj, dep_tol):
     solution then needs no coefficient on it.
     """
     w = _forward_substitution(L, m, col)
-    d2 = g_jj - w @ w
+    d2 = g_jj
+    for i in range(m):
+        d2 -= w[i] * w[i]
     if d2 <= dep_tol * g_jj or d2 <= 0.0:
         return False
     for i in range(m):
@@ -407,7 +409,7 @@ def _chol_append(L, m, col, g_jj, dep_tol):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _chol_delete(L, m, pos):
     """Remove row and column ``pos`` from the factor ``L[:m, :m]`` (Givens rotations)."""
     for i in range(pos, m - 1):
@@ -486,7 +488,7 @@ def _try_append(op, diag, L, m, act, pos, j, dep_tol):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
     """Fill ``act``/``pos`` with the nonzeros of ``theta`` (at most ``len(act)`` of them) and
     the Cholesky factor of their Gram block into ``L``: one LAPACK call when
@@ -494,12 +496,17 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
     ``beta``) the columns that depend on earlier ones. Returns the number of active columns."""
     k = theta.shape[0]
     cap = act.shape[0]
-    idx = np.flatnonzero(theta != 0.0)
-    m = idx.shape[0]
+    m = np.int64(0)  # not the literal 0 (see below)
+    for j in range(k):
+        if theta[j] != 0.0:
+            m += 1
     if 0 < m <= cap:
-        for a in range(m):
-            act[a] = idx[a]
-            pos[idx[a]] = a
+        a = 0
+        for j in range(k):
+            if theta[j] != 0.0:
+                act[a] = j
+                pos[j] = a
+                a += 1
         G_aa = op_gram_block(op, act, m, pos)
         ok = True
         try:
@@ -516,7 +523,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
                     L[a, b] = F[a, b]
             return m
         for a in range(m):
-            pos[idx[a]] = -1
+            pos[act[a]] = -1
     m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
     for j in range(k):
         if theta[j] != 0.0:
@@ -528,7 +535,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol):
     """Bring the active set and its factor in line with the nonzeros of ``theta``: by
     deleting and appending columns when a valid factor differs in a few places, else from
@@ -585,12 +592,14 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
     k = beta.shape[0]
     dep_tol = 1e-10
     kkt_eps = rtol * alpha
-    theta = np.sign(beta)
-    if positive:
-        for j in range(k):
-            if theta[j] < 0.0:
-                theta[j] = 0.0
-                beta[j] = 0.0
+    theta = np.empty(k)
+    for j in range(k):
+        theta[j] = np.sign(beta[j])
+        if positive and theta[j] < 0.0:
+            theta[j] = 0.0
+            beta[j] = 0.0
+    # scratch for the sorts (breakpoints, violators)
+    order = np.empty(k, dtype=np.int64)
     m = _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol)
     grad = op_grad(op, beta)[1]
     cap = max_add if max_add > 0 else k
@@ -610,14 +619,18 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
             for a in range(m):
                 r[a] = grad_a[a] + alpha * theta[act[a]]
             w = _forward_substitution(L, m, r)
-            curv = w @ w
-            d = -_back_substitution(L, m, w)
-            z = x_a + d
+            curv = 0.0
+            for a in range(m):
+                curv += w[a] * w[a]
+            d = _back_substitution(L, m, w)
+            lin = 0.0
+            for a in range(m):
+                d[a] = -d[a]
+                lin += grad_a[a] * d[a]
             # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
             # quadratic, with kinks where coordinates cross zero
-            lin = grad_a @ d
             l1slope = 0.0
-            n_bp = 0
+            n_bp = np.int64(0)
             bp_t = np.empty(m)
             bp_jump = np.empty(m)
             for a in range(m):
@@ -644,7 +657,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
                         break
             t_star = 1.0
             if not straight:
-                order = np.argsort(bp_t[:n_bp])
+                argsort_into(bp_t, n_bp, order)
                 t_lo = 0.0
                 slope_l1 = l1slope
                 done = False
@@ -672,7 +685,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
             step = np.empty(m)
             for a in range(m):
                 if reached:
-                    xn = z[a]
+                    xn = x_a[a] + d[a]
                 else:
                     xn = x_a[a] + t_star * d[a]
                     xa = x_a[a]
@@ -697,7 +710,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
             if not (reached and consistent):
                 continue
         # optimal on the active set: add the (cap worst) violators among the zeros
-        n_cand = 0
+        n_cand = np.int64(0)
         cand = np.empty(k, dtype=np.int64)
         excess = np.empty(k)
         for j in range(k):
@@ -708,7 +721,13 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
                 cand[n_cand] = j
                 excess[n_cand] = e
                 n_cand += 1
-        order = np.argsort(-excess[:n_cand]) if n_cand > cap else np.arange(n_cand)
+        if n_cand > cap:  # the worst first
+            for ii in range(n_cand):
+                excess[ii] = -excess[ii]
+            argsort_into(excess, n_cand, order)
+        else:
+            for ii in range(n_cand):
+                order[ii] = ii
         n_viol = 0
         n_rejected = 0
         for ii in range(n_cand):
@@ -822,7 +841,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     prev_signs = np.sign(beta)
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, None, None, snap_every, 0.0,
+        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, (), (), snap_every, 0.0,
                                  S, Y, rho, state)
         smooth_beta = factors_to_beta(x, k, positive)
         grad_beta = op_grad(op, smooth_beta)[1]

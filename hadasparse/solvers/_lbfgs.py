@@ -1,11 +1,11 @@
 """The one L-BFGS loop with Armijo backtracking on the Hadamard factors, for every penalty.
 
-The penalty is chosen by which optional argument is given (numba prunes the branches taken
-on a None argument at compile time, so each penalty compiles to its own specialisation and
-caches on disk; a branch on a tuple argument is not pruned: a group fit also compiles the ℓ1
-surrogate): ``group`` is None or ``(T, w, gptr, gid)`` and ``depth`` None or the depth k of the
-ℓq factorisation (see :mod:`hadasparse.penalties._surrogates`). The loss is the quadratic
-of :mod:`hadasparse.losses._quadratic`.
+The penalty is chosen by the lengths of two tuple arguments, which numba resolves at compile
+time, so each penalty compiles to its own specialisation, with no other penalty's code, and
+caches on disk: ``group`` is ``()``, ``(T, w, gptr, gid)`` or, for the positive group
+lasso, ``(w, gptr, gid)``, and ``depth`` is ``()`` or ``(k,)``, the depth of the ℓq
+factorisation (see :mod:`hadasparse.penalties._surrogates`). The loss is the quadratic of
+:mod:`hadasparse.losses._quadratic`.
 """
 
 import numpy as np
@@ -18,7 +18,7 @@ from ..penalties._surrogates import surrogate_hess_diag, surrogate_value_grad
 _CURVATURE_EPS = 1e-10
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
     """Quasi-Newton direction ``−H ∇`` by the L-BFGS two-loop recursion over the stored
     curvature pairs (``S``, ``Y``, ``rho``; ``state = [head, n_stored]``), with the initial
@@ -55,7 +55,7 @@ def lbfgs_direction(grad, hess_diag, S, Y, rho, state):
     return d, slope
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def lbfgs_store(s, yv, S, Y, rho, state):
     """Keep the curvature pair ``(s, y)`` if it carries positive curvature (the surrogates are
     not convex, so pairs with ``sᵀy ≤ 0`` would break the quasi-Newton matrix)."""
@@ -89,17 +89,21 @@ def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol,
     hess = np.ones(nx)
     f = surrogate_value_grad(op, alpha, x, k, positive, group, depth, grad)
     it = 0
+    x_new = np.empty(nx)
     while it < max_iter:
-        if np.max(np.abs(grad)) <= gtol:
+        gmax = 0.0
+        for j in range(nx):
+            gmax = max(gmax, abs(grad[j]))
+        if gmax <= gtol:
             break
         surrogate_hess_diag(alpha, diag, x, k, positive, group, depth, hess)
         d, slope = lbfgs_direction(grad, hess, S, Y, rho, state)
         step = 1.0
         accepted = False
-        x_new = x
         f_new = f
         for _ in range(40):
-            x_new = x + step * d
+            for j in range(nx):
+                x_new[j] = x[j] + step * d[j]
             f_new = surrogate_value_grad(op, alpha, x_new, k, positive, group, depth, grad_new)
             if f_new <= f + 1e-4 * step * slope:
                 accepted = True
