@@ -280,12 +280,13 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
             op = None
         elif n_iter > 1 and not moved_by_search:
             break  # the working-set solve did not reach a fixed point: nothing left to add
+        certify = moved_by_search
         moved_by_search = False
         if op is None:
             op = _ws_operator(design, b, ws, G_ws, c_full, gram_form)
         beta_ws = beta[ws].copy()
         solve_lq_ws(op, float(alpha), float(q), depth, beta_ws, max_inner, _SNAP_EVERY,
-                    tol_abs, _LBFGS_MEMORY, _MAX_FINISH)
+                    tol_abs, _LBFGS_MEMORY, _MAX_FINISH, certify=certify)
         beta[:] = 0.0
         beta[ws] = beta_ws
     else:
