@@ -252,7 +252,8 @@ def test_lq_is_sparser_than_lasso_and_recovers_support():
 
 
 def test_objective_not_above_lasso_start():
-    # init='lasso' descends from the (certified) lasso solution at the same alpha
+    # init='lasso' descends from the lasso solution at 2 alpha; the fixed point it reaches
+    # (with the local search) is below the lasso solution at alpha itself in ℓq objective
     X, y, _ = sparse_recovery(rho=0.7, seed=4)
     for q in [0.5, 2 / 3]:
         reg = HadamardLqRegressor(alpha=0.03, q=q).fit(X, y)
@@ -300,9 +301,16 @@ def test_local_search_leaves_a_worse_fixed_point(alpha):
 
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])
-def test_local_search_never_raises_the_objective(q):
+def test_local_search_never_raises_the_objective(q, monkeypatch):
     # many active features (small alpha): the fixed points reached from the lasso start
-    # without (local_search=False) and with the local search, each certified
+    # without (local_search=False) and with the local search, each certified. The start is
+    # pinned to the lasso at alpha to gap 1e-4 (the default start is the lasso at 2 alpha to
+    # gap 5e-3, from which the descent alone reaches here, for q = 2/3, a point the search
+    # cannot improve on)
+    import hadasparse.solvers._lq as solver
+
+    monkeypatch.setattr(solver, "_LQ_LASSO_SCALE", 1.0)
+    monkeypatch.setattr(solver, "_LQ_LASSO_TOL", 1e-4)
     X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
     fits = {}
     for search in [False, True]:
@@ -312,6 +320,58 @@ def test_local_search_never_raises_the_objective(q):
         fits[search] = reg.objective_
     # here the search finds a strictly better fixed point
     assert fits[True] < fits[False] * (1 - 1e-4)
+
+
+@pytest.mark.parametrize("q", [0.5, 2 / 3])
+def test_default_start_small_alpha_certified(q):
+    # the default start (the lasso at 2 alpha) with the local search, at a small alpha (many
+    # active features): a certified fixed point, with exact zeros, no worse than the descent
+    # without the search nor than the lasso solution at alpha itself
+    X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8).fit(X, y)
+        plain = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8, local_search=False).fit(X, y)
+    res, scale = fixed_point_residual(reg, X, y)
+    assert res <= 1e-7 * scale
+    assert 0 < np.count_nonzero(reg.coef_) < 60
+    assert reg.objective_ <= plain.objective_ * (1 + 1e-12)
+    lasso = HadamardLasso(alpha=0.005).fit(X, y)
+    assert reg.objective_ < objective(lasso, X, y, q=q)
+
+
+def test_certify_returns_the_polished_start():
+    # solve_lq_ws(certify=True), the pass after an accepted local search: a start that the
+    # Newton polish alone makes a fixed point comes back as that fixed point, without the
+    # surrogate descent (0 inner iterations); other starts take the full descent
+    from hadasparse.solvers._lq_kernels import lq_value, solve_lq_ws
+
+    X, y, _ = sparse_recovery(n=60, p=40, rho=0.5, seed=5)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    n = len(yc)
+    G, c = Xc.T @ Xc / n, Xc.T @ yc / n
+    op = gram_operator(G, c)
+    alpha, q, tol = 0.02, 0.5, 1e-10
+    args = (2000, 25, tol, 10, 200)
+    fixed = np.zeros(c.size)
+    assert solve_lq_ws(op, alpha, q, 4, fixed, *args)[0]
+    assert 0 < np.count_nonzero(fixed) < c.size
+
+    def residual(b):
+        g = G @ b - c
+        T = [brute_prox(b[j] - g[j] / G[j, j], alpha / G[j, j], q) for j in range(c.size)]
+        return np.max(np.sqrt(np.diag(G)) * np.abs(T - b))
+
+    start = fixed * (1 + 1e-6 * np.random.default_rng(0).standard_normal(c.size))
+    assert residual(start) > tol
+    converged, inner, res = solve_lq_ws(op, alpha, q, 4, start, *args, certify=True)
+    assert converged and inner == 0 and res <= tol
+    assert residual(start) <= 1e-9
+    np.testing.assert_array_equal(start != 0, fixed != 0)
+    assert lq_value(op, alpha, q, start) <= lq_value(op, alpha, q, fixed) + 1e-12
+    far = np.zeros(c.size)
+    converged, inner, res = solve_lq_ws(op, alpha, q, 4, far, *args, certify=True)
+    assert converged and inner > 0 and res <= tol
 
 
 @pytest.mark.parametrize("grouped", [False, True])
@@ -821,8 +881,8 @@ def test_working_set_beyond_square_cap(monkeypatch):
     monkeypatch.setattr(_lq, "gram_operator",
                         lambda G, *a: blocks.append(G) or gram_op(G, *a))
     monkeypatch.setattr(_lq, "solve_lq_ws",
-                        lambda op, a, q, k, beta, *r: ws_sizes.append(beta.size)
-                        or solve_ws(op, a, q, k, beta, *r))
+                        lambda op, a, q, k, beta, *r, **kw: ws_sizes.append(beta.size)
+                        or solve_ws(op, a, q, k, beta, *r, **kw))
     X, y, _ = sparse_recovery(n=30, p=800, k=5, seed=0)
     alpha = 0.003
     with square_floor(8):
