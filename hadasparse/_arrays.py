@@ -57,3 +57,40 @@ def _sift_down(values, order, root, end):
         order[root] = order[child]
         root = child
     order[root] = item
+
+
+@njit(cache=True)
+def nonzero_indices(x):
+    """``np.flatnonzero(x)`` for a 1-d float array (its compiled form is a few lines here)."""
+    n = 0
+    for i in range(x.shape[0]):
+        if x[i] != 0.0:
+            n += 1
+    out = np.empty(n, dtype=np.int64)
+    n = 0
+    for i in range(x.shape[0]):
+        if x[i] != 0.0:
+            out[n] = i
+            n += 1
+    return out
+
+
+@njit(cache=True)
+def abs_max(x):
+    """``max |x_i|`` (0 for an empty array)."""
+    out = 0.0
+    for i in range(x.shape[0]):
+        a = abs(x[i])
+        if a > out:
+            out = a
+    return out
+
+
+@njit(cache=True)
+def abs_power_sum(x, q):
+    """``Σ |x_i|^q`` over the nonzeros (the ℓq penalty without α)."""
+    out = 0.0
+    for i in range(x.shape[0]):
+        if x[i] != 0.0:
+            out += abs(x[i]) ** q
+    return out

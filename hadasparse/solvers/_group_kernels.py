@@ -902,7 +902,8 @@ def _mt_full_residual(X, sqrt_sw, RT, z):
     R = RT.copy()
     for t in range(RT.shape[0]):
         if z[t] != 0.0:
-            R[t] += z[t] * sqrt_sw
+            for i in range(R.shape[1]):
+                R[t, i] += z[t] * sqrt_sw[i]
     return R
 
 
@@ -925,7 +926,11 @@ def _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2):
     """``1/(2n)‖R‖² + l2/2 ‖W‖² + α Σ ‖W_j‖`` on the working set."""
     R = _mt_full_residual(X, sqrt_sw, RT, z)
     pen, ridge = _mt_penalty(W, alpha, l2)
-    return 0.5 * np.sum(R * R) / R.shape[1] + pen + 0.5 * ridge
+    rr = 0.0
+    for t in range(R.shape[0]):
+        for i in range(R.shape[1]):
+            rr += R[t, i] * R[t, i]
+    return 0.5 * rr / R.shape[1] + pen + 0.5 * ridge
 
 
 @njit(cache=True)
@@ -949,8 +954,12 @@ def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, 
         norms[a] = np.sqrt(s2)
         dual_norm = max(dual_norm, norms[a])
     R = _mt_full_residual(X, sqrt_sw, RT, z)
-    rr = np.sum(R * R)
-    br = np.sum(BT * R)
+    rr = 0.0
+    br = 0.0
+    for t in range(R.shape[0]):
+        for i in range(R.shape[1]):
+            rr += R[t, i] * R[t, i]
+            br += BT[t, i] * R[t, i]
     pen, ridge = _mt_penalty(W, alpha, l2)
     scale = max(1.0, dual_norm / alpha)
     dual = (br / scale - 0.5 * rr / scale**2 - 0.5 * n * ridge / scale**2) / n
@@ -1047,7 +1056,10 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
             # gap-safe screening (Ndiaye et al. 2017, as sklearn's multi-task solver): a row
             # whose correlation with the rescaled residual is far enough below α is zero at
             # the working set's optimum; it leaves the epochs (set to 0 if it is not)
-            dual_scale = max(alpha, np.max(norms * ~screened))
+            dual_scale = alpha
+            for a in range(m):
+                if not screened[a]:
+                    dual_scale = max(dual_scale, norms[a])
             radius = np.sqrt(2.0 * max(gap, 0.0))
             for a in range(m):
                 if screened[a] or lips[a] <= 0.0:

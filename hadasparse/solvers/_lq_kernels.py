@@ -30,7 +30,7 @@ the lasso, see :mod:`._lasso_kernels`).
 import numpy as np
 from numba import njit
 
-from .._arrays import copy_into
+from .._arrays import abs_max, abs_power_sum, argsort_into, copy_into, nonzero_indices
 from ..losses._quadratic import op_diag, op_grad, op_gram_block
 from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
 from ._lasso_kernels import _back_substitution, _forward_substitution
@@ -81,7 +81,7 @@ def lq_residual(beta, step, diag):
 
 @njit(cache=True)
 def lq_value(op, alpha, q, beta):
-    return op_grad(op, beta)[0] + alpha * np.sum(np.abs(beta) ** q)
+    return op_grad(op, beta)[0] + alpha * abs_power_sum(beta, q)
 
 
 # --------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
     ``_NEWTON_ROUNDING``). ``beta`` is updated in place; returns True when the gradient on
     the support is ≤ ``gtol`` (sup norm) or at its rounding floor."""
     k = beta.shape[0]
-    act = np.flatnonzero(beta != 0.0)
+    act = nonzero_indices(beta)
     m = act.shape[0]
     if m == 0:
         return True
@@ -149,7 +149,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
             ga[a] = g_full[act[a]] + alpha * q * np.sign(b) * ab ** (q - 1.0)
             H[a, a] += alpha * q * (q - 1.0) * ab ** (q - 2.0)
             pen += ab ** q
-        g_max = np.max(np.abs(ga))
+        g_max = abs_max(ga)
         if g_max <= gtol:
             return True
         ok = True
@@ -177,7 +177,7 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
             for a in range(m):
                 new[act[a]] = xa[a] + t * dirn[a]
             f_new, g_new = op_grad(op, new)
-            F1 = f_new + alpha * np.sum(np.abs(new) ** q)
+            F1 = f_new + alpha * abs_power_sum(new, q)
             if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
                 accepted = True
                 break
@@ -292,7 +292,7 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
     enough for the caller's objective (which stays above ``F_reject``: the move is
     rejected)."""
     for _ in range(max_sweeps):
-        act = np.flatnonzero(beta)
+        act = nonzero_indices(beta)
         k = act.shape[0]
         F_prev = np.inf
         D_prev = 0.0
@@ -365,17 +365,20 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
             thresholds[j] = lq_threshold(alpha / diag[j], q)
     val, grad = op_grad(op, beta)
     c = G @ beta - grad
-    F = val + alpha * np.sum(np.abs(beta) ** q)
+    F = val + alpha * abs_power_sum(beta, q)
     accepted = 0
     tried = 0
     improved = True
     while improved and tried < max_moves:
         improved = False
-        support = np.flatnonzero(beta)
+        support = nonzero_indices(beta)
         strength = np.empty(support.shape[0])
         for a in range(support.shape[0]):
             strength[a] = np.sqrt(diag[support[a]]) * abs(beta[support[a]])
-        for j in support[np.argsort(strength)]:
+        order = np.empty(support.shape[0], dtype=np.int64)
+        argsort_into(strength, support.shape[0], order)
+        for ii in range(support.shape[0]):
+            j = support[order[ii]]
             if beta[j] == 0.0:
                 continue
             if tried >= max_moves:
@@ -411,14 +414,14 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
             # mostly leads back to it (measured: skipping those descents keeps the benchmark's
             # objectives and halves the search)
             F_blocked = (0.5 * (cand @ g) - 0.5 * (c @ cand)
-                         + alpha * np.sum(np.abs(cand) ** q))
+                         + alpha * abs_power_sum(cand, q))
             if not F_blocked < F - 1e-12 * abs(F):
                 continue
             # (np.int64(-1): a literal -1 would compile the descent a second time)
             _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds,
                                        np.int64(-1), tol_abs, max_sweeps, np.inf)
             g = _gradient(Gt, c, cand)  # no drift from the incremental updates
-            F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * np.sum(np.abs(cand) ** q)
+            F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * abs_power_sum(cand, q)
             if F_cand < F - 1e-12 * abs(F):
                 copy_into(beta, cand)
                 grad = g
@@ -565,7 +568,7 @@ def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
                         H[a + i, a + l] += c * (q - 2.0) * v[i] * v[l] / r2
                     H[a + i, a + i] += c
             a += size
-        g_max = np.max(np.abs(ga))
+        g_max = abs_max(ga)
         if g_max <= gtol:
             return True
         ok = True
@@ -778,7 +781,10 @@ def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_
                 support[n_nz] = g
                 strength[n_nz] = np.sqrt(lips[g] * (beta[s:e] @ beta[s:e]))
                 n_nz += 1
-        for g in support[np.argsort(strength)]:
+        order = np.empty(n_nz, dtype=np.int64)
+        argsort_into(strength, np.int64(n_nz), order)
+        for ii in range(n_nz):
+            g = support[order[ii]]
             s, e = gptr[g], gptr[g + 1]
             if _group_is_zero(beta, s, e):
                 continue
@@ -844,15 +850,17 @@ def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_
 
 
 # --------------------------------------------------------------------------------------
-# The working-set solve, for the separable penalty (``group`` None) and with groups as
-# units (``group = (gptr, lips, weights)``); numba prunes the other case's branches, so each
-# compiles on its own.
+# The working-set solve, for the separable penalty (``group = ()``) and with groups as
+# units (``group = (gptr, lips, weights)``). The kernels dispatch on ``len(group)``, which
+# numba replaces by a constant before typing, so each case compiles on its own, without the
+# other's code (a test ``group is None`` is only pruned when the argument is None: a grouped
+# fit would compile the separable kernels too).
 # --------------------------------------------------------------------------------------
 
 
 @njit(cache=True)
 def _value(op, alpha, q, beta, group):
-    if group is None:
+    if len(group) == 0:
         return lq_value(op, alpha, q, beta)
     gptr, lips, weights = group
     return group_lq_value(op, alpha, q, beta, gptr, weights)
@@ -862,7 +870,7 @@ def _value(op, alpha, q, beta, group):
 def _prox_step(op, beta, diag, alpha, q, group):
     """``T(β)``: the coordinates' (groups') proximal steps from ``beta``."""
     grad = op_grad(op, beta)[1]
-    if group is None:
+    if len(group) == 0:
         return lq_prox_step(beta, grad, diag, alpha, q)
     gptr, lips, weights = group
     return group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
@@ -870,7 +878,7 @@ def _prox_step(op, beta, diag, alpha, q, group):
 
 @njit(cache=True)
 def _residual(beta, step, diag, group):
-    if group is None:
+    if len(group) == 0:
         return lq_residual(beta, step, diag)
     gptr, lips, weights = group
     return group_lq_residual(beta, step, gptr, lips)
@@ -878,7 +886,7 @@ def _residual(beta, step, diag, group):
 
 @njit(cache=True)
 def _polish(op, alpha, q, beta, group):
-    if group is None:
+    if len(group) == 0:
         lq_polish(op, alpha, q, beta, 50, 1e-13)
     else:
         gptr, lips, weights = group
@@ -889,7 +897,7 @@ def _polish(op, alpha, q, beta, group):
 def _worst_unit(beta, step, diag, group):
     """The coordinates ``lo:hi`` of the coordinate (group) whose step is largest in the
     metric of its curvature."""
-    if group is None:
+    if len(group) == 0:
         jmax = 0
         rmax = -1.0
         for j in range(beta.shape[0]):
@@ -915,7 +923,7 @@ def _start_factors(beta, step, depth, group):
     """Balanced depth-k factors of ``beta`` with its zero coordinates (groups) that the
     proximal step moves started at that step."""
     out = beta.copy()
-    if group is None:
+    if len(group) == 0:
         for j in range(beta.shape[0]):
             if out[j] == 0.0 and step[j] != 0.0:
                 out[j] = step[j]
@@ -933,7 +941,7 @@ def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
     # np.bool_(False), not the literal False, which would compile the L-BFGS loop and the
     # surrogates a second time next to the signed lasso's (positive: a runtime bool)
     signed = np.bool_(False)
-    if group is None:
+    if len(group) == 0:
         return lbfgs_factors(op, alpha, diag, x, m, signed, (), (depth,), max_iter, 0.0, S, Y,
                              rho, state)
     gptr, lips, weights = group
@@ -944,13 +952,13 @@ def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
 
 @njit(cache=True)
 def _factors_to_beta(x, m, depth, group):
-    if group is None:
+    if len(group) == 0:
         return lq_factors_to_beta(x, m, depth)
     return group_lq_factors_to_beta(x, m, group[0], depth)
 
 
 @njit(cache=True)
-def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group=None):
+def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group):
     """Descend from ``beta`` (updated in place) to a fixed point of ``T``.
 
     Each round takes the full proximal step ``T(β)`` followed by a Newton polish when that
@@ -1013,6 +1021,8 @@ def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memor
     Returns ``(converged, inner_iterations, residual)``; the objective of the returned point
     is never above that of the start.
     """
+    if group is None:
+        group = ()  # the kernels dispatch on the tuple's length (see above)
     m = beta.shape[0]
     diag = op_diag(op, m)
     direct = beta.copy()
