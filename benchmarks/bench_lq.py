@@ -26,7 +26,7 @@ skglm's ``* (1 + 1e-6)``.
 
 Both ℓq solvers run at ``tol = 1e-8`` (HadamardLqRegressor: fixed-point residual relative to
 ``||y_c|| / sqrt(n)``; skglm: its fixpoint violation) with the default starts
-(HadamardLqRegressor ``init='lasso'``, the lasso at 2 alpha, followed by its ℓq descent and
+(HadamardLqRegressor ``init='lasso'``, the lasso at alpha, followed by its ℓq descent and
 local search; skglm's AndersonCD starts at 0) and ``ws_strategy="fixpoint"`` for skglm. At a
 quarter of skglm's CV alpha, the default fit and skglm's are timed in turns (median of 5 each,
 after an untimed one; the per-seed ratio of the medians), the 'path' and 'best' starts once.
@@ -380,18 +380,19 @@ def main():
         f"{len(seeds)} seeds per design. Both ℓq solvers at tol = {TOL:g}, skglm with "
         "`ws_strategy='fixpoint'`; alpha by 5-fold CV over 20 alphas from alpha_max_q to "
         "alpha_max_q/100. See the module docstring for the protocol.\n\n"
-        "HadamardLqRegressor's default (`init='lasso'`): the lasso at 2 alpha, solved "
-        "to duality gap 5e-3 (by HadamardLasso's solver; its working set is reused), the ℓq "
+        "HadamardLqRegressor's default (`init='lasso'`): the lasso at the same alpha, solved "
+        "to duality gap 1e-4 (by HadamardLasso's solver; its working set is reused), the ℓq "
         "descent from it, then a local search of swap moves (drop a support feature, let in "
         "the best zero, coordinate descent, keep if the objective falls; the kept point is "
         "certified again). Before (loose lasso start, gap 0.1, no search) it met the "
         "equal-alpha target at alpha/4 on only 5-7 of 10 seeds: the fixed points there (30-50 "
         "nonzeros, n = 200) differ from skglm's in 15-25 features, so neither start nor "
         "stopping was the cause but the many local minima; the exact lasso start alone gave "
-        "7-9/10, the search 9-10/10. The start was then the lasso at alpha to gap 1e-4: at "
-        "alpha/4 it kept 120-180 features (an ℓq fixed point 30-50) and was half the fit's "
-        "time; the lasso at 2 alpha to gap 5e-3 reaches as good minima on these problems, "
-        "at a fraction of that time.\n\n"
+        "7-9/10, the search 9-10/10. At alpha/4 the lasso start keeps 120-180 features (an ℓq "
+        "fixed point 30-50) and is about half the fit's time; a sparser start (the lasso at 2 "
+        "alpha to gap 5e-3) reached as good minima on these seeds at ~2.5x skglm's time, but "
+        "worse minima on other problems (see `_LQ_LASSO_SCALE` in hadasparse/solvers/_lq.py), "
+        "so it is not the default.\n\n"
         "skglm's default working-set rule: in skglm 0.5, `L0_5.subdiff_distance` and "
         "`L2_3.subdiff_distance` return 0 for every zero coefficient, so under "
         "`ws_strategy='subdiff'` (the default of AndersonCD and ProxNewton) no zero is ever a "

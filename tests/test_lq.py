@@ -252,8 +252,7 @@ def test_lq_is_sparser_than_lasso_and_recovers_support():
 
 
 def test_objective_not_above_lasso_start():
-    # init='lasso' descends from the lasso solution at 2 alpha; the fixed point it reaches
-    # (with the local search) is below the lasso solution at alpha itself in ℓq objective
+    # init='lasso' descends from the (certified) lasso solution at the same alpha
     X, y, _ = sparse_recovery(rho=0.7, seed=4)
     for q in [0.5, 2 / 3]:
         reg = HadamardLqRegressor(alpha=0.03, q=q).fit(X, y)
@@ -301,16 +300,9 @@ def test_local_search_leaves_a_worse_fixed_point(alpha):
 
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])
-def test_local_search_never_raises_the_objective(q, monkeypatch):
+def test_local_search_never_raises_the_objective(q):
     # many active features (small alpha): the fixed points reached from the lasso start
-    # without (local_search=False) and with the local search, each certified. The start is
-    # pinned to the lasso at alpha to gap 1e-4 (the default start is the lasso at 2 alpha to
-    # gap 5e-3, from which the descent alone reaches here, for q = 2/3, a point the search
-    # cannot improve on)
-    import hadasparse.solvers._lq as solver
-
-    monkeypatch.setattr(solver, "_LQ_LASSO_SCALE", 1.0)
-    monkeypatch.setattr(solver, "_LQ_LASSO_TOL", 1e-4)
+    # without (local_search=False) and with the local search, each certified
     X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
     fits = {}
     for search in [False, True]:
@@ -324,9 +316,9 @@ def test_local_search_never_raises_the_objective(q, monkeypatch):
 
 @pytest.mark.parametrize("q", [0.5, 2 / 3])
 def test_default_start_small_alpha_certified(q):
-    # the default start (the lasso at 2 alpha) with the local search, at a small alpha (many
-    # active features): a certified fixed point, with exact zeros, no worse than the descent
-    # without the search nor than the lasso solution at alpha itself
+    # the default start with the local search, at a small alpha (many active features): a
+    # certified fixed point, with exact zeros, no worse than the descent without the search
+    # nor than the lasso solution at alpha itself
     X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

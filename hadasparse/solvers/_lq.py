@@ -42,16 +42,17 @@ _N_PATH = 10  # alphas of the continuation path of init="path"
 # the group lasso start: solved to this relative duality gap (HadamardGroupLasso's default)
 _LASSO_INIT_TOL = 1e-4
 # the lasso start of the ℓq solver: the lasso at _LQ_LASSO_SCALE · alpha, solved to the
-# relative duality gap _LQ_LASSO_TOL. At a small alpha the ℓq zero threshold
-# C_q (α/G_jj)^{1/(2−q)} is several times the lasso's α/G_jj, and the lasso at alpha keeps
-# far more features than an ℓq fixed point (bench_lq.py at a quarter of the CV alpha: 120-180
-# of n = 200 against 30-50); at 2 alpha it is sparser, cheaper (the start was about half of a
-# fit's time there), and its descent plus the local search reached objectives as low (9-10 of
-# 10 seeds at most skglm's, as from the lasso at alpha). Measured limits: at 3 alpha (or at
-# alpha with a gap of 2e-2 or 0.1) the minima were worse (6-8 of 10 in some cells); with a gap
-# of 1e-4 instead of 5e-3 the same minima, 10-20 % slower.
-_LQ_LASSO_SCALE = 2.0
-_LQ_LASSO_TOL = 5e-3
+# relative duality gap _LQ_LASSO_TOL (HadamardLasso's default). At a small alpha the lasso at
+# alpha keeps far more features than an ℓq fixed point (bench_lq.py at a quarter of the CV
+# alpha: 120-180 of n = 200 against 30-50) and is about half of a fit's time there. A sparser
+# start (the lasso at 2 alpha to gap 5e-3) made that benchmark's fits 2.5-2.9x skglm's time
+# instead of ~4x with minima as low on its seeds, but on other problems it reached worse
+# local minima: on 96 random problems per design (n = 60-200, p = 150-1000, alpha_max/10 and
+# /50, q = 1/2 and 2/3) its objective was higher on 53 of 96 sparse-design fits (by up to 4 %,
+# median +0.2 % at alpha_max/10) and 17 of 96 dense ones (up to 10 %); the lasso at alpha to
+# gap 5e-3 was also worse on 23. Solution quality first: the start stays the lasso at alpha.
+_LQ_LASSO_SCALE = 1.0
+_LQ_LASSO_TOL = 1e-4
 # local search (swap moves) after convergence: moves tried per search, coordinate-descent
 # sweeps per move, searches per fit, and the tolerance of a move's descent (relative to
 # ‖b‖/√n, like tol; loose: a move is judged by an upper bound of its objective)
