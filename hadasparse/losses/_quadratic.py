@@ -98,14 +98,11 @@ def op_grad(op, beta):
     b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
     n = b.shape[0]
     resid = op_matvec(op, beta)
-    s_r = 0.0
-    value = 0.0
     for i in range(n):
-        r = b[i] - resid[i]
-        resid[i] = r
-        s_r += sqrt_sw[i] * r
-        value += (r - b[i]) * (r + b[i])  # r² − b², without cancelling two large sums
-    value *= 0.5 / n
+        resid[i] = b[i] - resid[i]
+    # BLAS dot products: these n-long reductions are on every gradient's critical path
+    s_r = sqrt_sw @ resid
+    value = 0.5 * ((resid @ resid) - (b @ b)) / n
     grad = np.empty(k)
     l2 = op[12]
     for j in range(k):
