@@ -89,11 +89,11 @@ def op_grad(op, beta):
     k = beta.shape[0]
     if op[0]:
         G, c = op[1], op[2]
-        grad = G @ beta  # BLAS: the one O(k²) product
-        value = 0.0
+        Gb = G @ beta
+        value = 0.5 * (beta @ Gb) - c @ beta
+        grad = np.empty(k)
         for j in range(k):
-            value += beta[j] * (0.5 * grad[j] - c[j])
-            grad[j] -= c[j]
+            grad[j] = Gb[j] - c[j]
         return value, grad
     b, data, indices, indptr, x_mean, sqrt_sw = op[3], op[4], op[5], op[6], op[10], op[11]
     n = b.shape[0]
@@ -110,7 +110,8 @@ def op_grad(op, beta):
         for ii in range(indptr[j], indptr[j + 1]):
             acc += data[ii] * resid[indices[ii]]
         grad[j] = -(acc - x_mean[j] * s_r) / n + l2 * beta[j]
-        value += 0.5 * l2 * beta[j] * beta[j]
+    if l2 != 0.0:
+        value += 0.5 * l2 * (beta @ beta)
     return value, grad
 
 

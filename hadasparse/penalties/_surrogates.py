@@ -48,21 +48,20 @@ def l1_surrogate_value_grad(op, alpha, x, k, positive, grad):
     """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
     beta = factors_to_beta(x, k, positive)
     value, resid = op_grad(op, beta)  # resid: gradient of the quadratic part in beta
-    ridge = 0.0
+    # (the ridge's sums of squares by BLAS dot products, as the L-BFGS loop's: the value
+    # decides Armijo's test, and its rounding the path)
     if positive:
+        u = x[:k]
+        value += alpha * (u @ u)
         for j in range(k):
-            u = x[j]
-            ridge += u * u
-            grad[j] = 2.0 * u * (resid[j] + alpha)
-        value += alpha * ridge
+            grad[j] = 2.0 * x[j] * (resid[j] + alpha)
     else:
+        u = x[:k]
+        v = x[k:]
+        value += 0.5 * alpha * (u @ u + v @ v)
         for j in range(k):
-            u = x[j]
-            v = x[k + j]
-            ridge += u * u + v * v
-            grad[j] = resid[j] * v + alpha * u
-            grad[k + j] = resid[j] * u + alpha * v
-        value += 0.5 * alpha * ridge
+            grad[j] = resid[j] * x[k + j] + alpha * x[j]
+            grad[k + j] = resid[j] * x[j] + alpha * x[k + j]
     return value
 
 

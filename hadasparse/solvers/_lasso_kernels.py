@@ -396,9 +396,7 @@ def _chol_append(L, m, col, g_jj, dep_tol):
     solution then needs no coefficient on it.
     """
     w = _forward_substitution(L, m, col)
-    d2 = g_jj
-    for i in range(m):
-        d2 -= w[i] * w[i]
+    d2 = g_jj - w @ w
     if d2 <= dep_tol * g_jj or d2 <= 0.0:
         return False
     for i in range(m):
@@ -619,14 +617,11 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
             for a in range(m):
                 r[a] = grad_a[a] + alpha * theta[act[a]]
             w = _forward_substitution(L, m, r)
-            curv = 0.0
-            for a in range(m):
-                curv += w[a] * w[a]
+            curv = w @ w
             d = _back_substitution(L, m, w)
-            lin = 0.0
             for a in range(m):
                 d[a] = -d[a]
-                lin += grad_a[a] * d[a]
+            lin = grad_a @ d
             # exact minimisation of t -> F(x + t d) on [0, 1]: F is convex and piecewise
             # quadratic, with kinks where coordinates cross zero
             l1slope = 0.0
