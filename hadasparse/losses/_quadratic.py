@@ -48,12 +48,13 @@ def sparse_operator(design, b, columns, l2=0.0, rows=True):
 
 @njit(cache=True)
 def _columns_times(op, cols, m, d):
-    """``A[:, cols[:m]] d`` (operator form only)."""
+    """``A[:, cols[:m]] d`` (operator form only); ``cols`` None: ``A[:, :m] d`` (numba
+    compiles that case on its own, without an index array)."""
     data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
     u = np.zeros(sqrt_sw.shape[0])
     shift = 0.0
     for a in range(m):
-        j = cols[a]
+        j = a if cols is None else cols[a]
         da = d[a]
         if da != 0.0:
             for ii in range(indptr[j], indptr[j + 1]):
@@ -68,19 +69,7 @@ def _columns_times(op, cols, m, d):
 @njit(cache=True)
 def op_matvec(op, beta):
     """``A β`` (operator form only)."""
-    data, indices, indptr, x_mean, sqrt_sw = op[4], op[5], op[6], op[10], op[11]
-    u = np.zeros(sqrt_sw.shape[0])
-    shift = 0.0
-    for j in range(beta.shape[0]):
-        bj = beta[j]
-        if bj != 0.0:
-            for ii in range(indptr[j], indptr[j + 1]):
-                u[indices[ii]] += data[ii] * bj
-            shift += x_mean[j] * bj
-    if shift != 0.0:
-        for i in range(u.shape[0]):
-            u[i] -= shift * sqrt_sw[i]
-    return u
+    return _columns_times(op, None, beta.shape[0], beta)
 
 
 @njit(cache=True)

@@ -68,12 +68,22 @@ def _lq_root_two_thirds(a, lam):
 def lq_prox(z, lam, q):
     """``argmin_x 1/2 (x − z)² + λ |x|^q`` for 0 < q ≤ 1 (the larger solution at a tie is
     not taken: at ``|z| = τ`` it returns 0)."""
-    a = abs(z)
     if lam <= 0.0:
         return z
     if q >= 1.0:
-        return np.sign(z) * max(a - lam, 0.0)
-    if a <= lq_threshold(lam, q):
+        return np.sign(z) * max(abs(z) - lam, 0.0)
+    return lq_prox_thresholded(z, lam, q, lq_threshold(lam, q))
+
+
+@njit(cache=True)
+def lq_prox_thresholded(z, lam, q, tau):
+    """:func:`lq_prox` (0 < q < 1) with its zero threshold ``tau = lq_threshold(lam, q)``
+    given: the coordinate descents keep ``τ(α/G_jj)`` per coordinate and save the
+    threshold's power per step."""
+    if lam <= 0.0:
+        return z
+    a = abs(z)
+    if a <= tau:
         return 0.0
     if q == 0.5:
         x = _lq_root_half(a, lam)

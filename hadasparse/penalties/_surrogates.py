@@ -255,22 +255,9 @@ def surrogate_hess_diag(alpha, diag, x, k, positive, group, depth, hess):
                 o = _others(x, k, dk, d, j)
                 hess[d * k + j] = diag[j] * o * o + ridge2
         return
-    if len(group) == 3:  # the positive group lasso: (w, gptr, gid)
-        w, gptr, gid = group
-        ng = w.shape[0]
-        for g in range(ng):
-            aw = alpha * w[g]
-            nu = x[g]
-            acc = 0.0
-            # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature, floored at
-            # the signed surrogate's α w (the quartic is flat at 0)
-            for j in range(gptr[g], gptr[g + 1]):
-                om = x[ng + j]
-                acc += diag[j] * 4.0 * nu * nu * om ** 4
-                hess[ng + j] = diag[j] * 4.0 * nu ** 4 * om * om + aw * (6.0 * om * om + 1.0)
-            hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
-        return
-    T, w, gptr, gid = group
+    # (T, w, gptr, gid), or (w, gptr, gid) for the positive group lasso (len(group) == 3,
+    # a constant to numba: each case compiles only its own formulas)
+    w, gptr = group[-3], group[-2]
     if len(depth) == 0:
         ng = w.shape[0]
         for g in range(ng):
@@ -279,9 +266,19 @@ def surrogate_hess_diag(alpha, diag, x, k, positive, group, depth, hess):
             acc = 0.0
             for j in range(gptr[g], gptr[g + 1]):
                 om = x[ng + j]
-                acc += diag[j] * om * om
-                hess[ng + j] = diag[j] * nu * nu + aw
-            hess[g] = acc + aw
+                if len(group) == 3:
+                    # Gauss-Newton diagonal of β = s²u² plus the quartic's curvature,
+                    # floored at the signed surrogate's α w (the quartic is flat at 0)
+                    acc += diag[j] * 4.0 * nu * nu * om ** 4
+                    hess[ng + j] = (diag[j] * 4.0 * nu ** 4 * om * om
+                                    + aw * (6.0 * om * om + 1.0))
+                else:
+                    acc += diag[j] * om * om
+                    hess[ng + j] = diag[j] * nu * nu + aw
+            if len(group) == 3:
+                hess[g] = acc + aw * (6.0 * nu * nu + 1.0)
+            else:
+                hess[g] = acc + aw
         return
     dk = depth[0]
     n_groups = gptr.shape[0] - 1

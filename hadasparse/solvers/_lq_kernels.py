@@ -35,8 +35,8 @@ from ..losses._quadratic import op_diag, op_grad, op_gram_block
 from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
 from ._lasso_kernels import _back_substitution, _forward_substitution
 from ._lbfgs import lbfgs_factors
-from ..penalties._prox import (_lq_root_half, _lq_root_newton, _lq_root_two_thirds,
-                              lq_prox, lq_threshold, radial_lq_prox)
+from ..penalties._prox import (lq_prox, lq_prox_thresholded, lq_threshold,
+                              radial_lq_prox)
 
 # The Newton polishes' rounding regime: the decrease a step predicts (``−slope``, twice the
 # Newton decrement) is below this multiple of the objective's magnitude, so that Armijo's
@@ -209,25 +209,6 @@ _REJECT_GAP = 1e-3
 
 
 @njit(cache=True)
-def _coordinate_prox(z, lam, q, tau):
-    """``lq_prox(z, lam, q)`` (0 < q < 1) with its zero threshold ``tau`` given (the
-    coordinate descents keep ``τ(α/G_jj)`` per coordinate): the same numbers, without the
-    threshold's power per step."""
-    if lam <= 0.0:
-        return z
-    a = abs(z)
-    if a <= tau:
-        return 0.0
-    if q == 0.5:
-        x = _lq_root_half(a, lam)
-    elif abs(q - 2.0 / 3.0) < 1e-12:
-        x = _lq_root_two_thirds(a, lam)
-    else:
-        x = _lq_root_newton(a, lam, q)
-    return x if z > 0 else -x
-
-
-@njit(cache=True)
 def lq_coordinate_descent(Gt, alpha, q, beta, grad, diag, thresholds, blocked, tol_abs,
                           max_sweeps):
     """Cyclic coordinate descent with exact ℓq coordinate steps ``T(β)_j`` on
@@ -246,7 +227,7 @@ def lq_coordinate_descent(Gt, alpha, q, beta, grad, diag, thresholds, blocked, t
                 continue
             if beta[j] == 0.0 and abs(grad[j]) <= d * thresholds[j]:
                 continue
-            new = _coordinate_prox(beta[j] - grad[j] / d, alpha / d, q, thresholds[j])
+            new = lq_prox_thresholded(beta[j] - grad[j] / d, alpha / d, q, thresholds[j])
             delta = new - beta[j]
             if delta != 0.0:
                 beta[j] = new
@@ -303,7 +284,7 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
                 d = diag[j]
                 if d <= 0.0 or j == blocked:
                     continue
-                new = _coordinate_prox(beta[j] - grad[j] / d, alpha / d, q, thresholds[j])
+                new = lq_prox_thresholded(beta[j] - grad[j] / d, alpha / d, q, thresholds[j])
                 delta = new - beta[j]
                 if delta != 0.0:
                     beta[j] = new
