@@ -92,6 +92,7 @@ _DIRECT_RTOL = 1e-10  # its KKT tolerance (relative to α), as the working-set l
 _NO_FREE = np.zeros(0, dtype=np.intp)  # a penalty without unpenalised columns
 _REFIT_MAX = 50  # Newton steps of a refit of the unpenalised block
 _REFIT_ROUNDING = 1e-17  # a Newton decrement below this times the loss: the refit's last step
+_REFIT_QUADRATIC = 1e-10  # below this times the loss: full Newton steps, no line search
 _POLISH_MAX = 1000  # unknowns (support rows × classes) of a Newton polish on the support
 _POLISH_FLOPS = 2e9  # and n × unknowns², its Hessian's cost
 _POLISH_STEPS = 8  # Newton steps of a polish; on the solution's support a few suffice
@@ -475,6 +476,16 @@ class _Model:
             if not decrement > 0.0:
                 break
             dZ = A @ step
+            if decrement <= _REFIT_QUADRATIC * abs(val):
+                # so near the minimum the loss moves by less than its rounding: no line
+                # search can rank the steps, and the full Newton step converges
+                # quadratically (the gradient, which the dual point needs at zero, still
+                # falls by orders of magnitude per step)
+                Z, Theta = Z + dZ, Theta + step
+                val = self.value(Z)
+                if decrement <= _REFIT_ROUNDING * abs(val):
+                    break
+                continue
             t = 1.0
             for _ in range(60):
                 vt = self.value(Z + t * dZ)
