@@ -47,6 +47,10 @@ _CURVATURE_EPS = 1e-10
 _CONTINUATION_RATIO = 0.9
 _CONTINUATION_ROUNDS = 50
 _CONTINUATION_MIN_ADD = 8
+# A warm start is finished by the polish alone (no surrogate descent) when its expected cost,
+# about two rounds per violator at O(nnz·(nnz + k)) each, is below that of this many
+# L-BFGS iterations at O(k²) each (the surrogate's typical count near a solution).
+_POLISH_FIRST = 100
 # Coordinate-descent finish: a pass over all working-set features every _CD_FULL_EVERY
 # passes (the others visit the non-zeros), the working-set gap every _CD_GAP_EVERY passes.
 _CD_FULL_EVERY = 4
@@ -785,7 +789,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     diag = op_diag(op, k)
     grad_beta = op_grad(op, beta)[1]
     # A warm start (the previous working set's solution, or a previous alpha's) often has
-    # the right support already, but for a few new coordinates: try the polish first.
+    # the right support already, but for the new coordinates: try the polish first when
+    # its rounds (two per violator) are cheaper than a surrogate descent (_POLISH_FIRST).
     nnz = 0
     n_viol = 0
     for j in range(k):
@@ -817,9 +822,10 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
         # start the surrogate from where the continuation got to
         beta[:] = candidate
         grad_beta = op_grad(op, beta)[1]
-    elif nnz > 0 and n_viol <= max(4, nnz // 50):
+    elif nnz > 0 and n_viol * nnz * (nnz + k) <= _POLISH_FIRST * k * k:
         candidate = beta.copy()
-        converged, _ = _finish(op, diag, alpha, candidate, positive, max_polish, rtol,
+        converged, _ = _finish(op, diag, alpha, candidate, positive,
+                               max(max_polish, 2 * n_viol + 10), rtol,
                                L, act, pos, fstate, k, gap_target)
         if converged:
             beta[:] = candidate
