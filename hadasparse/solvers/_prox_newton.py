@@ -465,8 +465,10 @@ class _Model:
         s, K = self.s, Z.shape[1]
         m = A.shape[1]
         val = self.value(Z)
+        last_gmax = np.inf
         for _ in range(_REFIT_MAX):
             grad = A.T @ (self.gradient(Z) * s[:, None])  # m×K
+            gmax = float(np.abs(grad).max())
             H = self.block_hessian(A, Z)
             # least squares: the softmax is blind to a shift of a row over the classes
             step = -np.linalg.lstsq(H, grad.ravel(), rcond=1e-12)[0].reshape(m, K)
@@ -480,7 +482,11 @@ class _Model:
                 # so near the minimum the loss moves by less than its rounding: no line
                 # search can rank the steps, and the full Newton step converges
                 # quadratically (the gradient, which the dual point needs at zero, still
-                # falls by orders of magnitude per step)
+                # falls by orders of magnitude per step) -- until the gradient stops
+                # falling (its rounding floor)
+                if gmax >= last_gmax:
+                    break
+                last_gmax = gmax
                 Z, Theta = Z + dZ, Theta + step
                 val = self.value(Z)
                 if decrement <= _REFIT_ROUNDING * abs(val):
