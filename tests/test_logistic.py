@@ -571,6 +571,26 @@ def test_unpenalised_groups_gap_is_a_certificate_to_rounding(seed, n_classes, C)
     assert est.dual_gap_ >= -1e-12 * f
 
 
+@pytest.mark.parametrize("seed", [16, 18, 23, 25])
+def test_null_model_gap_is_a_certificate_to_rounding(seed):
+    """At a C small enough that every coefficient is 0 the fit is the intercept alone, and its
+    gap must be 0 to rounding: the intercept's gradient must reach rounding. Its Newton refit
+    stopped where the line search could no longer rank steps (the loss changes by less than
+    its rounding there), at a gradient of 1e-8 and gaps down to -9e-6 on these problems."""
+    r = np.random.default_rng(seed)
+    n, p = int(r.integers(100, 2000)), int(r.integers(50, 3000))
+    X = sparse.random(n, p, density=0.02, random_state=seed, format="csr")
+    y = (r.random(n) < r.uniform(0.05, 0.5)).astype(int)
+    est = HadamardLogisticRegression(C=0.01, tol=1e-8).fit(X, y)
+    assert not np.any(est.coef_)
+    ys = 2.0 * y - 1.0
+    z = est.intercept_[0]
+    G = -ys / (1.0 + np.exp(ys * z))
+    f = float(np.sum(np.logaddexp(0.0, -ys * z)))
+    assert abs(G.sum()) <= 1e-13 * n
+    assert est.dual_gap_ >= -1e-12 * f
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_unpenalised_groups_gap_bounds_the_error_of_early_iterates(n_classes):
     """Stopped after 1, 2, 3 Newton steps, the fit's duality gap is at least its distance to

@@ -412,10 +412,12 @@ class _Model:
         s = self.s
         total = float(s.sum())
         val = self.value(Z)
+        last_gmax = np.inf
         for _ in range(100):
             g = self.gradient(Z)
             grad = s @ g
-            if np.max(np.abs(grad)) <= 1e-15 * total:
+            gmax = float(np.max(np.abs(grad)))
+            if gmax <= 1e-15 * total:
                 break
             if self.binary:
                 h = float(s @ Logistic.hessian(self.Y[:, 0], Z[:, 0]))
@@ -425,6 +427,15 @@ class _Model:
                 H = np.diag(s @ P) - (P * s[:, None]).T @ P
                 step = -np.linalg.lstsq(H, grad, rcond=1e-12)[0]
                 step -= step.mean()
+            if -float(grad @ step) <= _REFIT_QUADRATIC * abs(val):
+                # as in optimal_block: below the loss's rounding, full Newton steps until
+                # the gradient (which the dual point needs at zero) stops falling
+                if gmax >= last_gmax:
+                    break
+                last_gmax = gmax
+                Z, b = Z + step, b + step
+                val = self.value(Z)
+                continue
             t = 1.0
             for _ in range(60):
                 Zt = Z + t * step
