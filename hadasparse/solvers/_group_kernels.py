@@ -26,7 +26,14 @@ from numba import njit
 
 from .._arrays import copy_into, copy_into_2d
 from ._lasso_kernels import _chol_solve, anderson_point, gauss_solve
-from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
+from ..losses._quadratic import (
+    GRAM_FORM,
+    _kron_times,
+    op_active_times,
+    op_gram_block,
+    quad_diag,
+    quad_grad,
+)
 from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
 from ._lbfgs import lbfgs_factors
 
@@ -50,7 +57,7 @@ def _active_block(op, T, act, m, pos, gptr, active):
     """What the Newton products need of ``Q`` on the active coordinates: the dense block
     ``Q_AA`` (T == 1, Gram form), the active features' Gram block (T > 1), or nothing
     (operator form, products through the sparse columns)."""
-    if not op[0]:
+    if len(op) != GRAM_FORM:
         return np.zeros((0, 0))
     if T == 1:
         return op_gram_block(op, act, m, pos)
@@ -71,7 +78,7 @@ def _active_block(op, T, act, m, pos, gptr, active):
 @njit(cache=True)
 def _active_times(op, T, GA, act, m, d):
     """``Q_AA d`` with the block of :func:`_active_block`."""
-    if not op[0]:
+    if len(op) != GRAM_FORM:
         return op_active_times(op, act, m, d)
     if T == 1:
         return GA @ d
@@ -397,7 +404,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
         sz = hi - lo
         off[g] = o
         B = np.zeros((sz, sz))
-        if op[0] and T == 1 and sz <= 64:
+        if len(op) == GRAM_FORM and T == 1 and sz <= 64:
             G = op[1]
             for i in range(sz):
                 for l in range(sz):
@@ -433,7 +440,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
     GA = _active_block(op, T, act, m, pos, gptr, active)
     # a loose Newton direction tolerates the rounding of a single-precision Gram block, whose
     # products (memory-bound) take half the time
-    if op[0] and rtol >= _SINGLE_PRECISION_FORCING:
+    if len(op) == GRAM_FORM and rtol >= _SINGLE_PRECISION_FORCING:
         GA32 = GA.astype(np.float32)
     else:
         GA32 = np.zeros((0, 0), dtype=np.float32)
@@ -466,7 +473,7 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
     (plus a tiny shift, for collinear or duplicated columns); empty when it fails."""
     GA = _active_block(op, T, act, m, pos, gptr, active)
     if T == 1:
-        H = GA if op[0] else op_gram_block(op, act, m, pos)
+        H = GA if len(op) == GRAM_FORM else op_gram_block(op, act, m, pos)
     else:
         H = np.zeros((m, m))
         mf = GA.shape[0]
