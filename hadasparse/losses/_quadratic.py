@@ -8,6 +8,8 @@ ridge ``α (1 − l1_ratio)``, 0 for the pure sparse penalties). Kernels reach i
 
 - Gram form ``(True, G, c)``: ``G`` (k×k) is ``Q`` itself (the ridge already on its diagonal)
   and ``c`` is given;
+- multi-task Gram form ``(True, G, c, T)`` (T > 1 tasks): ``Q = G ⊗ I_T`` with ``G`` the
+  features' Gram matrix (m×m) and ``c`` (m·T, feature-major), see :func:`quad_grad`;
 - sparse form
   ``(False, G, c, b, data, indices, indptr, rdata, rindices, rindptr, x_mean, sqrt_sw, l2)``
   (``G``, ``c`` empty): the working-set columns of the design as CSC (``data, indices,
@@ -15,12 +17,14 @@ ridge ``α (1 − l1_ratio)``, 0 for the pure sparse penalties). Kernels reach i
   set) with the implicit centring ``A = X − sqrt_sw x_meanᵀ``, target ``b`` and the ridge
   ``l2`` -- a sparse design is never densified, and a mat-vec costs O(nnz) instead of O(k²).
 
-The two forms are two numba types of different lengths, and the kernels branch on
-``len(op) == GRAM_FORM`` (not on the flag ``op[0]``, which Python code may read): numba
-replaces ``len`` of a tuple argument by a constant and prunes the other form's branch before
-typing, so that a kernel compiled for one form holds none of the other form's code -- a dense
-fit (Gram form) compiles no sparse products, a sparse fit no Gram ones. The test has to be on
-the kernel's own argument ``op`` (pruning does not see through a helper function).
+The forms are numba types of different lengths (:data:`GRAM_FORM`, :data:`TASK_FORM`,
+:data:`SPARSE_FORM`), and the kernels branch on ``len(op)`` (not on the flag ``op[0]``, which
+Python code may read): numba replaces ``len`` of a tuple argument by a constant and prunes the
+other forms' branches before typing, so that a kernel compiled for one form holds none of the
+other forms' code -- a dense fit (Gram form) compiles no sparse products, a sparse fit no Gram
+ones, a single-task fit no ``G ⊗ I_T`` products and the multi-task polish no single-task
+ones. The test has to be on the kernel's own argument ``op`` (pruning does not see through a
+helper function).
 
 The ``op_*`` kernels are the loss's value, gradient, Hessian diagonal, Hessian columns and
 blocks and Hessian-vector products; every solver kernel goes through them (or through ``G``
@@ -36,14 +40,20 @@ _EMPTY = np.zeros(0)
 _EMPTY_2D = np.zeros((0, 0))
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 
-GRAM_FORM = 3  # len(op) of the Gram form (the sparse form has 13 entries)
+# len(op) of each form
+GRAM_FORM = 3
+TASK_FORM = 4
+SPARSE_FORM = 13
 
 
-def gram_operator(G, c, l2=0.0):
+def gram_operator(G, c, l2=0.0, T=1):
     """``op`` in Gram form for the quadratic ``1/2 βᵀ(G + l2 I)β − cᵀβ`` (``G`` is not
-    modified: with a ridge, a copy carries it)."""
+    modified: with a ridge, a copy carries it); for ``T > 1`` tasks the multi-task Gram form,
+    ``Q = (G + l2 I) ⊗ I_T`` (the kernels that take it are passed the same ``T``)."""
     if l2 != 0.0:
         G = G + l2 * np.eye(G.shape[0])
+    if T > 1:
+        return (True, G, c, T)
     return (True, G, c)
 
 
@@ -246,8 +256,8 @@ def _kron_times(G, T, v):
 
 @njit(cache=True)
 def quad_grad(op, T, beta):
-    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``, ``Q`` the quadratic part selected by ``T``."""
-    if T == 1:
+    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``: ``op``'s quadratic, ``G ⊗ I_T`` in multi-task form."""
+    if len(op) != TASK_FORM:
         return op_grad(op, beta)
     Qb = _kron_times(op[1], T, beta)
     return 0.5 * (beta @ Qb) - op[2] @ beta, Qb - op[2]
@@ -256,7 +266,7 @@ def quad_grad(op, T, beta):
 @njit(cache=True)
 def quad_diag(op, T, k):
     """The diagonal of ``Q`` (k coordinates)."""
-    if T == 1:
+    if len(op) != TASK_FORM:
         return op_diag(op, k)
     G = op[1]
     out = np.empty(k)

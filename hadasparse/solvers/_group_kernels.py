@@ -28,6 +28,8 @@ from .._arrays import copy_into, copy_into_2d
 from ._lasso_kernels import _chol_solve, anderson_point, gauss_solve
 from ..losses._quadratic import (
     GRAM_FORM,
+    SPARSE_FORM,
+    TASK_FORM,
     _kron_times,
     op_active_times,
     op_gram_block,
@@ -38,11 +40,14 @@ from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
 from ._lbfgs import lbfgs_factors
 
 
-# ``T`` (the task count) selects the quadratic part: ``T == 1`` is the operator ``op`` as the
-# lasso kernels define it; ``T > 1`` is the multi-task lasso, whose design ``A ⊗ I_T`` has the
-# Gram matrix ``G ⊗ I_T``: ``op[1]`` then holds only the features' Gram ``G`` (m×m), ``op[2]``
-# the correlations ``c`` (m·T, feature-major), and the working set's coefficients, read as an
-# m×T matrix ``B``, are multiplied as ``G B`` -- never the (m·T)² matrix.
+# ``T`` is the task count: ``T == 1`` is the operator ``op`` as the lasso kernels define it;
+# ``T > 1`` is the multi-task lasso, whose design ``A ⊗ I_T`` has the Gram matrix ``G ⊗ I_T``:
+# ``op`` is then in the multi-task Gram form of :mod:`hadasparse.losses._quadratic`
+# (``len(op) == TASK_FORM``, a type of its own, so that the kernels branch on the form at
+# compile time and not on ``T`` at run time): ``op[1]`` holds only the features' Gram ``G``
+# (m×m), ``op[2]`` the correlations ``c`` (m·T, feature-major), and the working set's
+# coefficients, read as an m×T matrix ``B``, are multiplied as ``G B`` -- never the (m·T)²
+# matrix.
 
 
 # zero groups violating KKT join the polish's active set once the active groups' KKT residual
@@ -57,9 +62,9 @@ def _active_block(op, T, act, m, pos, gptr, active):
     """What the Newton products need of ``Q`` on the active coordinates: the dense block
     ``Q_AA`` (T == 1, Gram form), the active features' Gram block (T > 1), or nothing
     (operator form, products through the sparse columns)."""
-    if len(op) != GRAM_FORM:
+    if len(op) == SPARSE_FORM:
         return np.zeros((0, 0))
-    if T == 1:
+    if len(op) != TASK_FORM:
         return op_gram_block(op, act, m, pos)
     G = op[1]
     feats = np.empty(m // T, dtype=np.int64)
@@ -78,9 +83,9 @@ def _active_block(op, T, act, m, pos, gptr, active):
 @njit(cache=True)
 def _active_times(op, T, GA, act, m, d):
     """``Q_AA d`` with the block of :func:`_active_block`."""
-    if len(op) != GRAM_FORM:
+    if len(op) == SPARSE_FORM:
         return op_active_times(op, act, m, d)
-    if T == 1:
+    if len(op) != TASK_FORM:
         return GA @ d
     return _kron_times(GA, T, d)
 
@@ -440,7 +445,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
     GA = _active_block(op, T, act, m, pos, gptr, active)
     # a loose Newton direction tolerates the rounding of a single-precision Gram block, whose
     # products (memory-bound) take half the time
-    if len(op) == GRAM_FORM and rtol >= _SINGLE_PRECISION_FORCING:
+    if len(op) != SPARSE_FORM and rtol >= _SINGLE_PRECISION_FORCING:
         GA32 = GA.astype(np.float32)
     else:
         GA32 = np.zeros((0, 0), dtype=np.float32)
@@ -472,7 +477,7 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
     """Newton direction from the dense Hessian ``Q_AA + Σ_g α w_g/‖β_g‖ (I − β̂_g β̂_gᵀ)``
     (plus a tiny shift, for collinear or duplicated columns); empty when it fails."""
     GA = _active_block(op, T, act, m, pos, gptr, active)
-    if T == 1:
+    if len(op) != TASK_FORM:
         H = GA if len(op) == GRAM_FORM else op_gram_block(op, act, m, pos)
     else:
         H = np.zeros((m, m))

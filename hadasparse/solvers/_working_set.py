@@ -740,7 +740,7 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
     T = design.n_tasks
     m = support.size
     G = design.gram(support, support)
-    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2)
+    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2, T)
     beta = np.ascontiguousarray(W[support]).reshape(m * T).copy()
     traces = np.maximum(np.diag(G) + l2, np.finfo(np.float64).tiny)
     weights, gptr = np.ones(m), np.arange(0, m * T + 1, T)
