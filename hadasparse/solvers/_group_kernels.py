@@ -1022,8 +1022,9 @@ def multitask_bcd(arrays, ws, W, BT, alpha, l2, lips, tol_abs, max_epochs, ander
     ``tol_abs``, accelerated by Anderson extrapolation: every ``anderson + 1`` epochs the
     last iterates are combined (the weights minimise the norm of the combined differences)
     and the result is kept when it lowers the objective; the gap is checked then.
-    ``arrays``: the design, dense or sparse (see above). ``W`` (m×T, the warm start) is overwritten and ``R_out`` (T×n) receives the residual
-    ``B − A_ws W`` at the returned point. Returns ``(epochs, gap)``."""
+    ``arrays``: the design, dense or sparse (see above). ``W`` (m×T, the warm start) is
+    overwritten and ``R_out`` (T×n) receives the residual ``B − A_ws W`` at the returned
+    point. Returns ``(epochs, gap)``."""
     m, T = W.shape
     K = anderson
     d = m * T
