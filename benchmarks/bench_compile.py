@@ -8,7 +8,12 @@ For each estimator, a fresh Python process imports hadasparse and fits one small
   kernels compiled;
 * warm: with the cache that the cold run left -- every later process; the start-up cost is
   the first fit's time minus a second, identical fit's in the same process (numba loads its
-  cached kernels on the first call).
+  cached kernels on the first call);
+* cold, dense alone / sparse alone: for the estimators fitted on dense and sparse X, two more
+  fresh processes with empty caches that fit only the dense problem, and only the sparse one
+  -- a user's first fit is one of these (the dense and the sparse form of a working set are
+  different numba types, each compiling its own kernels). For estimators fitted on dense X
+  only, the dense-alone column repeats the cold first fit.
 
 A last cold process fits every estimator in turn (the whole package's compilation). Times
 are CPU seconds of the process (``time.process_time``; wall time in brackets): on a shared
@@ -18,6 +23,7 @@ any single estimator <= 15 s, a warm start-up <= 0.5 s.
 Usage::
 
     python benchmarks/bench_compile.py [--repeats 3] [--output benchmarks/results_compile.md]
+                                       [--only HadamardLasso,...] [--no-all]
 """
 
 import argparse
@@ -69,6 +75,10 @@ if "sparse" in kind:
     Xs = X.copy()
     Xs[rng.random(X.shape) < 0.7] = 0.0
     data.append((sparse.csc_matrix(Xs), y))
+    if {alone!r} == "dense":
+        data = data[:1]
+    elif {alone!r} == "sparse":
+        data = data[1:]
 
 def fit_all():
     for Xd, yd in data:
@@ -94,9 +104,11 @@ def _run(code, env):
     return json.loads(line[4:])
 
 
-def _child(name):
+def _child(name, alone=""):
+    """The child process of ``name``; ``alone`` "dense" or "sparse": only that fit of a
+    dense+sparse estimator."""
     cls, ctor, kind = ESTIMATORS[name]
-    return _CHILD.format(cls=cls, ctor=ctor, kind=kind)
+    return _CHILD.format(cls=cls, ctor=ctor, kind=kind, alone=alone)
 
 
 def _all_code():
@@ -129,6 +141,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="warm processes per estimator")
     parser.add_argument("--output", default=str(HERE / "results_compile.md"))
     parser.add_argument("--only", default="", help="comma-separated estimator names")
+    parser.add_argument("--no-all", action="store_true",
+                        help="skip the last process that fits every estimator")
     args = parser.parse_args(argv)
     names = [n for n in ESTIMATORS if not args.only or n in args.only.split(",")]
     load0 = os.getloadavg()[0]
@@ -142,12 +156,24 @@ def main(argv=None):
             warm = [_run(_child(name), env) for _ in range(args.repeats)]
         warm.sort(key=lambda d: d["first"] - d["second"])
         med = warm[len(warm) // 2]
-        rows.append((name, cold, med))
+        alone = {}
+        if "sparse" in ESTIMATORS[name][2]:
+            for part in ("dense", "sparse"):
+                with tempfile.TemporaryDirectory(prefix="hadasparse-numba-") as tmp:
+                    print(f"{name}: cold, {part} alone ...", flush=True)
+                    alone[part] = _run(_child(name, part),
+                                       dict(os.environ, NUMBA_CACHE_DIR=tmp))["first"]
+        else:
+            alone["dense"] = cold["first"]
+        rows.append((name, cold, med, alone))
         print(f"  cold first fit {cold['first']:.1f} s CPU, warm start-up "
-              f"{med['first'] - med['second']:.2f} s", flush=True)
-    with tempfile.TemporaryDirectory(prefix="hadasparse-numba-") as tmp:
-        print("all estimators, cold ...", flush=True)
-        whole = _run(_all_code(), dict(os.environ, NUMBA_CACHE_DIR=tmp))
+              f"{med['first'] - med['second']:.2f} s"
+              + "".join(f", {part} alone {t:.1f} s" for part, t in alone.items()), flush=True)
+    whole = None
+    if not args.no_all:
+        with tempfile.TemporaryDirectory(prefix="hadasparse-numba-") as tmp:
+            print("all estimators, cold ...", flush=True)
+            whole = _run(_all_code(), dict(os.environ, NUMBA_CACHE_DIR=tmp))
     load1 = os.getloadavg()[0]
     lines = [
         "# Compilation and start-up of the hadasparse estimators",
@@ -160,20 +186,26 @@ def main(argv=None):
         f"{args.repeats} fresh processes.",
         "",
         "| estimator (fits) | cold: import | cold: first fit | warm: import | warm: start-up "
-        "(first − second fit) | second fit |",
-        "|---|---:|---:|---:|---:|---:|",
+        "(first − second fit) | second fit | cold: first fit, dense alone | cold: first fit, "
+        "sparse alone |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, cold, med in rows:
+    for name, cold, med, alone in rows:
         kind = ESTIMATORS[name][2]
         lines.append(
             f"| {name} ({kind}) | {cold['import_cpu']:.2f} | {cold['first']:.1f} "
             f"({cold['first_wall']:.1f}) | {med['import_cpu']:.2f} | "
-            f"{med['first'] - med['second']:.2f} | {med['second']:.3f} |")
+            f"{med['first'] - med['second']:.2f} | {med['second']:.3f} | "
+            + " | ".join(f"{alone[part]:.1f}" if part in alone else "–"
+                         for part in ("dense", "sparse")) + " |")
+    lines.append("")
+    if whole is not None:
+        lines += [
+            f"All estimators in one cold process (import + every fit above): "
+            f"**{whole['cpu']:.0f} s CPU** ({whole['wall']:.0f} s wall).",
+            "",
+        ]
     lines += [
-        "",
-        f"All estimators in one cold process (import + every fit above): "
-        f"**{whole['cpu']:.0f} s CPU** ({whole['wall']:.0f} s wall).",
-        "",
         "Targets (issue #11): cold first fit of one estimator <= 15 s; warm start-up <= 0.5 s.",
         "",
     ]

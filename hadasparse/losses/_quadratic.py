@@ -4,15 +4,27 @@ On a working set W of k features the smooth part of every regression objective i
 quadratic ``1/2 βᵀQβ − cᵀβ`` with ``Q = A_Wᵀ A_W / n + l2 I`` and ``c = A_Wᵀ b / n`` (``A``, ``b``
 the centred, weighted design and target of :mod:`hadasparse._design`; ``l2`` the elastic-net
 ridge ``α (1 − l1_ratio)``, 0 for the pure sparse penalties). Kernels reach it through
-``op``, a tuple
-``(gram_form, G, c, b, data, indices, indptr, rdata, rindices, rindptr, x_mean, sqrt_sw, l2)``
-built by :func:`gram_operator` or :func:`sparse_operator`:
+``op``, a tuple built by :func:`gram_operator` or :func:`sparse_operator`:
 
-- Gram form: ``G`` (k×k) is ``Q`` itself (the ridge already on its diagonal) and ``c`` is given;
-- sparse form: the working-set columns of the design as CSC (``data, indices, indptr``) and
-  CSR (``rdata, rindices, rindptr``; column indices are positions in the working set) with
-  the implicit centring ``A = X − sqrt_sw x_meanᵀ``, target ``b`` and the ridge ``l2`` -- a
-  sparse design is never densified, and a mat-vec costs O(nnz) instead of O(k²).
+- Gram form ``(True, G, c)``: ``G`` (k×k) is ``Q`` itself (the ridge already on its diagonal)
+  and ``c`` is given;
+- multi-task Gram form ``(True, G, c, T)`` (T > 1 tasks): ``Q = G ⊗ I_T`` with ``G`` the
+  features' Gram matrix (m×m) and ``c`` (m·T, feature-major), see :func:`quad_grad`;
+- sparse form
+  ``(False, G, c, b, data, indices, indptr, rdata, rindices, rindptr, x_mean, sqrt_sw, l2)``
+  (``G``, ``c`` empty): the working-set columns of the design as CSC (``data, indices,
+  indptr``) and CSR (``rdata, rindices, rindptr``; column indices are positions in the working
+  set) with the implicit centring ``A = X − sqrt_sw x_meanᵀ``, target ``b`` and the ridge
+  ``l2`` -- a sparse design is never densified, and a mat-vec costs O(nnz) instead of O(k²).
+
+The forms are numba types of different lengths (:data:`GRAM_FORM`, :data:`TASK_FORM`,
+:data:`SPARSE_FORM`), and the kernels branch on ``len(op)`` (not on the flag ``op[0]``, which
+Python code may read): numba replaces ``len`` of a tuple argument by a constant and prunes the
+other forms' branches before typing, so that a kernel compiled for one form holds none of the
+other forms' code -- a dense fit (Gram form) compiles no sparse products, a sparse fit no Gram
+ones, a single-task fit no ``G ⊗ I_T`` products and the multi-task polish no single-task
+ones. The test has to be on the kernel's own argument ``op`` (pruning does not see through a
+helper function).
 
 The ``op_*`` kernels are the loss's value, gradient, Hessian diagonal, Hessian columns and
 blocks and Hessian-vector products; every solver kernel goes through them (or through ``G``
@@ -28,14 +40,21 @@ _EMPTY = np.zeros(0)
 _EMPTY_2D = np.zeros((0, 0))
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 
+# len(op) of each form
+GRAM_FORM = 3
+TASK_FORM = 4
+SPARSE_FORM = 13
 
-def gram_operator(G, c, l2=0.0):
+
+def gram_operator(G, c, l2=0.0, T=1):
     """``op`` in Gram form for the quadratic ``1/2 βᵀ(G + l2 I)β − cᵀβ`` (``G`` is not
-    modified: with a ridge, a copy carries it)."""
+    modified: with a ridge, a copy carries it); for ``T > 1`` tasks the multi-task Gram form,
+    ``Q = (G + l2 I) ⊗ I_T`` (the kernels that take it are passed the same ``T``)."""
     if l2 != 0.0:
         G = G + l2 * np.eye(G.shape[0])
-    return (True, G, c, _EMPTY, _EMPTY, _EMPTY_INT, _EMPTY_INT, _EMPTY, _EMPTY_INT, _EMPTY_INT,
-            _EMPTY, _EMPTY, 0.0)
+    if T > 1:
+        return (True, G, c, T)
+    return (True, G, c)
 
 
 def sparse_operator(design, b, columns, l2=0.0, rows=True):
@@ -76,7 +95,7 @@ def op_matvec(op, beta):
 def op_grad(op, beta):
     """``(1/2 βᵀGβ − cᵀβ, Gβ − c)``."""
     k = beta.shape[0]
-    if op[0]:
+    if len(op) == GRAM_FORM:
         G, c = op[1], op[2]
         Gb = G @ beta
         value = 0.5 * (beta @ Gb) - c @ beta
@@ -114,7 +133,7 @@ def op_grad_update(op, grad, beta, act, m, step):
     for a in range(m):
         if step[a] != 0.0:
             n_moved += 1
-    if op[0] and 4 * n_moved < k:
+    if len(op) == GRAM_FORM and 4 * n_moved < k:
         G = op[1]
         for a in range(m):
             s = step[a]
@@ -128,7 +147,7 @@ def op_grad_update(op, grad, beta, act, m, step):
 
 @njit(cache=True)
 def op_diag(op, k):
-    if op[0]:
+    if len(op) == GRAM_FORM:
         G = op[1]
         out = np.empty(k)
         for j in range(k):
@@ -149,7 +168,7 @@ def op_diag(op, k):
 def op_gram_column(op, j, act, m, pos):
     """``G[act[:m], j]``; ``pos`` maps a working-set index to its place in ``act`` (or -1)."""
     out = np.zeros(m)
-    if op[0]:
+    if len(op) == GRAM_FORM:
         G = op[1]
         for a in range(m):
             out[a] = G[act[a], j]
@@ -175,7 +194,7 @@ def op_gram_column(op, j, act, m, pos):
 def op_gram_block(op, act, m, pos):
     """``G[act[:m]][:, act[:m]]`` as a dense m×m array."""
     out = np.zeros((m, m))
-    if op[0]:
+    if len(op) == GRAM_FORM:
         G = op[1]
         for a in range(m):
             for b in range(m):
@@ -206,7 +225,7 @@ def op_gram_block(op, act, m, pos):
 def op_active_times(op, act, m, d):
     """``G[act][:, act] d``."""
     out = np.zeros(m)
-    if op[0]:
+    if len(op) == GRAM_FORM:
         G = op[1]
         for a in range(m):
             ja = act[a]
@@ -237,8 +256,8 @@ def _kron_times(G, T, v):
 
 @njit(cache=True)
 def quad_grad(op, T, beta):
-    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``, ``Q`` the quadratic part selected by ``T``."""
-    if T == 1:
+    """``(1/2 βᵀQβ − cᵀβ, Qβ − c)``: ``op``'s quadratic, ``G ⊗ I_T`` in multi-task form."""
+    if len(op) != TASK_FORM:
         return op_grad(op, beta)
     Qb = _kron_times(op[1], T, beta)
     return 0.5 * (beta @ Qb) - op[2] @ beta, Qb - op[2]
@@ -247,7 +266,7 @@ def quad_grad(op, T, beta):
 @njit(cache=True)
 def quad_diag(op, T, k):
     """The diagonal of ``Q`` (k coordinates)."""
-    if T == 1:
+    if len(op) != TASK_FORM:
         return op_diag(op, k)
     G = op[1]
     out = np.empty(k)

@@ -26,16 +26,28 @@ from numba import njit
 
 from .._arrays import copy_into, copy_into_2d
 from ._lasso_kernels import _chol_solve, anderson_point, gauss_solve
-from ..losses._quadratic import _kron_times, op_active_times, op_gram_block, quad_diag, quad_grad
+from ..losses._quadratic import (
+    GRAM_FORM,
+    SPARSE_FORM,
+    TASK_FORM,
+    _kron_times,
+    op_active_times,
+    op_gram_block,
+    quad_diag,
+    quad_grad,
+)
 from ..penalties._surrogates import group_factors_to_beta, pos_factors_to_beta
 from ._lbfgs import lbfgs_factors
 
 
-# ``T`` (the task count) selects the quadratic part: ``T == 1`` is the operator ``op`` as the
-# lasso kernels define it; ``T > 1`` is the multi-task lasso, whose design ``A ⊗ I_T`` has the
-# Gram matrix ``G ⊗ I_T``: ``op[1]`` then holds only the features' Gram ``G`` (m×m), ``op[2]``
-# the correlations ``c`` (m·T, feature-major), and the working set's coefficients, read as an
-# m×T matrix ``B``, are multiplied as ``G B`` -- never the (m·T)² matrix.
+# ``T`` is the task count: ``T == 1`` is the operator ``op`` as the lasso kernels define it;
+# ``T > 1`` is the multi-task lasso, whose design ``A ⊗ I_T`` has the Gram matrix ``G ⊗ I_T``:
+# ``op`` is then in the multi-task Gram form of :mod:`hadasparse.losses._quadratic`
+# (``len(op) == TASK_FORM``, a type of its own, so that the kernels branch on the form at
+# compile time and not on ``T`` at run time): ``op[1]`` holds only the features' Gram ``G``
+# (m×m), ``op[2]`` the correlations ``c`` (m·T, feature-major), and the working set's
+# coefficients, read as an m×T matrix ``B``, are multiplied as ``G B`` -- never the (m·T)²
+# matrix.
 
 
 # zero groups violating KKT join the polish's active set once the active groups' KKT residual
@@ -50,9 +62,9 @@ def _active_block(op, T, act, m, pos, gptr, active):
     """What the Newton products need of ``Q`` on the active coordinates: the dense block
     ``Q_AA`` (T == 1, Gram form), the active features' Gram block (T > 1), or nothing
     (operator form, products through the sparse columns)."""
-    if not op[0]:
+    if len(op) == SPARSE_FORM:
         return np.zeros((0, 0))
-    if T == 1:
+    if len(op) != TASK_FORM:
         return op_gram_block(op, act, m, pos)
     G = op[1]
     feats = np.empty(m // T, dtype=np.int64)
@@ -71,9 +83,9 @@ def _active_block(op, T, act, m, pos, gptr, active):
 @njit(cache=True)
 def _active_times(op, T, GA, act, m, d):
     """``Q_AA d`` with the block of :func:`_active_block`."""
-    if not op[0]:
+    if len(op) == SPARSE_FORM:
         return op_active_times(op, act, m, d)
-    if T == 1:
+    if len(op) != TASK_FORM:
         return GA @ d
     return _kron_times(GA, T, d)
 
@@ -397,7 +409,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
         sz = hi - lo
         off[g] = o
         B = np.zeros((sz, sz))
-        if op[0] and T == 1 and sz <= 64:
+        if len(op) == GRAM_FORM and T == 1 and sz <= 64:
             G = op[1]
             for i in range(sz):
                 for l in range(sz):
@@ -433,7 +445,7 @@ def _newton_cg(op, T, act, m, gF, beta, norms, active, alpha, w, gptr, pos, mu, 
     GA = _active_block(op, T, act, m, pos, gptr, active)
     # a loose Newton direction tolerates the rounding of a single-precision Gram block, whose
     # products (memory-bound) take half the time
-    if op[0] and rtol >= _SINGLE_PRECISION_FORCING:
+    if len(op) != SPARSE_FORM and rtol >= _SINGLE_PRECISION_FORCING:
         GA32 = GA.astype(np.float32)
     else:
         GA32 = np.zeros((0, 0), dtype=np.float32)
@@ -465,8 +477,8 @@ def _dense_newton(op, T, act, m, pos, gF, beta, norms, active, alpha, w, gptr):
     """Newton direction from the dense Hessian ``Q_AA + Σ_g α w_g/‖β_g‖ (I − β̂_g β̂_gᵀ)``
     (plus a tiny shift, for collinear or duplicated columns); empty when it fails."""
     GA = _active_block(op, T, act, m, pos, gptr, active)
-    if T == 1:
-        H = GA if op[0] else op_gram_block(op, act, m, pos)
+    if len(op) != TASK_FORM:
+        H = GA if len(op) == GRAM_FORM else op_gram_block(op, act, m, pos)
     else:
         H = np.zeros((m, m))
         mf = GA.shape[0]
@@ -831,24 +843,27 @@ def _smooth_beta(x, gid, ng, positive):
 # correlations are one matrix-vector product and its update T contiguous axpys. Nothing of
 # size m² is formed: memory is O(n·T + m·T), whatever the working set.
 #
-# Dense designs pass ``X`` = ``Aᵀ`` (p×n, C order: each feature's column contiguous; ``A`` the
-# centred, weighted design in Fortran order, transposed without a copy) and empty
-# sparse arrays; sparse designs pass an empty ``X`` and the row-scaled CSC arrays with the
-# implicit centring ``A_j = X_j − x̄_j √s``: the residual is then stored as
-# ``R = R̃ + √s zᵀ`` (``R̃`` updated on the column's non-zeros only, ``z`` the T shifts), so
-# an update never touches all n rows.
+# The design comes as a tuple ``arrays``: a dense design as ``(X,)`` with ``X`` = ``Aᵀ`` (p×n,
+# C order: each feature's column contiguous; ``A`` the centred, weighted design in Fortran
+# order, transposed without a copy); a sparse one as ``(data, indices, indptr, x_mean,
+# sqrt_sw)``, the row-scaled CSC arrays with the implicit centring ``A_j = X_j − x̄_j √s``:
+# the residual is then stored as ``R = R̃ + √s zᵀ`` (``R̃`` updated on the column's non-zeros
+# only, ``z`` the T shifts), so an update never touches all n rows. The kernels branch on
+# ``len(arrays) == 1`` (dense), which numba prunes at compile time, as for the quadratic
+# loss's ``op``: a dense fit compiles no sparse code, and a sparse fit no dense code.
 
 
 @njit(cache=True)
-def _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, out):
+def _mt_col_dot(arrays, xs, ws, a, RT, z, q, out):
     """``out = A_jᵀ R`` (T values) for the feature ``j = ws[a]``; ``xs[a] = X_jᵀ√s`` and
     ``q = √sᵀR̃`` (sparse form only)."""
     T = RT.shape[0]
     j = ws[a]
-    if X.shape[0] > 0:
-        x = X[j]
+    if len(arrays) == 1:
+        x = arrays[0][j]
         copy_into(out, RT @ x)
         return
+    data, indices, indptr, x_mean = arrays[0], arrays[1], arrays[2], arrays[3]
     n = RT.shape[1]
     for t in range(T):
         acc = 0.0
@@ -863,15 +878,16 @@ def _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, out):
 
 
 @njit(cache=True)
-def _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t, step):
+def _mt_col_update(arrays, xs, ws, a, RT, z, q, t, step):
     """``R_t −= step · A_j`` for ``j = ws[a]``."""
     j = ws[a]
     r = RT[t]
-    if X.shape[0] > 0:
-        x = X[j]
+    if len(arrays) == 1:
+        x = arrays[0][j]
         for i in range(r.shape[0]):
             r[i] -= step * x[i]
         return
+    data, indices, indptr, x_mean = arrays[0], arrays[1], arrays[2], arrays[3]
     for ii in range(indptr[j], indptr[j + 1]):
         r[indices[ii]] -= step * data[ii]
     q[t] -= step * xs[a]
@@ -879,26 +895,31 @@ def _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t, ste
 
 
 @njit(cache=True)
-def _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, BT, z, q):
+def _mt_residual(arrays, xs, ws, W, BT, z, q):
     """The residual ``B − A_ws W`` (stored as described above); fills ``z`` and ``q``."""
     T = BT.shape[0]
     RT = BT.copy()
     z[:] = 0.0
-    for t in range(T):
-        q[t] = sqrt_sw @ RT[t] if X.shape[0] == 0 else 0.0
+    if len(arrays) == 1:
+        for t in range(T):
+            q[t] = 0.0
+    else:
+        sqrt_sw = arrays[4]
+        for t in range(T):
+            q[t] = sqrt_sw @ RT[t]
     for a in range(ws.shape[0]):
         for t in range(T):
             if W[a, t] != 0.0:
-                _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t,
-                               W[a, t])
+                _mt_col_update(arrays, xs, ws, a, RT, z, q, t, W[a, t])
     return RT
 
 
 @njit(cache=True)
-def _mt_full_residual(X, sqrt_sw, RT, z):
+def _mt_full_residual(arrays, RT, z):
     """The residual itself (T×n) from its stored form."""
-    if X.shape[0] > 0:
+    if len(arrays) == 1:
         return RT
+    sqrt_sw = arrays[4]
     R = RT.copy()
     for t in range(RT.shape[0]):
         if z[t] != 0.0:
@@ -922,9 +943,9 @@ def _mt_penalty(W, alpha, l2):
 
 
 @njit(cache=True)
-def _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2):
+def _mt_primal(arrays, W, RT, z, alpha, l2):
     """``1/(2n)‖R‖² + l2/2 ‖W‖² + α Σ ‖W_j‖`` on the working set."""
-    R = _mt_full_residual(X, sqrt_sw, RT, z)
+    R = _mt_full_residual(arrays, RT, z)
     pen, ridge = _mt_penalty(W, alpha, l2)
     rr = 0.0
     for t in range(R.shape[0]):
@@ -934,8 +955,7 @@ def _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2):
 
 
 @njit(cache=True)
-def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q, alpha,
-               l2, norms, screened):
+def _mt_ws_gap(arrays, xs, ws, W, RT, BT, z, q, alpha, l2, norms, screened):
     """The duality gap of the problem restricted to the working set (the dual point of
     :func:`~hadasparse.solvers._working_set.multitask_duality_gap`); ``norms[a]`` receives
     ``‖A_jᵀR/n − l2 W_j‖`` of each row not ``screened``."""
@@ -946,14 +966,14 @@ def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, 
     for a in range(m):
         if screened[a]:
             continue
-        _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
+        _mt_col_dot(arrays, xs, ws, a, RT, z, q, g)
         s2 = 0.0
         for t in range(T):
             e = g[t] / n - l2 * W[a, t]
             s2 += e * e
         norms[a] = np.sqrt(s2)
         dual_norm = max(dual_norm, norms[a])
-    R = _mt_full_residual(X, sqrt_sw, RT, z)
+    R = _mt_full_residual(arrays, RT, z)
     rr = 0.0
     br = 0.0
     for t in range(R.shape[0]):
@@ -967,8 +987,7 @@ def _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, 
 
 
 @njit(cache=True)
-def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
-              screened):
+def _mt_epoch(arrays, xs, ws, W, RT, z, q, alpha, l2, lips, screened):
     """One cyclic pass of block coordinate descent over the rows not ``screened``: each
     feature's row of ``W`` takes its exact block soft-thresholding step (``lips`` the rows'
     Lipschitz constants)."""
@@ -980,7 +999,7 @@ def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, 
         L = lips[a]
         if L <= 0.0 or screened[a]:
             continue
-        _mt_col_dot(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, g)
+        _mt_col_dot(arrays, xs, ws, a, RT, z, q, g)
         nz2 = 0.0
         for t in range(T):
             v = W[a, t] + (g[t] / n - l2 * W[a, t]) / L
@@ -993,42 +1012,41 @@ def _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, 
             new = zt[t] * shrink
             step = new - W[a, t]
             if step != 0.0:
-                _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z, q, t,
-                               step)
+                _mt_col_update(arrays, xs, ws, a, RT, z, q, t, step)
                 W[a, t] = new
 
 
 @njit(cache=True)
-def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l2, lips,
-                  tol_abs, max_epochs, anderson, R_out):
+def multitask_bcd(arrays, ws, W, BT, alpha, l2, lips, tol_abs, max_epochs, anderson, R_out):
     """Block coordinate descent on the working set ``ws`` until its duality gap is at most
     ``tol_abs``, accelerated by Anderson extrapolation: every ``anderson + 1`` epochs the
     last iterates are combined (the weights minimise the norm of the combined differences)
     and the result is kept when it lowers the objective; the gap is checked then.
-    ``W`` (m×T, the warm start) is overwritten and ``R_out`` (T×n) receives the residual
-    ``B − A_ws W`` at the returned point. Returns ``(epochs, gap)``."""
+    ``arrays``: the design, dense or sparse (see above). ``W`` (m×T, the warm start) is
+    overwritten and ``R_out`` (T×n) receives the residual ``B − A_ws W`` at the returned
+    point. Returns ``(epochs, gap)``."""
     m, T = W.shape
     K = anderson
     d = m * T
     z = np.zeros(T)
     q = np.zeros(T)
     xs = np.zeros(m)
-    if X.shape[0] == 0:
+    if len(arrays) != 1:
+        data, indices, indptr, sqrt_sw = arrays[0], arrays[1], arrays[2], arrays[4]
         for a in range(m):
             j = ws[a]
             acc = 0.0
             for ii in range(indptr[j], indptr[j + 1]):
                 acc += data[ii] * sqrt_sw[indices[ii]]
             xs[a] = acc
-    RT = _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, BT, z, q)
+    RT = _mt_residual(arrays, xs, ws, W, BT, z, q)
     screened = np.zeros(m, dtype=np.bool_)
     norms = np.zeros(m)
     hist = np.zeros((K + 1, d))
     nh = 0
     gap = np.inf
     for epoch in range(max_epochs):
-        _mt_epoch(X, data, indices, indptr, x_mean, xs, ws, W, RT, z, q, alpha, l2, lips,
-                  screened)
+        _mt_epoch(arrays, xs, ws, W, RT, z, q, alpha, l2, lips, screened)
         copy_into(hist[nh], W.reshape(d))
         nh += 1
         if nh < K + 1 and epoch + 1 < max_epochs:
@@ -1040,17 +1058,15 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                 Wa = Wacc.reshape((m, T)).copy()
                 za = np.zeros(T)
                 qa = np.zeros(T)
-                RTa = _mt_residual(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, Wa, BT,
-                                   za, qa)
-                if (_mt_primal(X, sqrt_sw, Wa, RTa, za, alpha, l2)
-                        < _mt_primal(X, sqrt_sw, W, RT, z, alpha, l2)):
+                RTa = _mt_residual(arrays, xs, ws, Wa, BT, za, qa)
+                if (_mt_primal(arrays, Wa, RTa, za, alpha, l2)
+                        < _mt_primal(arrays, W, RT, z, alpha, l2)):
                     copy_into_2d(W, Wa)
                     RT, z, q = RTa, za, qa
 
-        gap = _mt_ws_gap(X, data, indices, indptr, x_mean, sqrt_sw, xs, ws, W, RT, BT, z, q,
-                         alpha, l2, norms, screened)
+        gap = _mt_ws_gap(arrays, xs, ws, W, RT, BT, z, q, alpha, l2, norms, screened)
         if gap <= tol_abs:
-            copy_into_2d(R_out, _mt_full_residual(X, sqrt_sw, RT, z))
+            copy_into_2d(R_out, _mt_full_residual(arrays, RT, z))
             return epoch + 1, gap
         if l2 == 0.0:
             # gap-safe screening (Ndiaye et al. 2017, as sklearn's multi-task solver): a row
@@ -1068,8 +1084,7 @@ def multitask_bcd(X, data, indices, indptr, x_mean, sqrt_sw, ws, W, BT, alpha, l
                     screened[a] = True
                     for t in range(T):
                         if W[a, t] != 0.0:
-                            _mt_col_update(X, data, indices, indptr, x_mean, xs, ws, a, RT, z,
-                                           q, t, -W[a, t])
+                            _mt_col_update(arrays, xs, ws, a, RT, z, q, t, -W[a, t])
                             W[a, t] = 0.0
-    copy_into_2d(R_out, _mt_full_residual(X, sqrt_sw, RT, z))
+    copy_into_2d(R_out, _mt_full_residual(arrays, RT, z))
     return max_epochs, gap

@@ -29,6 +29,7 @@ from numba import njit
 
 from .._arrays import argsort_into, copy_into
 from ..losses._quadratic import (
+    GRAM_FORM,
     op_diag,
     op_grad,
     op_grad_update,
@@ -751,7 +752,8 @@ def _cd_route(op, beta, act):
     """Whether :func:`_finish` finishes from ``beta`` by coordinate descent (see there).
     (Python: as a numba function its wrapper for the ``op`` tuple cost 0.3 s to compile.)"""
     m0 = np.count_nonzero(beta)
-    return not op[0] and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0] or op[9].shape[0] == 0)
+    return len(op) != GRAM_FORM and (m0 > CD_MIN_ACTIVE or m0 > act.shape[0]
+                                     or op[9].shape[0] == 0)
 
 
 def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fstate, max_add,

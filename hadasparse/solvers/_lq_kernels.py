@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from .._arrays import abs_max, abs_power_sum, argsort_into, copy_into, nonzero_indices
-from ..losses._quadratic import op_diag, op_grad, op_gram_block
+from ..losses._quadratic import GRAM_FORM, op_diag, op_grad, op_gram_block
 from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
 from ._lasso_kernels import _back_substitution, _forward_substitution
 from ._lbfgs import lbfgs_factors
@@ -110,7 +110,9 @@ def _beyond_budget(op, m):
     within it already; in operator form (sparse designs, and dense ones whose working set
     outgrew the budget) a support of more than 2n coordinates is not polished: the Newton
     system of a local minimum has at most n independent columns anyway."""
-    return (not op[0]) and m > 2 * op[11].shape[0]
+    if len(op) == GRAM_FORM:
+        return False
+    return m > 2 * op[11].shape[0]
 
 
 @njit(cache=True)

@@ -740,7 +740,7 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
     T = design.n_tasks
     m = support.size
     G = design.gram(support, support)
-    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2)
+    op = gram_operator(G, np.ascontiguousarray(c_full[support]).reshape(m * T), l2, T)
     beta = np.ascontiguousarray(W[support]).reshape(m * T).copy()
     traces = np.maximum(np.diag(G) + l2, np.finfo(np.float64).tiny)
     weights, gptr = np.ones(m), np.arange(0, m * T + 1, T)
@@ -758,21 +758,21 @@ def _multitask_polish(design, c_full, alpha, l2, W, support):
 
 
 def _multitask_arrays(design):
-    """The design as :func:`~._group_kernels.multitask_bcd` takes it: dense ``Aᵀ`` in C
-    order (a view of ``A`` in Fortran order) and empty sparse arrays, or an empty ``X`` and the CSC arrays, centring and
-    weights of a sparse one."""
+    """The design as :func:`~._group_kernels.multitask_bcd` takes it: ``(Aᵀ,)``, dense
+    ``Aᵀ`` in C order (a view of ``A`` in Fortran order), or the CSC arrays, centring and
+    weights of a sparse one, ``(data, indices, indptr, x_mean, sqrt_sw)`` (tuples of two
+    lengths: two numba types, each compiling only its own code)."""
     base = design.base
     n, p = base.n_samples, base.n_features
     if not base.is_sparse:
         X = base.X if base.X.flags.f_contiguous else np.asfortranarray(base.X)
-        return (X.T, np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64),
-                np.zeros(p), np.zeros(0))
+        return (X.T,)
     X = base.X
     x_mean = np.zeros(p) if base.x_mean is None else np.ascontiguousarray(base.x_mean)
     sqrt_sw = (np.ones(n) if base.x_mean is None
                else np.ascontiguousarray(base.sqrt_sw, dtype=np.float64))
-    return (np.zeros((0, 0)), X.data.astype(np.float64, copy=False),
-            X.indices.astype(np.int64), X.indptr.astype(np.int64), x_mean, sqrt_sw)
+    return (X.data.astype(np.float64, copy=False), X.indices.astype(np.int64),
+            X.indptr.astype(np.int64), x_mean, sqrt_sw)
 
 
 def _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2, state):
@@ -824,7 +824,7 @@ def _solve_multitask(design, B, alpha, W, tol, max_iter, max_inner, verbose, l2,
         inner_tol = 0.5 * stop_abs if new.size == 0 else max(_MT_INNER * gap, 0.5 * stop_abs)
         W_ws = np.ascontiguousarray(W[ws])
         R_T = np.empty_like(BT)
-        _, ws_gap = multitask_bcd(*arrays, ws.astype(np.int64), W_ws, BT, alpha, l2,
+        _, ws_gap = multitask_bcd(arrays, ws.astype(np.int64), W_ws, BT, alpha, l2,
                                   np.ascontiguousarray(lips[ws]), inner_tol, max_inner,
                                   _MT_ANDERSON, R_T)
         W[:] = 0.0
