@@ -793,13 +793,10 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     # A warm start (the previous working set's solution, or a previous alpha's) often has
     # the right support already, but for the new coordinates: try the polish first when
     # its rounds (two per violator) are cheaper than a surrogate descent (_POLISH_FIRST).
-    nnz = 0
-    n_viol = 0
-    for j in range(k):
-        if beta[j] != 0.0:
-            nnz += 1
-        elif (-grad_beta[j] if positive else abs(grad_beta[j])) > alpha:
-            n_viol += 1
+    zero = beta == 0.0
+    nnz = k - int(np.count_nonzero(zero))
+    n_viol = int(np.count_nonzero(zero & ((-grad_beta if positive else np.abs(grad_beta))
+                                          > alpha)))
     if nnz > 0 and _cd_route(op, beta, act):
         # a warm start for the coordinate-descent finish: it starts from there directly
         # (along a path it needs no continuation, and new coordinates cost one column
