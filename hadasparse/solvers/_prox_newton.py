@@ -407,48 +407,11 @@ class _Model:
         return float(s[pos] @ Multinomial.conjugate(self.Y[pos], kappa * G))
 
     def optimal_intercept(self, Z, b):
-        """The intercept ``b`` (K) minimising the loss with ``Z − b`` fixed (safeguarded
-        Newton); returns the new ``Z`` and ``b``."""
-        s = self.s
-        total = float(s.sum())
-        val = self.value(Z)
-        last_gmax = np.inf
-        for _ in range(100):
-            g = self.gradient(Z)
-            grad = s @ g
-            gmax = float(np.max(np.abs(grad)))
-            if gmax <= 1e-15 * total:
-                break
-            if self.binary:
-                h = float(s @ Logistic.hessian(self.Y[:, 0], Z[:, 0]))
-                step = -grad / max(h, 1e-300)
-            else:
-                P = softmax(Z, axis=1)
-                H = np.diag(s @ P) - (P * s[:, None]).T @ P
-                step = -np.linalg.lstsq(H, grad, rcond=1e-12)[0]
-                step -= step.mean()
-            if -float(grad @ step) <= _REFIT_QUADRATIC * abs(val):
-                # as in optimal_block: below the loss's rounding, full Newton steps until
-                # the gradient (which the dual point needs at zero) stops falling
-                if gmax >= last_gmax:
-                    break
-                last_gmax = gmax
-                Z, b = Z + step, b + step
-                val = self.value(Z)
-                continue
-            t = 1.0
-            for _ in range(60):
-                Zt = Z + t * step
-                vt = self.value(Zt)
-                if vt <= val:
-                    break
-                t *= 0.5
-            else:
-                break
-            if vt >= val and t < 1.0:
-                break
-            Z, b, val = Zt, b + t * step, vt
-        return Z, b
+        """The intercept ``b`` (K) minimising the loss with ``Z − b`` fixed: the refit of
+        :meth:`optimal_block` on the block of the ones column; returns the new ``Z`` and
+        ``b``."""
+        Z, Theta = self.optimal_block(np.ones((Z.shape[0], 1)), Z, b[None, :])
+        return Z, Theta[0]
 
     def block_hessian(self, A, Z):
         """The loss's Hessian in the coefficients Θ (m×K, flattened row-major) of the dense
