@@ -799,7 +799,7 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     penalty = (w, gptr, gid) if positive else (T, w, gptr, gid)
     while n_inner < max_inner:
         n_inner += lbfgs_factors(op, alpha, diag, x, gid.shape[0], positive, penalty,
-                                 (), snap_every, 0.0, S, Y, rho, state)
+                                 (), snap_every, 0.0, 0.0, S, Y, rho, state)
         smooth_beta = _smooth_beta(x, gid, ng, positive)
         grad_beta = quad_grad(op, T, smooth_beta)[1]
         if positive:

@@ -59,6 +59,11 @@ _CD_GAP_EVERY = 10
 _CD_ANDERSON = 5  # passes extrapolated together (Anderson acceleration)
 CD_MIN_ACTIVE = 600  # smallest active set of a sparse design finished by coordinate descent
 _CD_MAX_EPOCHS = 10000
+# The lasso's L-BFGS stretch ends once a step decreases the surrogate by at most this
+# fraction of its value, i.e. by rounding: the snap and the polish take over from there (on
+# small problems the surrogate converges in a few iterations, and the rest of a stretch
+# spun in the line search, ~20 evaluations per iteration).
+_FTOL = 1e-15
 
 
 @njit(cache=True)
@@ -838,7 +843,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     prev_signs = np.sign(beta)
     n_inner = 0
     while n_inner < max_inner:
-        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, (), (), snap_every, 0.0,
+        n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, (), (), snap_every, 0.0, _FTOL,
                                  S, Y, rho, state)
         smooth_beta = factors_to_beta(x, k, positive)
         grad_beta = op_grad(op, smooth_beta)[1]

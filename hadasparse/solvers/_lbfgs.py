@@ -71,8 +71,8 @@ def lbfgs_store(s, yv, S, Y, rho, state):
 
 
 @njit(cache=True)
-def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol, S, Y, rho,
-                  state):
+def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol, ftol, S, Y,
+                  rho, state):
     """L-BFGS with Armijo backtracking on a penalty's surrogate (``group``, ``depth``: see
     the module docstring); ``x`` is updated in place.
 
@@ -81,7 +81,10 @@ def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol,
     inverse Hessian is the surrogate's diagonal without the residual cross terms
     (:func:`~hadasparse.penalties._surrogates.surrogate_hess_diag`). Stops when the largest
     gradient entry is at most ``gtol``, when no step along the direction decreases the
-    surrogate, or after ``max_iter`` iterations; returns the number of iterations done.
+    surrogate, when a step decreased it by at most ``ftol·|f|``
+    (the surrogate is then at its rounding: further steps only spin in the line search; 0
+    turns this test off), or after ``max_iter`` iterations; returns the number of
+    iterations done.
     """
     nx = x.shape[0]
     grad = np.empty(nx)
@@ -116,5 +119,8 @@ def lbfgs_factors(op, alpha, diag, x, k, positive, group, depth, max_iter, gtol,
         for j in range(nx):
             x[j] = x_new[j]
             grad[j] = grad_new[j]
+        stalled = ftol > 0.0 and f - f_new <= ftol * abs(f)
         f = f_new
+        if stalled:
+            break
     return it

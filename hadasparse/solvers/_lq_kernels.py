@@ -925,12 +925,12 @@ def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
     # surrogates a second time next to the signed lasso's (positive: a runtime bool)
     signed = np.bool_(False)
     if len(group) == 0:
-        return lbfgs_factors(op, alpha, diag, x, m, signed, (), (depth,), max_iter, 0.0, S, Y,
-                             rho, state)
+        return lbfgs_factors(op, alpha, diag, x, m, signed, (), (depth,), max_iter, 0.0, 0.0,
+                             S, Y, rho, state)
     gptr, lips, weights = group
     unit = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
-    return lbfgs_factors(op, alpha, diag, x, m, signed, unit, (depth,), max_iter, 0.0, S, Y, rho,
-                         state)
+    return lbfgs_factors(op, alpha, diag, x, m, signed, unit, (depth,), max_iter, 0.0, 0.0,
+                         S, Y, rho, state)
 
 
 @njit(cache=True)
