@@ -194,6 +194,8 @@ class TallDesign(Design):
 
     def _gram_pass(self):
         n, p = self.X.shape
+        if self.sqrt_sw is None and self.X.dtype == np.float64 and self._direct_gram_pass():
+            return
         G = np.zeros((p, p))
         C = np.zeros((p, self._targets.shape[1]))
         with single_threaded_blas():
@@ -205,6 +207,33 @@ class TallDesign(Design):
         if self.x_mean is not None and self.X.dtype == np.float64:
             self._direct = bool(np.all(self.x_mean**2
                                        <= _DIRECT_MEAN_RATIO**2 * self._col_sq_norms))
+
+    def _direct_gram_pass(self):
+        """The Gram pass of an unweighted float64 X without centred blocks: one BLAS call
+        on X itself, the centring applied to the p×p result, ``AᵀA / n = XᵀX / n − x̄ x̄ᵀ``
+        (as the sparse designs do). Like the direct mat-vecs, only when every column mean is
+        within :data:`_DIRECT_MEAN_RATIO` standard deviations: the subtraction then loses at
+        most a factor ``1 + r²`` of rounding next to centred blocks, and the pass saves their
+        copies (a sixth of the time on 10000×200). Returns False, having set nothing, when a
+        mean is too large (the caller then centres blocks)."""
+        n = self.n_samples
+        with single_threaded_blas():
+            G = self.X.T @ self.X
+            C = self.X.T @ self._targets
+        G /= n
+        C /= n
+        if self.x_mean is not None:
+            m2 = self.x_mean**2
+            r2 = _DIRECT_MEAN_RATIO**2
+            # x̄² ≤ r² σ² with σ² = E[x²] − x̄² (E[x²] is the raw Gram diagonal)
+            if np.any((1.0 + r2) * m2 > r2 * np.diag(G)):
+                return False
+            G -= np.outer(self.x_mean, self.x_mean)
+            C -= np.outer(self.x_mean, self._targets.sum(axis=0) / n)
+        self._gram, self._target_corr = G, C
+        self._col_sq_norms = np.maximum(np.diag(G), 0.0)
+        self._direct = True
+        return True
 
     def max_abs_bound(self):
         """An upper bound of ``max |X|`` from the Gram pass, without a pass over X (``inf``

@@ -291,20 +291,23 @@ def test_tall_route_equals_sklearn_and_certifies(fit_intercept, offset, weighted
     assert ours.dual_gap_ >= gap - 1e2 * np.finfo(np.float64).eps * unit
 
 
+@pytest.mark.parametrize("weighted", [True, False], ids=["weighted", "unweighted"])
 @pytest.mark.parametrize("offset", [1e4, 0.5], ids=["large-means", "small-means"])
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("alpha, l2", [(0.05, 0.0), (0.05, 0.02), (0.0, 0.02)],
                          ids=["lasso", "enet", "ridge"])
-def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, offset,
+def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, offset, weighted,
                                                     monkeypatch):
     """The Gram-form gap (O(p²), from G, Aᵀb and ‖b‖²) equals the exact one (a pass over
     A: centred blocks for large column means, X itself for small ones) within the rounding
-    estimate it returns, at points far from and near the optimum."""
+    estimate it returns, at points far from and near the optimum. Unweighted with small
+    means, the Gram pass is one product on X itself, centred afterwards."""
     from hadasparse import _design
     from hadasparse.solvers._working_set import gram_duality_gap, lasso_duality_gap
 
     monkeypatch.setattr(_design, "_BLOCK_BYTES", 1024)
     X, y, sw = _tall_problem(True, offset=offset)
+    sw = sw if weighted else None
     design, B, _, _ = _design.preprocess(X, y[:, None], sw, True, tall=True)
     assert isinstance(design, _design.TallDesign)
     design.full_gram()
@@ -313,7 +316,7 @@ def test_gram_form_gap_within_its_rounding_estimate(positive, alpha, l2, offset,
     n, p = X.shape
     G, c = design.full_gram(), design.target_correlations()[:, 0]
     # the Gram pass equals the products of an explicitly centred and weighted copy
-    s = sw * (n / sw.sum())
+    s = np.ones(n) if sw is None else sw * (n / sw.sum())
     A = np.sqrt(s)[:, None] * (X - s @ X / n)
     np.testing.assert_allclose(G, A.T @ A / n, rtol=1e-12, atol=1e-12 * np.abs(G).max())
     np.testing.assert_allclose(c, A.T @ b / n, rtol=0, atol=1e-12 * np.abs(c).max())
