@@ -29,7 +29,7 @@ def is_tall(n_samples, n_features):
     return n_samples >= n_features and n_features <= TALL_MAX_FEATURES
 
 
-_threadpools = None
+_blas_pools = None  # threadpoolctl's controllers of the BLAS libraries, found on first use
 _single_depth = [0]  # how many single_threaded_blas contexts are open
 
 
@@ -39,20 +39,27 @@ def single_threaded_blas():
     with scipy while numpy has its own: their two thread pools' spinning threads fight (a k×k
     mat-vec gets ~10× slower), and a multi-threaded BLAS collapses when another process holds
     a core, which on a shared machine is the common case (a :class:`TallDesign`'s passes,
-    many small products, ran ~50× slower there). Nested uses are free (setting the limit
-    costs ~40 µs, a tenth of a small fit)."""
-    global _threadpools
+    many small products, ran ~50× slower there). Nested uses are free. The BLAS libraries'
+    controllers are looked up once and set directly (a few µs; ``ThreadpoolController.limit``
+    queries every library's full info each time, ~40 µs, a twentieth of a small fit)."""
+    global _blas_pools
     if _single_depth[0]:
         yield
         return
-    if _threadpools is None:
-        _threadpools = ThreadpoolController()
-    with _threadpools.limit(limits=1, user_api="blas"):
-        _single_depth[0] += 1
-        try:
-            yield
-        finally:
-            _single_depth[0] -= 1
+    if _blas_pools is None:
+        _blas_pools = ThreadpoolController().select(user_api="blas").lib_controllers
+    before = [pool.get_num_threads() for pool in _blas_pools]
+    for pool, n_threads in zip(_blas_pools, before):
+        if n_threads != 1:
+            pool.set_num_threads(1)
+    _single_depth[0] += 1
+    try:
+        yield
+    finally:
+        _single_depth[0] -= 1
+        for pool, n_threads in zip(_blas_pools, before):
+            if n_threads != 1:
+                pool.set_num_threads(n_threads)
 
 
 class Design:

@@ -374,3 +374,27 @@ def test_tall_route_bounds_x_and_refuses_huge_entries(weights):
     X[5, 1] = 1e200  # sums of squares over 400 samples overflow
     with pytest.raises(ValueError, match="X has entries up to 1.000e\\+200"):
         HadamardLasso(alpha=0.1).fit(X, y, sample_weight=sw)
+
+
+def test_single_threaded_blas_sets_and_restores_the_blas_threads():
+    """The solvers' BLAS runs on one thread inside the context (nested too), and every BLAS
+    library gets its own thread count back on exit, also when the body raises."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from hadasparse._design import single_threaded_blas
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() and set(blas_threads()) == {2}
+        with single_threaded_blas():
+            assert set(blas_threads()) == {1}
+            with single_threaded_blas():
+                assert set(blas_threads()) == {1}
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {2}
+        with pytest.raises(RuntimeError):
+            with single_threaded_blas():
+                raise RuntimeError
+        assert set(blas_threads()) == {2}
