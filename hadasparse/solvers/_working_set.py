@@ -187,6 +187,10 @@ class _LassoUnits:
     in the working set's state)."""
 
     ws_start = _WS_START
+    # a problem of at most this many features is its own first working set: violators or
+    # not, they cost the inner solve nothing next to a second outer iteration (a gap pass
+    # and a solve), which a first working set of the violators alone usually needs
+    ws_whole = _WS_START
 
     def __init__(self, design, alpha, positive, gram, max_inner, l2=0.0):
         self.design, self.alpha, self.positive, self.l2 = design, alpha, positive, l2
@@ -321,7 +325,8 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
             break  # at the rounding floor: no iteration can certify less
         score, support = units.scores(grad, beta)
         score[support] = np.inf
-        candidates = np.flatnonzero(score < 0)
+        candidates = (np.arange(score.size) if score.size <= getattr(units, "ws_whole", 0)
+                      else np.flatnonzero(score < 0))
         new = units_to_add(score.size, state.ws, support, candidates, -score[candidates],
                            max(units.ws_start, support.size // growth))
         if new.size:
