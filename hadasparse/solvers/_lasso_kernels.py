@@ -576,6 +576,20 @@ def _reuse_active_set(op, diag, L, act, pos, fstate, theta, beta, dep_tol):
 
 
 @njit(cache=True)
+def _sync_grad(op, grad, beta, grad_sync, beta_sync, moved, moves):
+    """``grad`` ← the exact gradient at ``beta``, from ``grad_sync``, the gradient at
+    ``beta_sync``, by the moves since (:func:`op_grad_update`: rows of G when few moved)."""
+    n_moved = 0
+    for j in range(beta.shape[0]):
+        if beta[j] != beta_sync[j]:
+            moved[n_moved] = j
+            moves[n_moved] = beta[j] - beta_sync[j]
+            n_moved += 1
+    copy_into(grad, grad_sync)
+    op_grad_update(op, grad, beta, moved, n_moved, moves)
+
+
+@njit(cache=True)
 def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstate,
            max_add=0):
     """Active-set finish from a snapped point: solve the KKT system on the current support with
@@ -589,7 +603,11 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
     The Cholesky factor ``L`` of the active Gram block (active set ``act[:m]``, ``pos`` its
     inverse map, ``fstate = [m, factor_valid]``) is updated, not recomputed, as the active set
     changes, and is kept between calls: the next polish of the same working set starts from
-    it and only adds or removes the coordinates whose status changed.
+    it and only adds or removes the coordinates whose status changed. A round whose line
+    search stops at a kink updates only the active gradient, from the Newton system itself;
+    the zeros' gradients, which only the search for violators needs, are brought up to date
+    once the active set is optimal (one pass over G for a run of kinks instead of one per
+    kink: near a saturated support most rounds stop at a kink).
 
     ``beta`` is updated in place. Returns ``(converged, rounds)``; ``converged`` means the lasso
     KKT conditions hold on all k coordinates to within ``rtol * alpha``. Active sets beyond
@@ -612,7 +630,14 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
     grad = op_grad(op, beta)[1]
     cap = max_add if max_add > 0 else k
     n_added = 0
-    for rounds in range(1, max_rounds + 1):
+    stale = False  # the zeros' gradients lag behind beta (see the kink rounds)
+    grad_sync = np.empty(k)  # the last exact gradient, and its beta
+    beta_sync = np.empty(k)
+    moved = np.empty(k, dtype=np.int64)  # scratch for _sync_grad
+    moves = np.empty(k)
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
         if m > 0:
             x_a = np.empty(m)
             for a in range(m):
@@ -687,6 +712,7 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
                         t_star = 1.0 if lin + alpha * slope_l1 < 0.0 else t_lo
             reached = t_star >= 1.0
             consistent = True
+            clipped = False
             step = np.empty(m)
             for a in range(m):
                 if reached:
@@ -700,13 +726,39 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
                             xn = 0.0
                 if positive and xn < 0.0:
                     xn = 0.0
+                    clipped = True
                 step[a] = xn - x_a[a]
                 beta[act[a]] = xn
                 sgn = np.sign(xn)
                 if sgn != theta[act[a]]:
                     consistent = False
                 theta[act[a]] = sgn
-            op_grad_update(op, grad, beta, act, m, step)
+            if reached and consistent:
+                if stale:
+                    # the gradient everywhere, then one more Newton step from it (part of
+                    # this round: a sync must not use up the rounds of a polish-first try)
+                    _sync_grad(op, grad, beta, grad_sync, beta_sync, moved, moves)
+                    stale = False
+                    m = _drop_inactive(L, m, act, pos, theta)
+                    n_added = 0
+                    rounds -= 1
+                    continue
+                op_grad_update(op, grad, beta, act, m, step)
+            elif clipped:  # (the positive lasso) the step is not t d
+                op_grad_update(op, grad, beta, act, m, step)
+            else:
+                # stopped at a kink: the next round needs the active gradient only, which
+                # the Newton system gives without a pass over G: G_AA d = −r, so the step
+                # t d moves ∇_A by −t r (the zeros' gradients go stale until the next
+                # optimum on the active set, from the last exact gradient: _sync_grad)
+                if not stale:
+                    copy_into(grad_sync, grad)
+                    copy_into(beta_sync, beta)
+                    for a in range(m):
+                        beta_sync[act[a]] = x_a[a]
+                    stale = True
+                for a in range(m):
+                    grad[act[a]] -= t_star * r[a]
             # drop the coordinates that reached zero from the factor
             m = _drop_inactive(L, m, act, pos, theta)
             if n_added > 0 and t_star <= 0.0:
@@ -715,6 +767,9 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
             if not (reached and consistent):
                 continue
         # optimal on the active set: add the (cap worst) violators among the zeros
+        if stale:  # (an active set emptied at a kink)
+            _sync_grad(op, grad, beta, grad_sync, beta_sync, moved, moves)
+            stale = False
         n_cand = np.int64(0)
         cand = np.empty(k, dtype=np.int64)
         excess = np.empty(k)
