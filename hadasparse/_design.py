@@ -176,8 +176,10 @@ class TallDesign(Design):
     the copy (200000×50: 80 MB) and its page faults.
 
     One pass over X, on first use (:meth:`full_gram`, :meth:`target_correlations`), builds
-    ``G = AᵀA / n`` (a BLAS rank-k update per block) and the correlations ``AᵀB / n`` of the
-    targets ``B`` (n×T) it is given; the lasso then works on the p×p Gram matrix and needs X
+    ``G = AᵀA / n`` (a BLAS rank-k update per block; for unweighted float64 X with moderate
+    means one product on X itself, centred afterwards: :meth:`_direct_gram_pass`) and the
+    correlations ``AᵀB / n`` of the targets ``B`` (n×T) it is given; the lasso then works on
+    the p×p Gram matrix and needs X
     again only for an exact certificate (:meth:`residual_and_grad`). Its mat-vecs are
     memory-bound, and centring blocks would triple their traffic: they use X itself, the
     centring and weights applied to n- and p-vectors (``Aβ = √s ⊙ (Xβ − x̄ᵀβ)``,
@@ -222,7 +224,8 @@ class TallDesign(Design):
         within :data:`_DIRECT_MEAN_RATIO` standard deviations: the subtraction then loses at
         most a factor ``1 + r²`` of rounding next to centred blocks, and the pass saves their
         copies (a sixth of the time on 10000×200). Returns False, having set nothing, when a
-        mean is too large (the caller then centres blocks)."""
+        mean is too large (the caller then centres blocks: such data pay the product twice,
+        as the means' spread is only known from it)."""
         n = self.n_samples
         with single_threaded_blas():
             G = self.X.T @ self.X
