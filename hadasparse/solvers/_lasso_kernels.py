@@ -299,11 +299,13 @@ def _anderson(op, alpha, beta, positive, hist, rt, state):
         copy_into(state, state_acc)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _escape(x, j, k, g, alpha, g_jj, positive):
     """If coordinate j violates KKT at zero (``|g| > α``, g = ∇_j L), put its factors on the
     escape direction ``(1, -sign g)`` of the saddle at the origin, at the size of the
-    one-coordinate lasso step ``(|g| − α) / G_jj``. Returns whether it did."""
+    one-coordinate lasso step ``(|g| − α) / G_jj``. Returns whether it did. Inlined (numba
+    IR) into its two callers, which are called from Python: as a function of its own it was
+    compiled, and then optimised and emitted once more in each of them."""
     excess = (-g if positive else abs(g)) - alpha
     if excess <= 0.0:
         return False
