@@ -28,7 +28,7 @@ The per-penalty value/gradient kernels (``l1_surrogate_value_grad``, …) have o
 each, in :func:`surrogate_value_grad`, and are inlined there at numba-IR level
 (``inline='always'``): as functions of their own each was compiled, and then optimised and
 emitted once more inside every caller's module (numba links a callee's code into its
-caller's), a second or so of a cold L-BFGS compilation. The dispatchers themselves cannot
+caller's). The dispatchers themselves cannot
 be inlined: IR inlining happens before the ``len`` branches are pruned.
 """
 

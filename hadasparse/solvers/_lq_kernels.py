@@ -924,7 +924,7 @@ def _start_factors(beta, step, depth, group):
 def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
     """The L-BFGS loop on the depth-``depth`` factors (``group``: of the groups). Python: as a
     numba function this dispatch compiled on its own and re-optimised the whole L-BFGS loop
-    in its module, about 1.5 s of a cold first fit."""
+    in its module."""
     if len(group) == 0:
         return lbfgs_factors(op, alpha, diag, x, m, False, (), (depth,), max_iter, 0.0, 0.0,
                              S, Y, rho, state)
