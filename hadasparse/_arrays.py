@@ -45,8 +45,11 @@ def argsort_into(values, n, order):
         _sift_down(values, order, np.int64(0), end)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _sift_down(values, order, root, end):
+    """Sift ``order[root]`` down the max-heap on ``values[order[:end]]``. Inlined (numba IR)
+    into :func:`argsort_into`, its only caller: a function of its own is compiled, and then
+    optimised and emitted once more inside every caller's module."""
     item = order[root]
     v = values[item]
     while True:

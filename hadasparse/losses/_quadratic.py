@@ -85,9 +85,10 @@ def _columns_times(op, cols, m, d):
     return u
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def op_matvec(op, beta):
-    """``A β`` (operator form only)."""
+    """``A β`` (operator form only). Inlined (numba IR) into its caller, :func:`op_grad`: a
+    function of its own is compiled, and re-optimised in every caller's module."""
     return _columns_times(op, None, beta.shape[0], beta)
 
 

@@ -23,6 +23,13 @@ a call, so every penalty has its own compiled (and disk-cached) specialisation o
 solvers above, with no other penalty's code in it. (A test such as ``group is None`` would
 not do: it is only pruned when the argument *is* None, and with a tuple both branches
 compile; ``isinstance`` prunes only branches that fail to type.)
+
+The per-penalty value/gradient kernels (``l1_surrogate_value_grad``, …) have one call site
+each, in :func:`surrogate_value_grad`, and are inlined there at numba-IR level
+(``inline='always'``): as functions of their own each was compiled, and then optimised and
+emitted once more inside every caller's module (numba links a callee's code into its
+caller's). The dispatchers themselves cannot
+be inlined: IR inlining happens before the ``len`` branches are pruned.
 """
 
 import numpy as np
@@ -43,7 +50,7 @@ def factors_to_beta(x, k, positive):
     return beta
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def l1_surrogate_value_grad(op, alpha, x, k, positive, grad):
     """Value of the lasso surrogate at the factors ``x``; its gradient is written to ``grad``."""
     beta = factors_to_beta(x, k, positive)
@@ -74,7 +81,7 @@ def group_factors_to_beta(x, gid, ng):
     return beta
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def group_surrogate_value_grad(op, T, alpha, w, gptr, gid, x, grad):
     """Value of the group surrogate at the factors ``x``; its gradient goes to ``grad``."""
     ng = w.shape[0]
@@ -107,7 +114,7 @@ def pos_factors_to_beta(x, gid, ng):
     return beta
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def pos_surrogate_value_grad(op, alpha, w, gptr, gid, x, grad):
     """Value and gradient (into ``grad``) of the positive surrogate ``β_j = s_g² u_j²``."""
     ng = w.shape[0]
@@ -147,7 +154,7 @@ def _others(x, m, depth, d, j):
     return p
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def lq_surrogate_value_grad(op, alpha, x, m, depth, grad):
     """Surrogate value at the factors ``x``; its gradient is written to ``grad``."""
     beta = lq_factors_to_beta(x, m, depth)
@@ -190,7 +197,7 @@ def _nu_others(x, base, depth, d):
     return p
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def group_lq_surrogate_value_grad(op, alpha, x, m, gptr, weights, depth, grad):
     n_groups = gptr.shape[0] - 1
     beta = group_lq_factors_to_beta(x, m, gptr, depth)

@@ -827,8 +827,9 @@ def solve_group_ws(op, T, alpha, w, gptr, beta, positive, max_inner, snap_every,
     return False, n_inner
 
 
-@njit(cache=True)
 def _smooth_beta(x, gid, ng, positive):
+    """``β`` of the group factors ``x``. Python: as a numba function its run-time ``positive``
+    compiled both factor maps, and its own module re-optimised them."""
     if positive:
         return pos_factors_to_beta(x, gid, ng)
     return group_factors_to_beta(x, gid, ng)

@@ -299,11 +299,13 @@ def _anderson(op, alpha, beta, positive, hist, rt, state):
         copy_into(state, state_acc)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _escape(x, j, k, g, alpha, g_jj, positive):
     """If coordinate j violates KKT at zero (``|g| > α``, g = ∇_j L), put its factors on the
     escape direction ``(1, -sign g)`` of the saddle at the origin, at the size of the
-    one-coordinate lasso step ``(|g| − α) / G_jj``. Returns whether it did."""
+    one-coordinate lasso step ``(|g| − α) / G_jj``. Returns whether it did. Inlined (numba
+    IR) into its two callers, which are called from Python: as a function of its own it was
+    compiled, and then optimised and emitted once more in each of them."""
     excess = (-g if positive else abs(g)) - alpha
     if excess <= 0.0:
         return False
@@ -496,6 +498,27 @@ def _try_append(op, diag, L, m, act, pos, j, dep_tol):
     return True
 
 
+@njit(cache=True)
+def _cholesky_into(G_aa, L, dep_tol):
+    """Write LAPACK's Cholesky factor of the m×m block ``G_aa`` into ``L[:m, :m]`` and return
+    True, or return False (``L`` unchanged) when the block is not positive definite or a
+    pivot is below ``dep_tol`` of its diagonal entry. Its own kernel: it takes no ``op``
+    (one compilation for every form), and keeps numba's exception handling out of the
+    polish."""
+    m = G_aa.shape[0]
+    try:
+        F = np.linalg.cholesky(G_aa)
+    except Exception:  # noqa: BLE001 -- numba only catches the base class
+        return False
+    for a in range(m):
+        if F[a, a] * F[a, a] <= dep_tol * G_aa[a, a]:
+            return False
+    for a in range(m):
+        for b in range(a + 1):
+            L[a, b] = F[a, b]
+    return True
+
+
 @njit(cache=True, inline='always')
 def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
     """Fill ``act``/``pos`` with the nonzeros of ``theta`` (at most ``len(act)`` of them) and
@@ -515,20 +538,7 @@ def _initial_active_set(op, diag, L, act, pos, theta, beta, dep_tol):
                 act[a] = j
                 pos[j] = a
                 a += 1
-        G_aa = op_gram_block(op, act, m, pos)
-        ok = True
-        try:
-            F = np.linalg.cholesky(G_aa)
-        except Exception:  # noqa: BLE001 -- numba only catches the base class
-            ok = False
-        if ok:
-            for a in range(m):
-                if F[a, a] * F[a, a] <= dep_tol * G_aa[a, a]:
-                    ok = False
-        if ok:
-            for a in range(m):
-                for b in range(a + 1):
-                    L[a, b] = F[a, b]
+        if _cholesky_into(op_gram_block(op, act, m, pos), L, dep_tol):
             return m
         for a in range(m):
             pos[act[a]] = -1

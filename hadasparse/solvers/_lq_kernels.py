@@ -38,6 +38,8 @@ from ._lbfgs import lbfgs_factors
 from ..penalties._prox import (lq_prox, lq_prox_thresholded, lq_threshold,
                               radial_lq_prox)
 
+_EMPTY_INT = np.empty(0, dtype=np.int64)  # the group ids that the lq L-BFGS call does not use
+
 # The Newton polishes' rounding regime: the decrease a step predicts (``−slope``, twice the
 # Newton decrement) is below this multiple of the objective's magnitude, so that Armijo's
 # test cannot measure it. There a step is accepted unless it raises the objective by more
@@ -919,22 +921,21 @@ def _start_factors(beta, step, depth, group):
     return group_lq_balanced_factors(out, gptr, weights, depth)
 
 
-@njit(cache=True)
 def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
-    # np.bool_(False), not the literal False, which would compile the L-BFGS loop and the
-    # surrogates a second time next to the signed lasso's (positive: a runtime bool)
-    signed = np.bool_(False)
+    """The L-BFGS loop on the depth-``depth`` factors (``group``: of the groups). Python: as a
+    numba function this dispatch compiled on its own and re-optimised the whole L-BFGS loop
+    in its module."""
     if len(group) == 0:
-        return lbfgs_factors(op, alpha, diag, x, m, signed, (), (depth,), max_iter, 0.0, 0.0,
+        return lbfgs_factors(op, alpha, diag, x, m, False, (), (depth,), max_iter, 0.0, 0.0,
                              S, Y, rho, state)
     gptr, lips, weights = group
-    unit = (np.int64(1), weights, gptr, np.empty(0, dtype=np.int64))  # (T, w, gptr, gid)
-    return lbfgs_factors(op, alpha, diag, x, m, signed, unit, (depth,), max_iter, 0.0, 0.0,
+    unit = (1, weights, gptr, _EMPTY_INT)  # (T, w, gptr, gid)
+    return lbfgs_factors(op, alpha, diag, x, m, False, unit, (depth,), max_iter, 0.0, 0.0,
                          S, Y, rho, state)
 
 
-@njit(cache=True)
 def _factors_to_beta(x, m, depth, group):
+    """``β`` of the factors ``x`` (Python: a dispatch, see :func:`_lbfgs`)."""
     if len(group) == 0:
         return lq_factors_to_beta(x, m, depth)
     return group_lq_factors_to_beta(x, m, group[0], depth)
