@@ -743,18 +743,16 @@ def polish(op, diag, alpha, beta, positive, max_rounds, rtol, L, act, pos, fstat
                 if sgn != theta[act[a]]:
                     consistent = False
                 theta[act[a]] = sgn
-            if reached and consistent:
-                if stale:
-                    # the gradient everywhere, then one more Newton step from it (part of
-                    # this round: a sync must not use up the rounds of a polish-first try)
-                    _sync_grad(op, grad, beta, grad_sync, beta_sync, moved, moves)
-                    stale = False
-                    m = _drop_inactive(L, m, act, pos, theta)
-                    n_added = 0
-                    rounds -= 1
-                    continue
-                op_grad_update(op, grad, beta, act, m, step)
-            elif clipped:  # (the positive lasso) the step is not t d
+            if reached and consistent and stale:
+                # the gradient everywhere, then one more Newton step from it (part of this
+                # round: a sync must not use up the rounds of a polish-first try)
+                _sync_grad(op, grad, beta, grad_sync, beta_sync, moved, moves)
+                stale = False
+                m = _drop_inactive(L, m, act, pos, theta)
+                n_added = 0
+                rounds -= 1
+                continue
+            if (reached and consistent) or clipped:  # (clipped, positive: the step is not t d)
                 op_grad_update(op, grad, beta, act, m, step)
             else:
                 # stopped at a kink: the next round needs the active gradient only, which
