@@ -52,6 +52,12 @@ _CONTINUATION_MIN_ADD = 8
 # about two rounds per violator at O(nnz·(nnz + k)) each, is below that of this many
 # L-BFGS iterations at O(k²) each (the surrogate's typical count near a solution).
 _POLISH_FIRST = 100
+# The rounds such a polish may take: near a saturated support a violator let in often pushes
+# several active coordinates through zero, one round each (on bench_lq.py's lasso starts at a
+# quarter of the CV alpha, 14 and 17 violators took 62 and 49 rounds: with two per violator
+# the polish gave up and a surrogate descent of 100-150 iterations, 4-8x the polish's cost,
+# solved the same problem).
+_POLISH_FIRST_ROUNDS = 4
 # Coordinate-descent finish: a pass over all working-set features every _CD_FULL_EVERY
 # passes (the others visit the non-zeros), the working-set gap every _CD_GAP_EVERY passes.
 _CD_FULL_EVERY = 4
@@ -860,7 +866,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     grad_beta = op_grad(op, beta)[1]
     # A warm start (the previous working set's solution, or a previous alpha's) often has
     # the right support already, but for the new coordinates: try the polish first when
-    # its rounds (two per violator) are cheaper than a surrogate descent (_POLISH_FIRST).
+    # its rounds (about two per violator) are cheaper than a surrogate descent
+    # (_POLISH_FIRST), with room for more (_POLISH_FIRST_ROUNDS).
     zero = beta == 0.0
     nnz = k - int(np.count_nonzero(zero))
     n_viol = int(np.count_nonzero(zero & ((-grad_beta if positive else np.abs(grad_beta))
@@ -892,7 +899,7 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     elif nnz > 0 and n_viol * nnz * (nnz + k) <= _POLISH_FIRST * k * k:
         candidate = beta.copy()
         converged, _ = _finish(op, diag, alpha, candidate, positive,
-                               max(max_polish, 2 * n_viol + 10), rtol,
+                               max(max_polish, _POLISH_FIRST_ROUNDS * (n_viol + 5)), rtol,
                                L, act, pos, fstate, k, gap_target)
         if converged:
             beta[:] = candidate
