@@ -305,7 +305,8 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
                 F_cur = 0.0
                 for a in range(k):
                     bj = beta[act[a]]
-                    F_cur += 0.5 * bj * (grad[act[a]] - c[act[a]]) + alpha * abs(bj) ** q
+                    F_cur += (0.5 * bj * (grad[act[a]] - c[act[a]])
+                              + alpha * (np.sqrt(abs(bj)) if q == 0.5 else abs(bj) ** q))
                 D = F_prev - F_cur if F_prev < np.inf else 0.0
                 if D_prev > 0.0 and D < _REJECT_RHO * D_prev:
                     rho = D / D_prev
@@ -383,7 +384,7 @@ def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
                 d = diag[i]
                 if i == j or cand[i] != 0.0 or d <= 0.0 or abs(g[i]) <= d * thresholds[i]:
                     continue
-                t = lq_prox(-g[i] / d, alpha / d, q)
+                t = lq_prox_thresholded(-g[i] / d, alpha / d, q, thresholds[i])
                 if t != 0.0:
                     gain = -(g[i] * t + 0.5 * d * t * t + alpha * abs(t) ** q)
                     if gain > best_gain:
