@@ -130,6 +130,10 @@ def solve_lq(design, b, alpha, q, beta_init=None, *, init="lasso", tol=1e-4, max
             # the lasso's working set (and its Gram matrix) is the first working set; its last
             # certificate's gradient (of the loss alone) is that at the start
             ws0 = WorkingSet()
+            # the lasso's working set is the local search's pool of swap candidates: it
+            # grows as wide as the lasso's support, also near saturation (capped at the room
+            # below n it reached worse minima on 5 and better on 3 of 96 random problems)
+            ws0.rank_room = False
             beta0 = solve_lasso(design, b, _LQ_LASSO_SCALE * alpha, None, tol=_LQ_LASSO_TOL,
                                 max_iter=max_iter, state=ws0)[0]
         elif init == "random":

@@ -165,6 +165,10 @@ class WorkingSet:
         self.factor_l2 = 0.0  # the ridge on the diagonal of the kept Cholesky factor
         self.tol_abs = 0.0  # the duality-gap tolerance of the current solve
         self.gap = np.inf  # the last certified duality gap
+        # a lasso's working set grows by at most as many violators as its support has room
+        # for below its rank bound (see working_set_loop); False: by the support's size
+        # (the ℓq start, whose local search draws its swap candidates from the set)
+        self.rank_room = True
         self.gap_floor = 0.0  # the rounding floor of the duality gap
         self.gap_exact = True  # False: the last gap was in Gram form (see _LassoUnits.gap)
 
@@ -204,6 +208,9 @@ class _LassoUnits:
             gram = design.full_gram()
         self.b_sq = None
         self.gram, self.max_inner = gram, max_inner
+        # a lasso solution has at most n nonzeros (the polish keeps its active columns
+        # independent); with a ridge the support is not bounded by n
+        self.max_support = design.n_samples if l2 == 0.0 else None
         self.col_norms = np.sqrt(design.col_sq_norms())
         # the polish's factor: within the memory budget, and on a sparse design only as large
         # as the active sets the polish takes (larger ones are finished by coordinate descent)
@@ -278,7 +285,8 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
     ``tol · ‖b‖²/n``, grow the working set by the support and the most violating units
     (violators are saddles of the surrogate at zero: at most as many as the support has, so
     the set roughly doubles while the support grows and stops once it has settled; on a path,
-    where the previous alpha's support is nearly right, it grows by an eighth), and solve
+    where the previous alpha's support is nearly right, it grows by an eighth; for the lasso
+    never by more than the support's room below n, the most nonzeros a solution has), and solve
     the problem restricted to it. A dense design keeps the working set's Gram matrix and grows
     it; a sparse one is passed as sparse columns (O(nnz) mat-vecs). When an iteration brings no
     new unit, the inner solve is asked for more accuracy; when that is exhausted and the gap
@@ -327,8 +335,14 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
         score[support] = np.inf
         candidates = (np.arange(score.size) if score.size <= getattr(units, "ws_whole", 0)
                       else np.flatnonzero(score < 0))
+        n_add = support.size // growth
+        max_support = getattr(units, "max_support", None)
+        if max_support is not None and state.rank_room:
+            # near a saturated support (most of the n columns active) doubling the set
+            # mostly adds violators that cannot all enter: at most the room left
+            n_add = min(n_add, max_support - support.size)
         new = units_to_add(score.size, state.ws, support, candidates, -score[candidates],
-                           max(units.ws_start, support.size // growth))
+                           max(units.ws_start, n_add))
         if new.size:
             new_feats = units.features(new)
             if (gram_form and ws_cap is not None
