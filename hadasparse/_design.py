@@ -124,7 +124,7 @@ class Design:
         A dense design's columns (the working set of a dense design too large for its Gram
         matrix) store every entry, 16 bytes each per form; ``rows=False`` leaves the CSR
         arrays empty, for solvers that only need column products (the lasso's
-        coordinate-descent finish)."""
+        coordinate-descent finish; on a sparse design it saves the CSR transpose)."""
         if not self.is_sparse:
             n, k = self.n_samples, len(cols)
             sub = self._dense_columns(cols)
@@ -139,16 +139,20 @@ class Design:
                 rdata, rindices = np.zeros(0), np.zeros(0, dtype=np.int64)
                 rindptr = np.zeros(0, dtype=np.int64)
             return (data, indices, indptr, rdata, rindices, rindptr, np.zeros(k), np.ones(n))
-        sub = self.X[:, cols]
-        csc = sparse.csc_matrix(sub)
-        csr = csc.tocsr()
+        csc = sparse.csc_matrix(self.X[:, cols])
         n = self.n_samples
         x_mean = (np.zeros(len(cols)) if self.x_mean is None
                   else np.ascontiguousarray(self.x_mean[cols]))
         sqrt_sw = self.sqrt_sw if self.x_mean is not None else np.ones(n)
-        return (csc.data.astype(np.float64), csc.indices.astype(np.int64),
-                csc.indptr.astype(np.int64), csr.data.astype(np.float64),
-                csr.indices.astype(np.int64), csr.indptr.astype(np.int64), x_mean,
+        if rows:
+            csr = csc.tocsr()
+            rdata, rindices = csr.data.astype(np.float64), csr.indices.astype(np.int64)
+            rindptr = csr.indptr.astype(np.int64)
+        else:
+            rdata, rindices = np.zeros(0), np.zeros(0, dtype=np.int64)
+            rindptr = np.zeros(0, dtype=np.int64)
+        return (csc.data.astype(np.float64, copy=False), csc.indices.astype(np.int64),
+                csc.indptr.astype(np.int64), rdata, rindices, rindptr, x_mean,
                 np.ascontiguousarray(sqrt_sw, dtype=np.float64))
 
     def _dense_columns(self, cols):

@@ -117,6 +117,46 @@ def test_linear_memory_routes_equal_sklearn(sparse, l1_ratio, positive, spy):
         np.testing.assert_array_equal(ours.coef_ != 0, ref.coef_ != 0)
 
 
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_sparse_columns_without_row_copy_beyond_the_polish_equal_sklearn(l1_ratio,
+                                                                        monkeypatch):
+    """A sparse working set whose warm start has more than ``CD_MIN_ACTIVE`` nonzeros is
+    finished by coordinate descent, which reads columns only: its operator is built without
+    the CSR copy of the columns (lowered here so that a small problem takes that route), and
+    the fit still equals scikit-learn's."""
+    from hadasparse.solvers import _lasso_kernels
+
+    monkeypatch.setattr(_working_set, "CD_MIN_ACTIVE", 40)
+    monkeypatch.setattr(_lasso_kernels, "CD_MIN_ACTIVE", 40)
+    built = []
+    sparse_operator = _working_set.sparse_operator
+
+    def spy(design, b, columns, l2=0.0, rows=True):
+        op = sparse_operator(design, b, columns, l2, rows)
+        built.append((rows, op[9].size))
+        return op
+
+    monkeypatch.setattr(_working_set, "sparse_operator", spy)
+    X, y, alpha_max = _problem(True)
+    alpha = 1e-3 * alpha_max / l1_ratio
+    ours = (HadamardLasso(alpha=alpha, tol=1e-10) if l1_ratio == 1.0
+            else HadamardElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-10)).fit(X, y)
+    assert np.count_nonzero(ours.coef_) > 40
+    # the route was taken: some working set without rows, and only those have none
+    assert (False, 0) in built
+    assert all(size > 0 for rows, size in built if rows)
+    ref = (Lasso(alpha=alpha, tol=1e-12, max_iter=100000) if l1_ratio == 1.0
+           else ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=100000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X, y)
+    f_ours = _objective(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio)
+    f_ref = _objective(X, y, ref.coef_, ref.intercept_, alpha, l1_ratio)
+    assert _gap(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio, False) <= 1e-9 * np.var(y)
+    assert abs(f_ours - f_ref) <= 1e-9 * f_ref
+    np.testing.assert_array_equal(ours.coef_ != 0, ref.coef_ != 0)
+
+
 def _gap(X, y, coef, intercept, alpha, l1_ratio, positive):
     """Duality gap of the elastic net at ``(coef, intercept)``: the dual point is the centred
     residual of the design augmented by ``√(n l2) I``, scaled to dual feasibility."""

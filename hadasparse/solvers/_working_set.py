@@ -215,7 +215,10 @@ class _LassoUnits:
         # the polish's factor: within the memory budget, and on a sparse design only as large
         # as the active sets the polish takes (larger ones are finished by coordinate descent)
         self.square_cap = self.ws_square_cap = design_square_cap(design)
-        self.column_rows = False  # the coordinate-descent finish needs no CSR copy
+        # the coordinate-descent finish needs no CSR copy: a dense design's columns beyond
+        # the memory budget never get one, a sparse design's only while the polish can
+        # run (working_set_loop)
+        self.column_rows = False
         if design.is_sparse:
             self.square_cap = min(self.square_cap, 2 * CD_MIN_ACTIVE)
 
@@ -365,8 +368,14 @@ def working_set_loop(design, b, beta, tol, max_iter, verbose, units, state):
                     state.c_full = design.rdot(b) / n
                 op = gram_operator(state.G_ws, state.c_full[state.ws_feats], units.l2)
             else:
-                op = sparse_operator(design, b, state.ws_feats, units.l2,
-                                     getattr(units, "column_rows", True))
+                rows = getattr(units, "column_rows", True)
+                if design.is_sparse and not rows:
+                    # a sparse design's row (CSR) copy serves only the polish's Gram
+                    # columns: a warm start with more than CD_MIN_ACTIVE nonzeros is
+                    # finished by coordinate descent, which reads columns alone (see
+                    # _finish; along a path of decreasing α the support only grows)
+                    rows = np.count_nonzero(beta[state.ws_feats]) <= CD_MIN_ACTIVE
+                op = sparse_operator(design, b, state.ws_feats, units.l2, rows)
         if np.isfinite(gap):
             last_finite = (beta.copy(), gap, state.gap_exact)
         beta_ws = beta[state.ws_feats].copy()
