@@ -100,13 +100,7 @@ def test_linear_memory_routes_equal_sklearn(sparse, l1_ratio, positive, spy):
         linear_budget = 8 * (16 * (X.nnz + sum(X.shape)) + 2 * cap * cap) + 256 * 1024
         assert peak < linear_budget < 8 * k * k, (peak, linear_budget, 8 * k * k)
 
-    ref = (Lasso(alpha=alpha, positive=positive, tol=1e-12, max_iter=100000)
-           if l1_ratio == 1.0 else
-           ElasticNet(alpha=alpha, l1_ratio=l1_ratio, positive=positive, tol=1e-12,
-                      max_iter=100000))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref.fit(X, y)
+    ref = _sklearn_fit(X, y, alpha, l1_ratio, positive)
     f_ours = _objective(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio)
     f_ref = _objective(X, y, ref.coef_, ref.intercept_, alpha, l1_ratio)
     # an independent certificate: the duality gap of the returned model
@@ -145,16 +139,24 @@ def test_sparse_columns_without_row_copy_beyond_the_polish_equal_sklearn(l1_rati
     # the route was taken: some working set without rows, and only those have none
     assert (False, 0) in built
     assert all(size > 0 for rows, size in built if rows)
-    ref = (Lasso(alpha=alpha, tol=1e-12, max_iter=100000) if l1_ratio == 1.0
-           else ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=100000))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref.fit(X, y)
+    ref = _sklearn_fit(X, y, alpha, l1_ratio, False)
     f_ours = _objective(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio)
     f_ref = _objective(X, y, ref.coef_, ref.intercept_, alpha, l1_ratio)
     assert _gap(X, y, ours.coef_, ours.intercept_, alpha, l1_ratio, False) <= 1e-9 * np.var(y)
     assert abs(f_ours - f_ref) <= 1e-9 * f_ref
     np.testing.assert_array_equal(ours.coef_ != 0, ref.coef_ != 0)
+
+
+def _sklearn_fit(X, y, alpha, l1_ratio, positive):
+    """The independent reference: scikit-learn's Lasso (l1_ratio 1) or ElasticNet at a
+    tight tol."""
+    ref = (Lasso(alpha=alpha, positive=positive, tol=1e-12, max_iter=100000)
+           if l1_ratio == 1.0 else
+           ElasticNet(alpha=alpha, l1_ratio=l1_ratio, positive=positive, tol=1e-12,
+                      max_iter=100000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ref.fit(X, y)
 
 
 def _gap(X, y, coef, intercept, alpha, l1_ratio, positive):
