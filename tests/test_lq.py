@@ -26,7 +26,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hadasparse import HadamardGroupLasso, HadamardLasso, HadamardLqRegressor
 from hadasparse.solvers._lq_kernels import (
-    group_lq_local_search,
     group_lq_polish,
     lq_local_search,
     lq_polish,
@@ -290,7 +289,7 @@ def test_local_search_leaves_a_worse_fixed_point(alpha):
 
     op = gram_operator(G.copy(), c.copy())
     found = beta.copy()
-    accepted, tried = lq_local_search(op, alpha, q, found, 1e-12, 1000, 100)
+    accepted, tried = lq_local_search(op, alpha, q, found, (), 1e-12, 1000, 100)
     assert accepted >= 1
     np.testing.assert_array_equal(found != 0, [True, False, False, False, False])
     assert value(found) < value(beta) - 0.1
@@ -766,8 +765,8 @@ def test_group_local_search_leaves_a_worse_fixed_point(alpha, unpenalised):
 
     op = gram_operator(G.copy(), c.copy())
     found = beta.copy()
-    accepted, tried = group_lq_local_search(op, alpha, q, found, gptr, lips, weights, 1e-12,
-                                            1000, 100)
+    accepted, tried = lq_local_search(op, alpha, q, found, (gptr, lips, weights), 1e-12,
+                                      1000, 100)
     assert accepted >= 1 and tried >= accepted
     # the second group swapped for the first; an unpenalised group is kept
     np.testing.assert_array_equal(found != 0, [True, True, False, False, unpenalised,
@@ -837,11 +836,11 @@ def test_group_local_search_false_is_the_descent_alone(monkeypatch):
     calls = []
 
     def spy(*args):
-        out = group_lq_local_search(*args)
+        out = lq_local_search(*args)
         calls.append(out)
         return out
 
-    monkeypatch.setattr(solver, "group_lq_local_search", spy)
+    monkeypatch.setattr(solver, "lq_local_search", spy)
     X, y, _ = grouped_problem(seed=11, rho=0.5)
     for init in ["lasso", "path", "zero", "best"]:
         HadamardLqRegressor(alpha=0.005, q=0.5, groups=3, init=init,

@@ -13,7 +13,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._lq_kernels import (
-    group_lq_local_search,
     group_lq_prox_step,
     group_lq_residual,
     lq_local_search,
@@ -276,7 +275,7 @@ def _solve_lq(design, b, alpha, q, beta_init, tol_abs, max_iter, max_inner, verb
                     c_full = design.rdot(b) / n
                 search_op = gram_operator(design.gram(search, search), c_full[search])
             beta_ws = beta[search].copy()
-            accepted, _ = lq_local_search(search_op, float(alpha), float(q), beta_ws,
+            accepted, _ = lq_local_search(search_op, float(alpha), float(q), beta_ws, (),
                                           _SEARCH_RTOL * np.sqrt((b @ b) / n),
                                           _SEARCH_SWEEPS, _SEARCH_MOVES)
             if verbose:
@@ -458,7 +457,7 @@ def solve_group_lq(design, b, alpha, q, weights, gptr, beta_init=None, *, init="
 def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs, max_iter,
                     max_inner, searches=_MAX_SEARCHES):
     """:func:`_solve_lq` with groups as units: the working-set loop from ``beta_init``, and at
-    a fixed point a local search of group swap moves (:func:`group_lq_local_search`) on the
+    a fixed point a local search of group swap moves (:func:`lq_local_search`) on the
     working set, at most ``searches`` times; an accepted move is certified by going on with
     the loop."""
     n = design.n_samples
@@ -508,10 +507,10 @@ def _solve_group_lq(design, b, alpha, q, weights, gptr, lips, beta_init, tol_abs
                 op, ws_gptr, ws_weights, ws_lips = _group_ws_operator(
                     design, b, ws, ws_feats, G_ws, c_full, gram_form, sizes, weights, lips)
             beta_ws = beta[ws_feats].copy()
-            accepted, _ = group_lq_local_search(op, float(alpha), float(q), beta_ws, ws_gptr,
-                                                ws_lips, ws_weights,
-                                                _SEARCH_RTOL * np.sqrt((b @ b) / n),
-                                                _SEARCH_SWEEPS, _SEARCH_MOVES)
+            accepted, _ = lq_local_search(op, float(alpha), float(q), beta_ws,
+                                          (ws_gptr, ws_lips, ws_weights),
+                                          _SEARCH_RTOL * np.sqrt((b @ b) / n),
+                                          _SEARCH_SWEEPS, _SEARCH_MOVES)
             if not accepted:
                 converged = True
                 break

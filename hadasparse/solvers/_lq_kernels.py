@@ -322,101 +322,6 @@ def _active_coordinate_descent(Gt, c, alpha, q, beta, grad, diag, thresholds, bl
     return False
 
 
-@njit(cache=True)
-def lq_local_search(op, alpha, q, beta, tol_abs, max_sweeps, max_moves):
-    """Improve the fixed point ``beta`` (updated in place) by swap moves.
-
-    A fixed point of ``T`` is only coordinate-wise optimal; two fixed points differ in which
-    features are in the support, and neither coordinate steps nor the surrogate's descent
-    move between them. A swap move of a support feature j: set ``β_j = 0``, let in the zero
-    whose exact coordinate step then lowers the objective most (if any), descend by
-    coordinate descent with j held at 0 and then free, and keep the result only if its
-    objective is lower (the swap of L0Learn's "swap-inescapable" minima, Hazimeh & Mazumder
-    2020, with the ℓq coordinate step). The support features are tried from the weakest
-    (smallest ``√G_jj |β_j|``); after an accepted move the pass goes on, passes repeat until
-    none is accepted or ``max_moves`` moves were tried. The objective never increases; the
-    returned point is a coordinate-descent point to ``tol_abs`` (the caller certifies it).
-    Returns ``(accepted, tried)``, the numbers of moves."""
-    m = beta.shape[0]
-    idx = np.arange(m)
-    G = op_gram_block(op, idx, m, idx)
-    # the coordinate steps read columns of G: as contiguous rows of its transpose (the same
-    # numbers, so the same arithmetic, without a strided pass through G per step)
-    Gt = np.ascontiguousarray(G.T)
-    diag = np.empty(m)
-    thresholds = np.zeros(m)
-    for j in range(m):
-        diag[j] = G[j, j]
-        if diag[j] > 0.0:
-            thresholds[j] = lq_threshold(alpha / diag[j], q)
-    val, grad = op_grad(op, beta)
-    c = G @ beta - grad
-    F = val + alpha * abs_power_sum(beta, q)
-    accepted = 0
-    tried = 0
-    improved = True
-    while improved and tried < max_moves:
-        improved = False
-        support = nonzero_indices(beta)
-        strength = np.empty(support.shape[0])
-        for a in range(support.shape[0]):
-            strength[a] = np.sqrt(diag[support[a]]) * abs(beta[support[a]])
-        order = np.empty(support.shape[0], dtype=np.int64)
-        argsort_into(strength, support.shape[0], order)
-        for ii in range(support.shape[0]):
-            j = support[order[ii]]
-            if beta[j] == 0.0:
-                continue
-            if tried >= max_moves:
-                break
-            tried += 1
-            cand = beta.copy()
-            g = grad.copy()
-            bj = cand[j]
-            cand[j] = 0.0
-            col = Gt[j]
-            for i in range(m):
-                g[i] -= bj * col[i]
-            best_i = -1
-            best_gain = 0.0
-            best_t = 0.0
-            for i in range(m):
-                d = diag[i]
-                if i == j or cand[i] != 0.0 or d <= 0.0 or abs(g[i]) <= d * thresholds[i]:
-                    continue
-                t = lq_prox_thresholded(-g[i] / d, alpha / d, q, thresholds[i])
-                if t != 0.0:
-                    gain = -(g[i] * t + 0.5 * d * t * t + alpha * abs(t) ** q)
-                    if gain > best_gain:
-                        best_gain, best_i, best_t = gain, i, t
-            if best_i >= 0:
-                cand[best_i] = best_t
-                col = Gt[best_i]
-                for i in range(m):
-                    g[i] += best_t * col[i]
-            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds, j, tol_abs,
-                                       max_sweeps, F)
-            # with j held at 0 the move must already beat the fixed point: freeing j then
-            # mostly leads back to it (measured: skipping those descents keeps the benchmark's
-            # objectives and halves the search)
-            F_blocked = (0.5 * (cand @ g) - 0.5 * (c @ cand)
-                         + alpha * abs_power_sum(cand, q))
-            if not F_blocked < F - 1e-12 * abs(F):
-                continue
-            # (np.int64(-1): a literal -1 would compile the descent a second time)
-            _active_coordinate_descent(Gt, c, alpha, q, cand, g, diag, thresholds,
-                                       np.int64(-1), tol_abs, max_sweeps, np.inf)
-            g = _gradient(Gt, c, cand)  # no drift from the incremental updates
-            F_cand = 0.5 * (cand @ g) - 0.5 * (c @ cand) + alpha * abs_power_sum(cand, q)
-            if F_cand < F - 1e-12 * abs(F):
-                copy_into(beta, cand)
-                grad = g
-                F = F_cand
-                accepted += 1
-                improved = True
-    return accepted, tried
-
-
 # --------------------------------------------------------------------------------------
 # Group ℓ2,q: α Σ_g w_g ‖β_g‖₂^q, groups contiguous (``gptr``)
 # --------------------------------------------------------------------------------------
@@ -721,111 +626,195 @@ def _group_active_descent(Gt, c, alpha, q, beta, grad, gptr, lips, weights, thre
 
 
 @njit(cache=True)
-def group_lq_local_search(op, alpha, q, beta, gptr, lips, weights, tol_abs, max_sweeps,
-                          max_moves):
-    """:func:`lq_local_search` with groups as units: improve the fixed point ``beta`` (updated
-    in place) of the group proximal map by swap moves.
+def _set_coordinate(Gt, beta, grad, j, value):
+    """``beta[j] = value`` with ``grad = Gβ − c`` updated by the column ``Gt[j]``."""
+    delta = value - beta[j]
+    beta[j] = value
+    col = Gt[j]
+    for i in range(beta.shape[0]):
+        grad[i] += delta * col[i]
 
-    A swap move of a nonzero penalised group g: set ``β_g = 0``, let in the zero group whose
-    proximal step (step ``1/L_g``) then lowers the objective most (if any; its decrease is
-    computed exactly), descend by block coordinate descent (:func:`_group_active_descent`)
-    with g held at 0 and then free, and keep the result only if its objective, computed
-    afresh, is lower. Groups of weight 0 are never dropped. The nonzero groups are tried from
-    the weakest (smallest ``√L_g ‖β_g‖``); after an accepted move the pass goes on, passes
-    repeat until none is accepted or ``max_moves`` moves were tried. The objective never
-    increases; the returned point is a block-coordinate-descent point to ``tol_abs`` (the
-    caller certifies it). Returns ``(accepted, tried)``, the numbers of moves."""
-    m = beta.shape[0]
+
+@njit(cache=True)
+def _drop_best_insert(Gt, diag, thresholds, alpha, q, cand, g, j):
+    """The start of a coordinate swap move (:func:`lq_local_search`): ``cand[j]`` set to 0
+    (``g = Gβ − c`` updated), then the zero whose exact coordinate step lowers the objective
+    most, if any, set to that step."""
+    m = cand.shape[0]
+    _set_coordinate(Gt, cand, g, j, 0.0)
+    best_i = -1
+    best_gain = 0.0
+    best_t = 0.0
+    for i in range(m):
+        d = diag[i]
+        if i == j or cand[i] != 0.0 or d <= 0.0 or abs(g[i]) <= d * thresholds[i]:
+            continue
+        t = lq_prox_thresholded(-g[i] / d, alpha / d, q, thresholds[i])
+        if t != 0.0:
+            gain = -(g[i] * t + 0.5 * d * t * t + alpha * abs(t) ** q)
+            if gain > best_gain:
+                best_gain, best_i, best_t = gain, i, t
+    if best_i >= 0:
+        _set_coordinate(Gt, cand, g, best_i, best_t)
+
+
+@njit(cache=True)
+def _group_drop_best_insert(Gt, gptr, lips, weights, thresholds, alpha, q, cand, gr, g):
+    """The start of a group swap move (:func:`lq_local_search`): group ``g`` of ``cand`` set
+    to 0 (``gr = Gβ − c`` updated), then the zero group whose proximal step (step
+    ``1/L_h``) lowers the objective most, if any, set to that step (its decrease computed
+    exactly)."""
     n_groups = gptr.shape[0] - 1
+    for j in range(gptr[g], gptr[g + 1]):
+        if cand[j] != 0.0:
+            _set_coordinate(Gt, cand, gr, j, 0.0)
+    best_h = -1
+    best_gain = 0.0
+    best_step = np.zeros(0)
+    for h in range(n_groups):
+        sh, eh = gptr[h], gptr[h + 1]
+        lip = lips[h]
+        if h == g or lip <= 0.0 or not _group_is_zero(cand, sh, eh):
+            continue
+        gn = np.sqrt(gr[sh:eh] @ gr[sh:eh])
+        if gn == 0.0 or gn <= lip * thresholds[h]:
+            continue
+        z = -gr[sh:eh] / lip
+        if weights[h] != 0.0 and not radial_lq_prox(z, alpha * weights[h] / lip, q):
+            continue
+        # the step's exact decrease: −(∇_hᵀδ + 1/2 δᵀG_hh δ + α w_h ‖δ‖^q)
+        quad = 0.0
+        for i in range(eh - sh):
+            col = Gt[sh + i]
+            for l in range(eh - sh):
+                quad += z[i] * col[sh + l] * z[l]
+        gain = -(gr[sh:eh] @ z + 0.5 * quad)
+        if weights[h] != 0.0:
+            gain -= alpha * weights[h] * np.sqrt(z @ z) ** q
+        if gain > best_gain:
+            best_gain, best_h, best_step = gain, h, z
+    if best_h >= 0:
+        sh = gptr[best_h]
+        for i in range(best_step.shape[0]):
+            _set_coordinate(Gt, cand, gr, sh + i, best_step[i])
+
+
+@njit(cache=True)
+def lq_local_search(op, alpha, q, beta, group, tol_abs, max_sweeps, max_moves):
+    """Improve the fixed point ``beta`` (updated in place) by swap moves; units are the
+    coordinates (``group = ()``) or the groups (``group = (gptr, lips, weights)``, the group
+    ℓ2,q penalty; dispatched on ``len(group)`` as the working-set kernels below).
+
+    A fixed point of ``T`` is only unit-wise optimal; two fixed points differ in which units
+    are in the support, and neither the unit steps nor the surrogate's descent move between
+    them. A swap move of a nonzero (penalised) unit: set it to 0, let in the zero unit whose
+    exact step then lowers the objective most (if any), descend by coordinate descent
+    (groups: block coordinate descent, :func:`_group_active_descent`) with the dropped unit
+    held at 0 and then free, and keep the result only if its objective, computed afresh, is
+    lower (the swap of L0Learn's "swap-inescapable" minima, Hazimeh & Mazumder 2020, with
+    the ℓq step). Coordinates: the descent with the unit held at 0 may stop early (its
+    objective estimate cannot beat the fixed point, :func:`_active_coordinate_descent`), and
+    the move is dropped unless that descent already beats the fixed point. Groups of weight
+    0 are never dropped. The units are tried from the weakest (smallest ``√G_jj |β_j|``, or
+    ``√L_g ‖β_g‖``); after an accepted move the pass goes on, passes repeat until none is
+    accepted or ``max_moves`` moves were tried. The objective never increases; the returned
+    point is a (block) coordinate-descent point to ``tol_abs`` (the caller certifies it).
+    Returns ``(accepted, tried)``, the numbers of moves."""
+    m = beta.shape[0]
     idx = np.arange(m)
     G = op_gram_block(op, idx, m, idx)
-    # columns of G read as contiguous rows of its transpose (see lq_local_search)
+    # the coordinate steps read columns of G: as contiguous rows of its transpose (the same
+    # numbers, so the same arithmetic, without a strided pass through G per step)
     Gt = np.ascontiguousarray(G.T)
-    thresholds = np.zeros(n_groups)
-    for g in range(n_groups):
-        if lips[g] > 0.0 and weights[g] != 0.0:
-            thresholds[g] = lq_threshold(alpha * weights[g] / lips[g], q)
-    grad = op_grad(op, beta)[1]
-    c = G @ beta - grad
-    # the objective as every candidate's is computed below (1/2 βᵀGβ − cᵀβ from Gβ − c)
-    F = 0.5 * (beta @ grad) - 0.5 * (c @ beta) + alpha * _group_penalty(beta, gptr, weights, q)
+    if len(group) == 0:
+        diag = np.empty(m)
+        thresholds = np.zeros(m)
+        for j in range(m):
+            diag[j] = G[j, j]
+            if diag[j] > 0.0:
+                thresholds[j] = lq_threshold(alpha / diag[j], q)
+        val, grad = op_grad(op, beta)
+        c = G @ beta - grad
+        F = val + alpha * abs_power_sum(beta, q)
+    else:
+        gptr, lips, weights = group
+        n_groups = gptr.shape[0] - 1
+        thresholds = np.zeros(n_groups)
+        for g in range(n_groups):
+            if lips[g] > 0.0 and weights[g] != 0.0:
+                thresholds[g] = lq_threshold(alpha * weights[g] / lips[g], q)
+        grad = op_grad(op, beta)[1]
+        c = G @ beta - grad
+        # the objective as every candidate's is computed below (1/2 βᵀGβ − cᵀβ from Gβ − c)
+        F = (0.5 * (beta @ grad) - 0.5 * (c @ beta)
+             + alpha * _group_penalty(beta, gptr, weights, q))
     accepted = 0
     tried = 0
     improved = True
     while improved and tried < max_moves:
         improved = False
-        n_nz = 0
-        for g in range(n_groups):
-            if weights[g] != 0.0 and not _group_is_zero(beta, gptr[g], gptr[g + 1]):
-                n_nz += 1
-        support = np.empty(n_nz, dtype=np.int64)
-        strength = np.empty(n_nz)
-        n_nz = 0
-        for g in range(n_groups):
-            s, e = gptr[g], gptr[g + 1]
-            if weights[g] != 0.0 and not _group_is_zero(beta, s, e):
-                support[n_nz] = g
-                strength[n_nz] = np.sqrt(lips[g] * (beta[s:e] @ beta[s:e]))
-                n_nz += 1
+        # the nonzero (penalised) units and their strengths
+        if len(group) == 0:
+            support = nonzero_indices(beta)
+            n_nz = support.shape[0]
+            strength = np.empty(n_nz)
+            for a in range(n_nz):
+                strength[a] = np.sqrt(diag[support[a]]) * abs(beta[support[a]])
+        else:
+            n_nz = 0
+            for g in range(n_groups):
+                if weights[g] != 0.0 and not _group_is_zero(beta, gptr[g], gptr[g + 1]):
+                    n_nz += 1
+            support = np.empty(n_nz, dtype=np.int64)
+            strength = np.empty(n_nz)
+            n_nz = 0
+            for g in range(n_groups):
+                s, e = gptr[g], gptr[g + 1]
+                if weights[g] != 0.0 and not _group_is_zero(beta, s, e):
+                    support[n_nz] = g
+                    strength[n_nz] = np.sqrt(lips[g] * (beta[s:e] @ beta[s:e]))
+                    n_nz += 1
         order = np.empty(n_nz, dtype=np.int64)
         argsort_into(strength, np.int64(n_nz), order)
         for ii in range(n_nz):
-            g = support[order[ii]]
-            s, e = gptr[g], gptr[g + 1]
-            if _group_is_zero(beta, s, e):
+            u = support[order[ii]]
+            if len(group) == 0:
+                if beta[u] == 0.0:
+                    continue
+            elif _group_is_zero(beta, gptr[u], gptr[u + 1]):
                 continue
             if tried >= max_moves:
                 break
             tried += 1
             cand = beta.copy()
             gr = grad.copy()
-            for j in range(s, e):
-                bj = cand[j]
-                if bj != 0.0:
-                    cand[j] = 0.0
-                    col = Gt[j]
-                    for i in range(m):
-                        gr[i] -= bj * col[i]
-            best_h = -1
-            best_gain = 0.0
-            best_step = np.zeros(0)
-            for h in range(n_groups):
-                sh, eh = gptr[h], gptr[h + 1]
-                lip = lips[h]
-                if h == g or lip <= 0.0 or not _group_is_zero(cand, sh, eh):
+            if len(group) == 0:
+                _drop_best_insert(Gt, diag, thresholds, alpha, q, cand, gr, u)
+                _active_coordinate_descent(Gt, c, alpha, q, cand, gr, diag, thresholds, u,
+                                           tol_abs, max_sweeps, F)
+                # with u held at 0 the move must already beat the fixed point: freeing u
+                # then mostly leads back to it (measured: skipping those descents keeps the
+                # benchmark's objectives and halves the search)
+                F_blocked = (0.5 * (cand @ gr) - 0.5 * (c @ cand)
+                             + alpha * abs_power_sum(cand, q))
+                if not F_blocked < F - 1e-12 * abs(F):
                     continue
-                gn = np.sqrt(gr[sh:eh] @ gr[sh:eh])
-                if gn == 0.0 or gn <= lip * thresholds[h]:
-                    continue
-                z = -gr[sh:eh] / lip
-                if weights[h] != 0.0 and not radial_lq_prox(z, alpha * weights[h] / lip, q):
-                    continue
-                # the step's exact decrease: −(∇_hᵀδ + 1/2 δᵀG_hh δ + α w_h ‖δ‖^q)
-                quad = 0.0
-                for i in range(eh - sh):
-                    col = Gt[sh + i]
-                    for l in range(eh - sh):
-                        quad += z[i] * col[sh + l] * z[l]
-                gain = -(gr[sh:eh] @ z + 0.5 * quad)
-                if weights[h] != 0.0:
-                    gain -= alpha * weights[h] * np.sqrt(z @ z) ** q
-                if gain > best_gain:
-                    best_gain, best_h, best_step = gain, h, z
-            if best_h >= 0:
-                sh = gptr[best_h]
-                for i in range(best_step.shape[0]):
-                    t = best_step[i]
-                    cand[sh + i] = t
-                    col = Gt[sh + i]
-                    for r in range(m):
-                        gr[r] += t * col[r]
-            _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
-                                  g, tol_abs, max_sweeps)
-            _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights, thresholds,
-                                  np.int64(-1), tol_abs, max_sweeps)
+                # (np.int64(-1): a literal -1 would compile the descent a second time)
+                _active_coordinate_descent(Gt, c, alpha, q, cand, gr, diag, thresholds,
+                                           np.int64(-1), tol_abs, max_sweeps, np.inf)
+            else:
+                _group_drop_best_insert(Gt, gptr, lips, weights, thresholds, alpha, q, cand,
+                                        gr, u)
+                _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights,
+                                      thresholds, u, tol_abs, max_sweeps)
+                _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights,
+                                      thresholds, np.int64(-1), tol_abs, max_sweeps)
             gr = _gradient(Gt, c, cand)  # no drift from the incremental updates
-            F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) \
-                + alpha * _group_penalty(cand, gptr, weights, q)
+            if len(group) == 0:
+                F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) + alpha * abs_power_sum(cand, q)
+            else:
+                F_cand = (0.5 * (cand @ gr) - 0.5 * (c @ cand)
+                          + alpha * _group_penalty(cand, gptr, weights, q))
             if F_cand < F - 1e-12 * abs(F):
                 copy_into(beta, cand)
                 grad = gr
