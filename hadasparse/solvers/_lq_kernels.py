@@ -195,12 +195,8 @@ def lq_polish(op, alpha, q, beta, max_iter, gtol):
 
 
 # --------------------------------------------------------------------------------------
-# Finish: proximal steps and Newton polishes until the point is a fixed point
-# --------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------
-# Local search: swap moves between fixed points
+# Local search: swap moves between fixed points (the coordinate descents here; the search
+# itself, for coordinates and groups, after the group kernels: lq_local_search)
 # --------------------------------------------------------------------------------------
 
 
