@@ -100,3 +100,18 @@ def abs_power_sum(x, q):
         if x[i] != 0.0:
             out += abs(x[i]) ** q
     return out
+
+
+@njit(cache=True)
+def csc_matvec_nonzero(data, indices, indptr, n_rows, x):
+    """``A x`` for the CSC matrix ``(data, indices, indptr)`` with ``n_rows`` rows, over the
+    columns where ``x`` is nonzero only: the sums of scipy's ``csc_matvec`` in its order
+    (column by column), without the zero columns' terms, which add only zeros. A sparse
+    design's residual ``b − Aβ`` at a sparse β reads a fraction of the design."""
+    out = np.zeros(n_rows)
+    for j in range(x.shape[0]):
+        xj = x[j]
+        if xj != 0.0:
+            for ii in range(indptr[j], indptr[j + 1]):
+                out[indices[ii]] += data[ii] * xj
+    return out

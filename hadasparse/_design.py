@@ -15,6 +15,8 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import ThreadpoolController
 
+from ._arrays import csc_matvec_nonzero
+
 # a dense design with n >= p and at most this many features is tall: the lasso solves it on
 # its whole Gram matrix (p² ≤ n·p entries)
 TALL_MAX_FEATURES = 256
@@ -81,7 +83,16 @@ class Design:
             nz = np.flatnonzero(beta)
             if 4 * nz.size < self.n_features:  # a sparse beta needs only its (contiguous)
                 return self.X[:, nz] @ beta[nz]  # columns
-        out = self.X @ beta
+        if (self.is_sparse and np.ndim(beta) == 1 and self.X.format == "csc"
+                and self.X.dtype == np.float64
+                and 4 * np.count_nonzero(beta) < self.n_features):
+            # the columns of a sparse beta's nonzeros only (the same sums as scipy's
+            # product; at a quarter of the columns they cost as much as scipy's full pass)
+            X = self.X
+            out = csc_matvec_nonzero(X.data, X.indices, X.indptr, self.n_samples,
+                                     np.ascontiguousarray(beta, dtype=np.float64))
+        else:
+            out = self.X @ beta
         if self.x_mean is not None:
             out -= self.sqrt_sw * (self.x_mean @ beta)
         return out

@@ -440,3 +440,31 @@ def test_single_threaded_blas_sets_and_restores_the_blas_threads():
             with single_threaded_blas():
                 raise RuntimeError
         assert set(blas_threads()) == {2}
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_nonzero", [0, 3, 40, 400])
+def test_sparse_residual_over_the_support_equals_scipy(index_dtype, n_nonzero):
+    """A sparse design's product ``Aβ`` at a sparse β reads only β's nonzero columns
+    (csc_matvec_nonzero): bitwise the sums of scipy's product, with the implicit centring too;
+    a dense β (beyond a quarter of the columns) takes scipy's product itself."""
+    from hadasparse._arrays import csc_matvec_nonzero
+    from hadasparse._design import Design
+
+    rng = np.random.default_rng(n_nonzero)
+    X = sp.random(120, 400, density=0.05, format="csc", random_state=rng)
+    X.data = rng.standard_normal(X.data.size)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    beta = np.zeros(400)
+    beta[rng.choice(400, n_nonzero, replace=False)] = rng.standard_normal(n_nonzero)
+    np.testing.assert_array_equal(csc_matvec_nonzero(X.data, X.indices, X.indptr, 120, beta),
+                                  X @ beta)
+    x_mean = np.asarray(X.mean(axis=0)).ravel()
+    sqrt_sw = rng.uniform(0.5, 1.5, 120)
+    design = Design(X, x_mean=x_mean, sqrt_sw=sqrt_sw)
+    expected = X @ beta - sqrt_sw * (x_mean @ beta)
+    np.testing.assert_array_equal(design.dot(beta), expected)
+    dense = (X.toarray() - x_mean) @ beta
+    np.testing.assert_allclose(design.dot(beta), dense - (sqrt_sw - 1) * (x_mean @ beta),
+                               rtol=1e-12, atol=1e-12)
