@@ -136,34 +136,30 @@ class Design:
         matrix) store every entry, 16 bytes each per form; ``rows=False`` leaves the CSR
         arrays empty, for solvers that only need column products (the lasso's
         coordinate-descent finish; on a sparse design it saves the CSR transpose)."""
+        n = self.n_samples
+        # (data, indices, indptr) of the CSR form; empty without rows
+        csr = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         if not self.is_sparse:
-            n, k = self.n_samples, len(cols)
+            k = len(cols)
             sub = self._dense_columns(cols)
             data = np.asfortranarray(sub).ravel(order="F")
             indices = np.tile(np.arange(n, dtype=np.int64), k)
             indptr = np.arange(0, n * k + 1, n, dtype=np.int64)
             if rows:
-                rdata = np.ascontiguousarray(sub).ravel()
-                rindices = np.tile(np.arange(k, dtype=np.int64), n)
-                rindptr = np.arange(0, n * k + 1, k, dtype=np.int64)
-            else:
-                rdata, rindices = np.zeros(0), np.zeros(0, dtype=np.int64)
-                rindptr = np.zeros(0, dtype=np.int64)
-            return (data, indices, indptr, rdata, rindices, rindptr, np.zeros(k), np.ones(n))
+                csr = (np.ascontiguousarray(sub).ravel(),
+                       np.tile(np.arange(k, dtype=np.int64), n),
+                       np.arange(0, n * k + 1, k, dtype=np.int64))
+            return (data, indices, indptr, *csr, np.zeros(k), np.ones(n))
         csc = sparse.csc_matrix(self.X[:, cols])
-        n = self.n_samples
         x_mean = (np.zeros(len(cols)) if self.x_mean is None
                   else np.ascontiguousarray(self.x_mean[cols]))
         sqrt_sw = self.sqrt_sw if self.x_mean is not None else np.ones(n)
         if rows:
-            csr = csc.tocsr()
-            rdata, rindices = csr.data.astype(np.float64), csr.indices.astype(np.int64)
-            rindptr = csr.indptr.astype(np.int64)
-        else:
-            rdata, rindices = np.zeros(0), np.zeros(0, dtype=np.int64)
-            rindptr = np.zeros(0, dtype=np.int64)
+            rows_form = csc.tocsr()
+            csr = (rows_form.data.astype(np.float64), rows_form.indices.astype(np.int64),
+                   rows_form.indptr.astype(np.int64))
         return (csc.data.astype(np.float64, copy=False), csc.indices.astype(np.int64),
-                csc.indptr.astype(np.int64), rdata, rindices, rindptr, x_mean,
+                csc.indptr.astype(np.int64), *csr, x_mean,
                 np.ascontiguousarray(sqrt_sw, dtype=np.float64))
 
     def _dense_columns(self, cols):
