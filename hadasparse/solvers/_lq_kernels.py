@@ -49,6 +49,9 @@ _EMPTY_INT = np.empty(0, dtype=np.int64)  # the group ids that the lq L-BFGS cal
 # tolerance (the polish then used to stall for all its iterations, the most expensive step
 # of a fit).
 _NEWTON_ROUNDING = 1e-15
+# the finish's Newton polishes: at most this many steps, to this gradient (sup norm)
+_POLISH_ITER = 50
+_POLISH_GTOL = 1e-13
 
 
 # --------------------------------------------------------------------------------------
@@ -81,11 +84,6 @@ def lq_residual(beta, step, diag):
     return res
 
 
-@njit(cache=True)
-def lq_value(op, alpha, q, beta):
-    return op_grad(op, beta)[0] + alpha * abs_power_sum(beta, q)
-
-
 # --------------------------------------------------------------------------------------
 # The depth-k surrogate
 # --------------------------------------------------------------------------------------
@@ -115,83 +113,6 @@ def _beyond_budget(op, m):
     if len(op) == GRAM_FORM:
         return False
     return m > 2 * op[11].shape[0]
-
-
-@njit(cache=True)
-def lq_polish(op, alpha, q, beta, max_iter, gtol):
-    """Newton's method on the support of ``beta`` with its signs fixed, where the objective
-    ``1/2 βᵀGβ − cᵀβ + α Σ_S |β_j|^q`` is smooth, with Hessian
-    ``G_SS + diag(α q (q − 1) |β_j|^{q−2})``. The penalty's curvature is negative, so the
-    Hessian is only positive definite near a strict local minimum: where its Cholesky
-    factorisation fails the polish stops (the caller goes on with the surrogate). Steps are
-    shortened so that no coordinate reaches zero (zeros are decided by the snap) and by
-    Armijo backtracking, so the objective never increases (beyond rounding, see
-    ``_NEWTON_ROUNDING``). ``beta`` is updated in place; returns True when the gradient on
-    the support is ≤ ``gtol`` (sup norm) or at its rounding floor."""
-    k = beta.shape[0]
-    act = nonzero_indices(beta)
-    m = act.shape[0]
-    if m == 0:
-        return True
-    if _beyond_budget(op, m):
-        return False
-    pos = np.full(k, -1, dtype=np.int64)
-    for a in range(m):
-        pos[act[a]] = a
-    G = op_gram_block(op, act, m, pos)
-    f_val, g_full = op_grad(op, beta)
-    g_last = np.inf
-    for _ in range(max_iter):
-        xa = np.empty(m)
-        ga = np.empty(m)
-        H = G.copy()
-        pen = 0.0
-        for a in range(m):
-            b = beta[act[a]]
-            xa[a] = b
-            ab = abs(b)
-            ga[a] = g_full[act[a]] + alpha * q * np.sign(b) * ab ** (q - 1.0)
-            H[a, a] += alpha * q * (q - 1.0) * ab ** (q - 2.0)
-            pen += ab ** q
-        g_max = abs_max(ga)
-        if g_max <= gtol:
-            return True
-        ok = True
-        try:
-            Lc = np.linalg.cholesky(H)
-        except Exception:  # noqa: BLE001 -- numba only catches the base class
-            ok = False
-        if not ok:
-            return False
-        dirn = -_back_substitution(Lc, m, _forward_substitution(Lc, m, ga))
-        t = 1.0
-        for a in range(m):
-            if xa[a] * dirn[a] < 0.0:
-                t = min(t, 0.9 * abs(xa[a] / dirn[a]))
-        F0 = f_val + alpha * pen
-        slope = ga @ dirn
-        noise = _NEWTON_ROUNDING * (abs(f_val) + alpha * pen)
-        rounding = -slope <= noise
-        if rounding and g_max > 0.5 * g_last:
-            return True
-        g_last = g_max
-        accepted = False
-        new = beta.copy()
-        for _ in range(40):
-            for a in range(m):
-                new[act[a]] = xa[a] + t * dirn[a]
-            f_new, g_new = op_grad(op, new)
-            F1 = f_new + alpha * abs_power_sum(new, q)
-            if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
-            return False
-        copy_into(beta, new)
-        f_val = f_new
-        g_full = g_new
-    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -372,8 +293,13 @@ def _group_penalty(beta, gptr, weights, q):
 
 
 @njit(cache=True)
-def group_lq_value(op, alpha, q, beta, gptr, weights):
-    return op_grad(op, beta)[0] + alpha * _group_penalty(beta, gptr, weights, q)
+def _penalty(beta, q, group):
+    """The penalty without α: ``Σ_j |β_j|^q`` or ``Σ_g w_g ‖β_g‖^q`` (``group = (gptr, lips,
+    weights)``)."""
+    if len(group) == 0:
+        return abs_power_sum(beta, q)
+    gptr, lips, weights = group
+    return _group_penalty(beta, gptr, weights, q)
 
 
 @njit(cache=True)
@@ -396,110 +322,6 @@ def group_lq_balanced_factors(beta, gptr, weights, depth):
         copy_into(x[s:e], beta[s:e] / r ** ((depth - 1.0) / depth))
         x[base:base + depth - 1] = r ** (1.0 / depth)
     return x
-
-
-@njit(cache=True)
-def group_lq_polish(op, alpha, q, beta, gptr, weights, max_iter, gtol):
-    """:func:`lq_polish` on the nonzero groups: Newton with the penalty's Hessian
-    ``α w_g q ‖β_g‖^{q−2} (I + (q − 2) β_g β_gᵀ / ‖β_g‖²)``, steps shortened so that no
-    group's norm falls below a tenth of its value (zeros are decided by the snap)."""
-    k = beta.shape[0]
-    n_groups = gptr.shape[0] - 1
-    nzg = np.zeros(n_groups, dtype=np.bool_)
-    m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
-    for g in range(n_groups):
-        v = beta[gptr[g]:gptr[g + 1]]
-        if v @ v > 0.0:
-            nzg[g] = True
-            m += gptr[g + 1] - gptr[g]
-    if m == 0:
-        return True
-    act = np.empty(m, dtype=np.int64)
-    gid = np.empty(m, dtype=np.int64)
-    a = 0
-    for g in range(n_groups):
-        if nzg[g]:
-            for j in range(gptr[g], gptr[g + 1]):
-                act[a] = j
-                gid[a] = g
-                a += 1
-    if _beyond_budget(op, m):
-        return False
-    pos = np.full(k, -1, dtype=np.int64)
-    for a in range(m):
-        pos[act[a]] = a
-    G = op_gram_block(op, act, m, pos)
-    f_val, g_full = op_grad(op, beta)
-    g_last = np.inf
-    for _ in range(max_iter):
-        xa = np.empty(m)
-        for a in range(m):
-            xa[a] = beta[act[a]]
-        ga = np.empty(m)
-        H = G.copy()
-        a = 0
-        while a < m:
-            g = gid[a]
-            size = gptr[g + 1] - gptr[g]
-            v = xa[a:a + size]
-            if weights[g] == 0.0:
-                for i in range(size):
-                    ga[a + i] = g_full[act[a + i]]
-            else:
-                r2 = v @ v
-                r = np.sqrt(r2)
-                c = alpha * weights[g] * q * r ** (q - 2.0)
-                for i in range(size):
-                    ga[a + i] = g_full[act[a + i]] + c * v[i]
-                    for l in range(size):
-                        H[a + i, a + l] += c * (q - 2.0) * v[i] * v[l] / r2
-                    H[a + i, a + i] += c
-            a += size
-        g_max = abs_max(ga)
-        if g_max <= gtol:
-            return True
-        ok = True
-        try:
-            Lc = np.linalg.cholesky(H)
-        except Exception:  # noqa: BLE001 -- numba only catches the base class
-            ok = False
-        if not ok:
-            return False
-        dirn = -_back_substitution(Lc, m, _forward_substitution(Lc, m, ga))
-        pen = _group_penalty(beta, gptr, weights, q)
-        F0 = f_val + alpha * pen
-        slope = ga @ dirn
-        noise = _NEWTON_ROUNDING * (abs(f_val) + alpha * pen)
-        rounding = -slope <= noise
-        if rounding and g_max > 0.5 * g_last:
-            return True
-        g_last = g_max
-        t = 1.0
-        accepted = False
-        new = beta.copy()
-        for _ in range(60):
-            for a in range(m):
-                new[act[a]] = xa[a] + t * dirn[a]
-            shrunk = False
-            for g in range(n_groups):
-                if nzg[g] and weights[g] != 0.0:
-                    vo = beta[gptr[g]:gptr[g + 1]]
-                    vn = new[gptr[g]:gptr[g + 1]]
-                    if vn @ vn < 0.01 * (vo @ vo):
-                        shrunk = True
-            if not shrunk:
-                f_new, g_new = op_grad(op, new)
-                F1 = f_new + alpha * _group_penalty(new, gptr, weights, q)
-                if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
-                    accepted = True
-                    break
-            t *= 0.5
-        if not accepted:
-            return False
-        copy_into(beta, new)
-        f_val = f_new
-        g_full = g_new
-    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -806,11 +628,7 @@ def lq_local_search(op, alpha, q, beta, group, tol_abs, max_sweeps, max_moves):
                 _group_active_descent(Gt, c, alpha, q, cand, gr, gptr, lips, weights,
                                       thresholds, np.int64(-1), tol_abs, max_sweeps)
             gr = _gradient(Gt, c, cand)  # no drift from the incremental updates
-            if len(group) == 0:
-                F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) + alpha * abs_power_sum(cand, q)
-            else:
-                F_cand = (0.5 * (cand @ gr) - 0.5 * (c @ cand)
-                          + alpha * _group_penalty(cand, gptr, weights, q))
+            F_cand = 0.5 * (cand @ gr) - 0.5 * (c @ cand) + alpha * _penalty(cand, q, group)
             if F_cand < F - 1e-12 * abs(F):
                 copy_into(beta, cand)
                 grad = gr
@@ -818,6 +636,183 @@ def lq_local_search(op, alpha, q, beta, group, tol_abs, max_sweeps, max_moves):
                 accepted += 1
                 improved = True
     return accepted, tried
+
+
+# --------------------------------------------------------------------------------------
+# The Newton polish, for coordinates (``group = ()``) and groups (``group = (gptr, lips,
+# weights)``): one Newton loop, the unit-specific steps in the helpers before it
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _polish_support(beta, group):
+    """The coordinates of the nonzero units, ``act``, and the unit of each, ``gid`` (for
+    coordinates the coordinate itself)."""
+    if len(group) == 0:
+        act = nonzero_indices(beta)
+        return act, act
+    gptr, lips, weights = group
+    n_groups = gptr.shape[0] - 1
+    nzg = np.zeros(n_groups, dtype=np.bool_)
+    m = np.int64(0)  # not the literal 0: a literal argument compiles callees once more
+    for g in range(n_groups):
+        v = beta[gptr[g]:gptr[g + 1]]
+        if v @ v > 0.0:
+            nzg[g] = True
+            m += gptr[g + 1] - gptr[g]
+    act = np.empty(m, dtype=np.int64)
+    gid = np.empty(m, dtype=np.int64)
+    a = 0
+    for g in range(n_groups):
+        if nzg[g]:
+            for j in range(gptr[g], gptr[g + 1]):
+                act[a] = j
+                gid[a] = g
+                a += 1
+    return act, gid
+
+
+@njit(cache=True)
+def _newton_system(beta, xa, g_full, act, gid, alpha, q, H, group):
+    """The gradient on the support, ``ga``, and the penalty's Hessian added to ``H`` (the
+    Gram block of the support): coordinates ``α q (q − 1) |β_j|^{q−2}`` on the diagonal,
+    groups ``α w_g q ‖β_g‖^{q−2} (I + (q − 2) β_g β_gᵀ / ‖β_g‖²)``. Returns ``(ga, penalty)``."""
+    m = act.shape[0]
+    ga = np.empty(m)
+    if len(group) == 0:
+        pen = 0.0
+        for a in range(m):
+            b = xa[a]
+            ab = abs(b)
+            ga[a] = g_full[act[a]] + alpha * q * np.sign(b) * ab ** (q - 1.0)
+            H[a, a] += alpha * q * (q - 1.0) * ab ** (q - 2.0)
+            pen += ab ** q
+        return ga, pen
+    gptr, lips, weights = group
+    a = 0
+    while a < m:
+        g = gid[a]
+        size = gptr[g + 1] - gptr[g]
+        v = xa[a:a + size]
+        if weights[g] == 0.0:
+            for i in range(size):
+                ga[a + i] = g_full[act[a + i]]
+        else:
+            r2 = v @ v
+            r = np.sqrt(r2)
+            c = alpha * weights[g] * q * r ** (q - 2.0)
+            for i in range(size):
+                ga[a + i] = g_full[act[a + i]] + c * v[i]
+                for l in range(size):
+                    H[a + i, a + l] += c * (q - 2.0) * v[i] * v[l] / r2
+                H[a + i, a + i] += c
+        a += size
+    return ga, _group_penalty(beta, gptr, weights, q)
+
+
+@njit(cache=True)
+def _first_step(xa, dirn, group):
+    """The Newton step's first length and its number of halvings: coordinates stop short
+    (0.9) of the first sign change, groups start at the full step (the shrinkage test
+    :func:`_keeps_support` guards them)."""
+    t = 1.0
+    if len(group) == 0:
+        for a in range(xa.shape[0]):
+            if xa[a] * dirn[a] < 0.0:
+                t = min(t, 0.9 * abs(xa[a] / dirn[a]))
+        return t, 40
+    return t, 60
+
+
+@njit(cache=True)
+def _keeps_support(beta, new, act, gid, group):
+    """Whether the step ``beta → new`` keeps every unit of the support away from zero
+    (groups: no penalised group's norm falls below a tenth of its value; coordinates cannot
+    reach zero after :func:`_first_step`)."""
+    if len(group) == 0:
+        return True
+    gptr, lips, weights = group
+    a = 0
+    while a < act.shape[0]:
+        g = gid[a]
+        s, e = gptr[g], gptr[g + 1]
+        if weights[g] != 0.0:
+            vn = new[s:e]
+            if vn @ vn < 0.01 * (beta[s:e] @ beta[s:e]):
+                return False
+        a += e - s
+    return True
+
+
+@njit(cache=True)
+def lq_polish(op, alpha, q, beta, group, max_iter, gtol):
+    """Newton's method on the support of ``beta`` (its nonzero coordinates, or groups) with
+    the signs (the groups' directions' half-spaces) fixed, where the objective
+    ``1/2 βᵀGβ − cᵀβ + α Σ_S |β_j|^q`` (``+ α Σ_g w_g ‖β_g‖^q``) is smooth; its Hessian is
+    ``G_SS`` plus the penalty's (:func:`_newton_system`). The penalty's curvature is
+    negative, so the Hessian is only positive definite near a strict local minimum: where
+    its Cholesky factorisation fails the polish stops (the caller goes on with the
+    surrogate). Steps are shortened so that no unit reaches zero (zeros are decided by the
+    snap; :func:`_first_step`, :func:`_keeps_support`) and by Armijo backtracking, so the
+    objective never increases (beyond rounding, see ``_NEWTON_ROUNDING``). ``beta`` is
+    updated in place; returns True when the gradient on the support is ≤ ``gtol`` (sup norm)
+    or at its rounding floor."""
+    k = beta.shape[0]
+    act, gid = _polish_support(beta, group)
+    m = act.shape[0]
+    if m == 0:
+        return True
+    if _beyond_budget(op, m):
+        return False
+    pos = np.full(k, -1, dtype=np.int64)
+    for a in range(m):
+        pos[act[a]] = a
+    G = op_gram_block(op, act, m, pos)
+    f_val, g_full = op_grad(op, beta)
+    g_last = np.inf
+    for _ in range(max_iter):
+        xa = np.empty(m)
+        for a in range(m):
+            xa[a] = beta[act[a]]
+        H = G.copy()
+        ga, pen = _newton_system(beta, xa, g_full, act, gid, alpha, q, H, group)
+        g_max = abs_max(ga)
+        if g_max <= gtol:
+            return True
+        ok = True
+        try:
+            Lc = np.linalg.cholesky(H)
+        except Exception:  # noqa: BLE001 -- numba only catches the base class
+            ok = False
+        if not ok:
+            return False
+        dirn = -_back_substitution(Lc, m, _forward_substitution(Lc, m, ga))
+        F0 = f_val + alpha * pen
+        slope = ga @ dirn
+        noise = _NEWTON_ROUNDING * (abs(f_val) + alpha * pen)
+        rounding = -slope <= noise
+        if rounding and g_max > 0.5 * g_last:
+            return True
+        g_last = g_max
+        t, halvings = _first_step(xa, dirn, group)
+        accepted = False
+        new = beta.copy()
+        for _ in range(halvings):
+            for a in range(m):
+                new[act[a]] = xa[a] + t * dirn[a]
+            if _keeps_support(beta, new, act, gid, group):
+                f_new, g_new = op_grad(op, new)
+                F1 = f_new + alpha * _penalty(new, q, group)
+                if F1 <= F0 + 1e-4 * t * slope or (rounding and F1 <= F0 + noise):
+                    accepted = True
+                    break
+            t *= 0.5
+        if not accepted:
+            return False
+        copy_into(beta, new)
+        f_val = f_new
+        g_full = g_new
+    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -831,10 +826,8 @@ def lq_local_search(op, alpha, q, beta, group, tol_abs, max_sweeps, max_moves):
 
 @njit(cache=True)
 def _value(op, alpha, q, beta, group):
-    if len(group) == 0:
-        return lq_value(op, alpha, q, beta)
-    gptr, lips, weights = group
-    return group_lq_value(op, alpha, q, beta, gptr, weights)
+    """The objective ``1/2 βᵀGβ − cᵀβ + α · penalty``."""
+    return op_grad(op, beta)[0] + alpha * _penalty(beta, q, group)
 
 
 @njit(cache=True)
@@ -853,15 +846,6 @@ def _residual(beta, step, diag, group):
         return lq_residual(beta, step, diag)
     gptr, lips, weights = group
     return group_lq_residual(beta, step, gptr, lips)
-
-
-@njit(cache=True)
-def _polish(op, alpha, q, beta, group):
-    if len(group) == 0:
-        lq_polish(op, alpha, q, beta, 50, 1e-13)
-    else:
-        gptr, lips, weights = group
-        group_lq_polish(op, alpha, q, beta, gptr, weights, 50, 1e-13)
 
 
 @njit(cache=True)
@@ -937,7 +921,7 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group):
     one coordinate with curvature ``G_jj`` (majorised along a group by ``L_g``), so that step
     never increases the objective. Returns ``(residual, rounds)``.
     """
-    _polish(op, alpha, q, beta, group)
+    lq_polish(op, alpha, q, beta, group, _POLISH_ITER, _POLISH_GTOL)
     val = _value(op, alpha, q, beta, group)
     for rounds in range(max_rounds):
         step = _prox_step(op, beta, diag, alpha, q, group)
@@ -945,7 +929,7 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group):
         if res <= tol_abs:
             return res, rounds
         cand = step.copy()
-        _polish(op, alpha, q, cand, group)
+        lq_polish(op, alpha, q, cand, group, _POLISH_ITER, _POLISH_GTOL)
         cand_val = _value(op, alpha, q, cand, group)
         if cand_val < val:
             copy_into(beta, cand)
@@ -954,7 +938,7 @@ def lq_finish(op, alpha, q, beta, diag, tol_abs, max_rounds, group):
         lo, hi = _worst_unit(beta, step, diag, group)
         cand = beta.copy()
         copy_into(cand[lo:hi], step[lo:hi])
-        _polish(op, alpha, q, cand, group)
+        lq_polish(op, alpha, q, cand, group, _POLISH_ITER, _POLISH_GTOL)
         cand_val = _value(op, alpha, q, cand, group)
         if cand_val <= val:
             copy_into(beta, cand)
