@@ -19,17 +19,20 @@ shared machine hit both; LassoCV is timed once), and per seed the ratio of the t
 medians. And the objective comparison **at equal alpha**: both ℓq solvers
 are fitted at the alpha chosen by HadamardLqRegressor's CV, at the one chosen by skglm's
 CV, and at a quarter of the latter (many active features: the regime where the local minima
-found by different methods differ; there also with ``init='path'`` and ``'best'``); the
+found by different methods differ; there also with ``init='lasso'``, ``'path'`` and
+``'best'``); the
 objective ``1/(2n)||y - X b - b0||^2 + alpha sum |b_j|^q`` is recomputed here from the
 returned ``coef_`` / ``intercept_``, and a seed counts as a win if Hadamard's is ``<=``
 skglm's ``* (1 + 1e-6)``.
 
 Both ℓq solvers run at ``tol = 1e-8`` (HadamardLqRegressor: fixed-point residual relative to
 ``||y_c|| / sqrt(n)``; skglm: its fixpoint violation) with the default starts
-(HadamardLqRegressor ``init='lasso'``, the lasso at alpha, followed by its ℓq descent and
-local search; skglm's AndersonCD starts at 0) and ``ws_strategy="fixpoint"`` for skglm. At a
+(HadamardLqRegressor ``init='auto'``, i.e. ``'lasso_2alpha'``: the lasso at 2 alpha, its ℓq
+descent and local search there, then alpha from that fixed point; skglm's AndersonCD starts
+at 0) and ``ws_strategy="fixpoint"`` for skglm. At a
 quarter of skglm's CV alpha, the default fit and skglm's are timed in turns (median of 5 each,
-after an untimed one; the per-seed ratio of the medians), the 'path' and 'best' starts once.
+after an untimed one; the per-seed ratio of the medians), the 'lasso', 'path' and 'best'
+starts once.
 
 skglm's defaults are run once per problem at its CV alpha, with the exact calls
 ``GeneralizedLinearEstimator(Quadratic(), L0_5(alpha), AndersonCD())`` (default
@@ -73,6 +76,7 @@ from hadasparse._design import preprocess  # noqa: E402
 from hadasparse.solvers import solve_lasso  # noqa: E402
 from hadasparse.solvers._lq import _LQ_LASSO_SCALE as LASSO_SCALE  # noqa: E402
 from hadasparse.solvers._lq import _LQ_LASSO_TOL as LASSO_TOL  # noqa: E402
+from hadasparse.solvers._lq import _LQ_START_SCALE as START_SCALE  # noqa: E402
 from hadasparse.solvers._lq import lasso_start_state  # noqa: E402
 
 try:
@@ -209,14 +213,16 @@ def run_problem(seed, correlated):
             rec.update(alpha=a, time=t, obj=objective(X, y, est.coef_, est.intercept_, a, q))
             out["methods"][label] = rec
         out["methods"][labels[0]]["ratio"] = times[0] / times[1]
-        # the default start alone, as the estimator solves it (the lasso at LASSO_SCALE times
-        # the alpha, to gap LASSO_TOL): at Hadamard's CV alpha and at skglm's CV alpha / 4
+        # the default's lasso alone, as the estimator solves it (init='lasso_2alpha': the
+        # lasso at START_SCALE times the alpha, unless that is beyond alpha_max_q, to gap
+        # LASSO_TOL): at Hadamard's CV alpha and at skglm's CV alpha / 4
         design, b, _, _ = preprocess(X, y, None, True)
         for key, a in (("lasso_time", a_h), ("lasso_time_small", a_s / 4)):
+            scale = START_SCALE if START_SCALE * a < a_max else 1.0
             times = []
             for _ in range(3):
                 t0 = time.perf_counter()
-                solve_lasso(design, b, LASSO_SCALE * a, None, tol=LASSO_TOL,
+                solve_lasso(design, b, scale * LASSO_SCALE * a, None, tol=LASSO_TOL,
                             state=lasso_start_state())
                 times.append(time.perf_counter() - t0)
             out["methods"][f"HadamardLq q={qname}"][key] = float(np.median(times))
@@ -229,15 +235,17 @@ def run_problem(seed, correlated):
             [lambda: hadamard(a_s / 4, q), lambda: skglm_lq(a_s / 4, q)], X, y,
             repeats=SMALL_REPEATS)
         out.setdefault("time_small", {})[qname] = {
-            "lasso": times[0], "skglm": times[1], "ratio": times[0] / times[1]}
-        for which, a, init, s in [("hadamard's CV alpha", a_h, "lasso", None),
-                                  ("skglm's CV alpha", a_s, "lasso", None),
-                                  ("skglm's CV alpha / 4", a_s / 4, "lasso", s_small),
+            "auto": times[0], "skglm": times[1], "ratio": times[0] / times[1]}
+        for which, a, init, s in [("hadamard's CV alpha", a_h, "auto", None),
+                                  ("skglm's CV alpha", a_s, "auto", None),
+                                  ("skglm's CV alpha / 4", a_s / 4, "auto", s_small),
+                                  ("skglm's CV alpha / 4, init='lasso'", a_s / 4, "lasso",
+                                   s_small),
                                   ("skglm's CV alpha / 4, init='path'", a_s / 4, "path",
                                    s_small),
                                   ("skglm's CV alpha / 4, init='best'", a_s / 4, "best",
                                    s_small)]:
-            if s is not None and init == "lasso":
+            if s is not None and init == "auto":
                 h = h_small
             else:
                 t0 = time.perf_counter()
@@ -302,8 +310,9 @@ def summarise(results, seeds):
                                          for r in runs])
                    for qn in Q_VALUES for key in ("lasso_time", "lasso_time_small")}
         lines.append(
-            "\nOf HadamardLq's time per fit, the lasso start alone (solve_lasso at "
-            f"{LASSO_SCALE:g} alpha, gap {LASSO_TOL:g}; median over seeds): "
+            "\nOf HadamardLq's time per fit, the default's lasso alone (solve_lasso at "
+            f"{START_SCALE * LASSO_SCALE:g} alpha, or at alpha where that is beyond alpha_max_q, "
+            f"gap {LASSO_TOL:g}; median over seeds): "
             + ", ".join(f"{lasso_t[qn, 'lasso_time']:.4f} s at its CV alpha and "
                         f"{lasso_t[qn, 'lasso_time_small']:.4f} s at skglm's CV alpha / 4 for "
                         f"q = {qn}" for qn in Q_VALUES) + ".")
@@ -320,18 +329,19 @@ def summarise(results, seeds):
             lines.append(f"| {key[0]} | {key[1]} | {wins}/{len(runs)} | {rel.mean():+.2e} | "
                          f"{rel.max():+.2e} | {vals[:, 2].max():.1e} |")
         lines.append("\nTime of one fit at skglm's CV alpha / 4 (median over seeds, s; skglm "
-                     f"and init='lasso': median of {SMALL_REPEATS} fits timed in turns, and "
-                     "the per-seed ratio of those medians; 'path' and 'best' timed once):\n")
+                     f"and the default init='auto': median of {SMALL_REPEATS} fits timed in "
+                     "turns, and the per-seed ratio of those medians; 'lasso', 'path' and "
+                     "'best' timed once):\n")
         lines.append("| q | skglm | " + " | ".join(f"Hadamard init='{i}'" for i in
-                                                   ("lasso", "path", "best"))
-                     + " | init='lasso' / skglm: median (min-max) over seeds |")
-        lines.append("|---|---|---|---|---|---|")
+                                                   ("auto", "lasso", "path", "best"))
+                     + " | init='auto' / skglm: median (min-max) over seeds |")
+        lines.append("|---|---|---|---|---|---|---|")
         for qn in Q_VALUES:
             t = [r["time_small"][qn] for r in runs]
             ratios = [ti["ratio"] for ti in t]
             lines.append(f"| {qn} | " + " | ".join(
                 f"{np.median([ti[k] for ti in t]):.4f}"
-                for k in ("skglm", "lasso", "path", "best"))
+                for k in ("skglm", "auto", "lasso", "path", "best"))
                 + f" | {np.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) |")
         lines.append("\nskglm's defaults at its CV alpha (objective relative to the "
                      "`ws_strategy='fixpoint'` reference at tol 1e-8; true positives of 10):\n")
@@ -382,19 +392,19 @@ def main():
         f"{len(seeds)} seeds per design. Both ℓq solvers at tol = {TOL:g}, skglm with "
         "`ws_strategy='fixpoint'`; alpha by 5-fold CV over 20 alphas from alpha_max_q to "
         "alpha_max_q/100. See the module docstring for the protocol.\n\n"
-        "HadamardLqRegressor's default (`init='lasso'`): the lasso at the same alpha, solved "
-        "to duality gap 1e-4 (by HadamardLasso's solver; its working set is reused), the ℓq "
-        "descent from it, then a local search of swap moves (drop a support feature, let in "
-        "the best zero, coordinate descent, keep if the objective falls; the kept point is "
-        "certified again). Before (loose lasso start, gap 0.1, no search) it met the "
-        "equal-alpha target at alpha/4 on only 5-7 of 10 seeds: the fixed points there (30-50 "
-        "nonzeros, n = 200) differ from skglm's in 15-25 features, so neither start nor "
-        "stopping was the cause but the many local minima; the exact lasso start alone gave "
-        "7-9/10, the search 9-10/10. At alpha/4 the lasso start keeps 120-180 features (an ℓq "
-        "fixed point 30-50) and is about half the fit's time; a sparser start (the lasso at 2 "
-        "alpha to gap 5e-3) reached as good minima on these seeds at ~2.5x skglm's time, but "
-        "worse minima on other problems (see `_LQ_LASSO_SCALE` in hadasparse/solvers/_lq.py), "
-        "so it is not the default.\n\n"
+        "HadamardLqRegressor's default (`init='auto'`, without groups `'lasso_2alpha'`): "
+        "the lasso at 2 alpha, solved to duality gap 1e-4 (by HadamardLasso's solver; its "
+        "working set is reused), the ℓq descent from it and a local search of swap moves "
+        "(drop a support feature, let in the best zero, coordinate descent, keep if the "
+        "objective falls; the kept point is certified again), then the same at alpha from "
+        "that fixed point. `init='lasso'` (the default until 2026-12-02) starts from the "
+        "lasso at alpha itself; at alpha/4 that lasso keeps 120-180 features (an ℓq fixed "
+        "point 30-50) and was about half the fit's time (3.0-3.6x skglm's time in all), "
+        "while the lasso at 2 alpha keeps fewer. Before the search (loose lasso start, gap "
+        "0.1) the equal-alpha target at alpha/4 was met on only 5-7 of 10 seeds: the fixed "
+        "points there differ from skglm's in 15-25 features, so neither start nor stopping "
+        "was the cause but the many local minima; the search brought it to 9-10/10. The "
+        "starts compared on 96 random problems: `benchmarks/results_lq_starts.md`.\n\n"
         "skglm's default working-set rule: in skglm 0.5, `L0_5.subdiff_distance` and "
         "`L2_3.subdiff_distance` return 0 for every zero coefficient, so under "
         "`ws_strategy='subdiff'` (the default of AndersonCD and ProxNewton) no zero is ever a "

@@ -502,7 +502,7 @@ def hadamard_lq_path(X, y, *, q=0.5, groups=None, weights=None, eps=1e-3, alphas
                                                      name="hadamard_lq_path")
     depth = check_q(q)
     q = 2.0 / depth
-    init = params.pop("init", "lasso")
+    init = params.pop("init", "auto")
     tol = params.pop("tol", 1e-4)
     max_iter = params.pop("max_iter", 100)
     random_state = params.pop("random_state", None)
@@ -541,7 +541,7 @@ def lq_alpha_max_start(design, b, q, weights=None, gptr=None):
     return threshold * (1.0 + 1e-6)
 
 
-def lq_path(design, b, alphas, q, beta_init=None, *, weights=None, gptr=None, init="lasso",
+def lq_path(design, b, alphas, q, beta_init=None, *, weights=None, gptr=None, init="auto",
             tol=1e-4, max_iter=100, random_state=None, local_search=True, each=None):
     """The ℓq (``gptr`` given: group ℓ2,q) objective on a preprocessed ``design`` and target
     ``b`` along decreasing ``alphas``, each solve started from the previous solution (the

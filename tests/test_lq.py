@@ -253,7 +253,7 @@ def test_objective_not_above_lasso_start():
     # init='lasso' descends from the (certified) lasso solution at the same alpha
     X, y, _ = sparse_recovery(rho=0.7, seed=4)
     for q in [0.5, 2 / 3]:
-        reg = HadamardLqRegressor(alpha=0.03, q=q).fit(X, y)
+        reg = HadamardLqRegressor(alpha=0.03, q=q, init="lasso").fit(X, y)
         lasso = HadamardLasso(alpha=0.03).fit(X, y)
         assert reg.objective_ <= objective(lasso, X, y, q=q)
 
@@ -304,7 +304,8 @@ def test_local_search_never_raises_the_objective(q):
     X, y, _ = sparse_recovery(n=60, p=150, rho=0.5, seed=17)
     fits = {}
     for search in [False, True]:
-        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8, local_search=search).fit(X, y)
+        reg = HadamardLqRegressor(alpha=0.005, q=q, tol=1e-8, init="lasso",
+                                  local_search=search).fit(X, y)
         res, scale = fixed_point_residual(reg, X, y)
         assert res <= 1e-7 * scale
         fits[search] = reg.objective_
@@ -463,13 +464,56 @@ def test_q1_equals_hadamard_lasso(kind):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("init", ["lasso", "path", "random", "zero", "best"])
+@pytest.mark.parametrize("init", ["auto", "lasso", "lasso_2alpha", "path", "random", "zero",
+                                  "best"])
 def test_every_init_gives_a_fixed_point(init):
     X, y, _ = sparse_recovery(rho=0.5, seed=6)
     reg = HadamardLqRegressor(alpha=0.05, q=0.5, init=init, random_state=0, tol=1e-8)
     reg.fit(X, y)
     res, scale = fixed_point_residual(reg, X, y)
     assert res <= 1e-7 * scale
+
+
+@pytest.mark.parametrize("alpha", [0.005, 0.03])
+def test_lasso_2alpha_is_the_fit_at_twice_alpha_continued(alpha):
+    # init='lasso_2alpha' (the default without groups): the fit from the lasso start at
+    # 2 alpha, then alpha warm-started from it -- the same numbers as those two fits by hand
+    X, y, _ = sparse_recovery(rho=0.5, seed=9)
+    for q in [0.5, 2 / 3]:
+        first = HadamardLqRegressor(alpha=2 * alpha, q=q, init="lasso", tol=1e-8).fit(X, y)
+        by_hand = first.set_params(alpha=alpha, warm_start=True).fit(X, y)
+        for init in ["lasso_2alpha", "auto"]:
+            reg = HadamardLqRegressor(alpha=alpha, q=q, init=init, tol=1e-8).fit(X, y)
+            np.testing.assert_array_equal(reg.coef_, by_hand.coef_)
+            assert reg.intercept_ == by_hand.intercept_
+            assert reg.objective_ == by_hand.objective_
+        res, scale = fixed_point_residual(reg, X, y)
+        assert res <= 1e-7 * scale
+    # with groups the default is the group lasso start
+    auto = HadamardLqRegressor(alpha=alpha, groups=4).fit(X, y)
+    lasso = HadamardLqRegressor(alpha=alpha, groups=4, init="lasso").fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, lasso.coef_)
+
+
+def test_lasso_2alpha_near_alpha_max_is_the_lasso_start():
+    # twice alpha beyond the alpha at which 0 is a fixed point: no continuation
+    X, y, _ = sparse_recovery(seed=2)
+    A, b = centred_weighted(X, y)
+    n = len(y)
+    c, d = np.abs(A.T @ b) / n, np.einsum("ij,ij->j", A, A) / n
+    alpha_max = np.max(d * (c / (d * tau(1.0, 0.5))) ** 1.5)
+    # groups of 4 (weight 2): the group's step ||c_g|| / L_g against tau(alpha w / L_g)
+    alpha_max_g = 0.0
+    for s in range(0, X.shape[1], 4):
+        L = np.linalg.eigvalsh(A[:, s:s + 4].T @ A[:, s:s + 4] / n)[-1]
+        step = np.linalg.norm(A[:, s:s + 4].T @ b / n) / L
+        alpha_max_g = max(alpha_max_g, L / 2.0 * (step / tau(1.0, 0.5)) ** 1.5)
+    for groups, a_max in [(None, alpha_max), (4, alpha_max_g)]:
+        fits = [HadamardLqRegressor(alpha=0.6 * a_max, groups=groups, init=init).fit(X, y)
+                for init in ["lasso_2alpha", "lasso"]]
+        assert np.any(fits[0].coef_ != 0)
+        np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+        assert fits[0].n_iter_ == fits[1].n_iter_
 
 
 def test_best_init_is_the_lowest_of_its_starts():

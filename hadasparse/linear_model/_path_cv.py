@@ -365,7 +365,7 @@ class HadamardLqRegressorCV(_PathCV):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, q=0.5, groups=None, weights=None, init="lasso", eps=1e-3,
+    def __init__(self, *, q=0.5, groups=None, weights=None, init="auto", eps=1e-3,
                  alphas=100, fit_intercept=True, max_iter=100, tol=1e-4, cv=None,
                  verbose=False, n_jobs=None, random_state=None, selection_rule="min"):
         self.q = q
