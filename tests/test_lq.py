@@ -521,8 +521,8 @@ def test_best_init_is_the_lowest_of_its_starts():
     for groups in [None, 2]:
         fits = {init: HadamardLqRegressor(alpha=0.01, q=0.5, init=init, groups=groups,
                                           tol=1e-8).fit(X, y)
-                for init in ["lasso", "path", "zero", "best"]}
-        lowest = min(fits[i].objective_ for i in ["lasso", "path", "zero"])
+                for init in ["lasso", "lasso_2alpha", "path", "zero", "best"]}
+        lowest = min(fits[i].objective_ for i in ["lasso", "lasso_2alpha", "path", "zero"])
         assert fits["best"].objective_ == lowest
 
 

@@ -79,9 +79,10 @@ class HadamardLqRegressor(HadamardLinearModel):
         - ``'zero'``: all coefficients zero (the start of coordinate descent): the first
           step selects, one working set at a time, the coordinates whose proximal step
           leaves zero;
-        - ``'best'``: the descents from ``'lasso'``, ``'path'`` and ``'zero'``, keeping the
-          lowest objective -- about three times the cost, and a better local minimum when
-          many features are active (small ``alpha``), where the starts disagree.
+        - ``'best'``: the descents from ``'lasso'``, ``'lasso_2alpha'``, ``'path'`` and
+          ``'zero'``, keeping the lowest objective -- about four times the cost, and a
+          better local minimum when many features are active (small ``alpha``), where the
+          starts disagree.
 
         Ignored when ``warm_start`` reuses a previous solution, and for q = 1 (the lasso is
         convex: it is solved from zero, as by :class:`HadamardLasso`). Whatever the start,

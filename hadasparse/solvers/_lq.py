@@ -188,7 +188,7 @@ def lasso_start_state():
     return state
 
 
-_BEST_OF = ("lasso", "path", "zero")
+_BEST_OF = ("lasso", "lasso_2alpha", "path", "zero")
 
 
 def _best_of(solve, value):
