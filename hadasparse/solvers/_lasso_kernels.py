@@ -36,7 +36,6 @@ from ..losses._quadratic import (
     op_gram_block,
     op_gram_column,
 )
-from ..penalties._surrogates import factors_to_beta
 from ._lbfgs import lbfgs_factors
 
 # Curvature pairs with sᵀy below this fraction of ‖s‖‖y‖ are not stored (the surrogate is a
@@ -373,11 +372,14 @@ def lasso_value(op, alpha, beta):
 
 
 @njit(cache=True)
-def snap(op, alpha, beta, positive, diag):
-    """One diagonally scaled proximal-gradient step of the *original* problem from ``beta``:
-    soft-thresholding gives exact zeros where the smooth iterate only has small ones."""
+def snap(alpha, beta, grad, positive, diag):
+    """One diagonally scaled proximal-gradient step of the *original* problem from ``beta``
+    (``grad``: the loss's gradient there): soft-thresholding gives exact zeros where the
+    smooth iterate only has small ones. The caller passes the gradient it computed for the
+    escape step rather than have the kernel compute it again: that also kept a copy of
+    op_grad's code out of this kernel's library, which a process's first fit loads from
+    numba's cache (issue #11's start-up)."""
     k = beta.shape[0]
-    grad = op_grad(op, beta)[1]
     out = np.zeros(k)
     for j in range(k):
         d = diag[j]
@@ -847,6 +849,13 @@ def _finish(op, diag, alpha, beta, positive, max_polish, rtol, L, act, pos, fsta
                   max_add)
 
 
+def _factors_to_beta(x, k, positive):
+    """``β`` of the factors: :func:`~hadasparse.penalties._surrogates.factors_to_beta`'s
+    products in numpy (the same numbers). A call of that kernel from Python loaded its own
+    library from numba's cache at a process's first fit (issue #11's start-up)."""
+    return x[:k] * x[:k] if positive else x[:k] * x[k:2 * k]
+
+
 def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish, rtol,
                    memory, max_support, L, act, pos, fstate, gap_target, alpha_from=0.0):
     """Solve the lasso on one working set through its Hadamard surrogate.
@@ -918,10 +927,10 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
     while n_inner < max_inner:
         n_inner += lbfgs_factors(op, alpha, diag, x, k, positive, (), (), snap_every, 0.0, _FTOL,
                                  S, Y, rho, state)
-        smooth_beta = factors_to_beta(x, k, positive)
+        smooth_beta = _factors_to_beta(x, k, positive)
         grad_beta = op_grad(op, smooth_beta)[1]
         escape_saddles(x, smooth_beta, grad_beta, alpha, diag, positive)
-        candidate = snap(op, alpha, smooth_beta, positive, diag)
+        candidate = snap(alpha, smooth_beta, grad_beta, positive, diag)
         signs = np.sign(candidate)
         n_changed = np.sum(signs != prev_signs)
         prev_signs = signs
@@ -939,8 +948,8 @@ def solve_lasso_ws(op, alpha, beta, positive, max_inner, snap_every, max_polish,
                 beta[:] = candidate
                 return False, n_inner
     # out of iterations: keep the better of the smooth point and its snap (exact zeros)
-    smooth_beta = factors_to_beta(x, k, positive)
-    candidate = snap(op, alpha, smooth_beta, positive, diag)
+    smooth_beta = _factors_to_beta(x, k, positive)
+    candidate = snap(alpha, smooth_beta, op_grad(op, smooth_beta)[1], positive, diag)
     if lasso_value(op, alpha, candidate) <= lasso_value(op, alpha, smooth_beta):
         beta[:] = candidate
     else:

@@ -32,7 +32,6 @@ from numba import njit
 
 from .._arrays import abs_max, abs_power_sum, argsort_into, copy_into, nonzero_indices
 from ..losses._quadratic import GRAM_FORM, op_diag, op_grad, op_gram_block
-from ..penalties._surrogates import group_lq_factors_to_beta, lq_factors_to_beta
 from ._lasso_kernels import _back_substitution, _forward_substitution
 from ._lbfgs import lbfgs_factors
 from ..penalties._prox import (lq_prox, lq_prox_thresholded, lq_threshold,
@@ -905,10 +904,48 @@ def _lbfgs(op, alpha, diag, x, m, depth, group, max_iter, S, Y, rho, state):
 
 
 def _factors_to_beta(x, m, depth, group):
-    """``β`` of the factors ``x`` (Python: a dispatch, see :func:`_lbfgs`)."""
+    """``β`` of the factors ``x``: the products of :func:`lq_factors_to_beta` /
+    :func:`group_lq_factors_to_beta` in numpy, factor by factor in the same order (so the
+    same numbers; as a call of those kernels from Python their own libraries were loaded
+    at a process's first fit, see :func:`_objective`)."""
     if len(group) == 0:
-        return lq_factors_to_beta(x, m, depth)
-    return group_lq_factors_to_beta(x, m, group[0], depth)
+        beta = x[:m].copy()
+        for d in range(1, depth):
+            beta *= x[d * m:(d + 1) * m]
+        return beta
+    gptr = group[0]
+    nu = x[m:].reshape(gptr.shape[0] - 1, depth - 1)
+    prod = np.ones(nu.shape[0])
+    for d in range(depth - 1):
+        prod *= nu[:, d]
+    return x[:m] * np.repeat(prod, np.diff(gptr))
+
+
+# solve_lq_ws calls kernels from Python, and a process's first fit loads each kernel it
+# calls from numba's cache as one library with all its callees linked in (~0.2 ms per kB
+# of code; the ℓq fit's start-up, issue #11). The objective and the proximal step of
+# solve_lq_ws are therefore composed here from kernels the fit calls from Python anyway
+# (op_grad by the lasso start, lq_prox_step / group_lq_prox_step by the outer loop of
+# ``_lq.py``) and the small penalty sums, not taken from the kernels _value and _prox_step,
+# whose libraries repeat op_grad's and the prox's code: the same kernels on the same
+# arrays, so the same numbers.
+
+
+def _objective(op, alpha, q, beta, group):
+    """:func:`_value` from Python: the loss of :func:`op_grad` plus α times the penalty."""
+    if len(group) == 0:
+        return op_grad(op, beta)[0] + alpha * abs_power_sum(beta, q)
+    gptr, lips, weights = group
+    return op_grad(op, beta)[0] + alpha * _group_penalty(beta, gptr, weights, q)
+
+
+def _step(op, beta, diag, alpha, q, group):
+    """:func:`_prox_step` from Python: ``T(β)``."""
+    grad = op_grad(op, beta)[1]
+    if len(group) == 0:
+        return lq_prox_step(beta, grad, diag, alpha, q)
+    gptr, lips, weights = group
+    return group_lq_prox_step(beta, grad, gptr, lips, weights, alpha, q)
 
 
 @njit(cache=True)
@@ -984,8 +1021,8 @@ def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memor
     if certify and rounds_d == 0 and res_d <= tol_abs:
         beta[:] = direct
         return True, 0, res_d
-    val_d = _value(op, alpha, q, direct, group)
-    x = _start_factors(beta, _prox_step(op, beta, diag, alpha, q, group), depth, group)
+    val_d = _objective(op, alpha, q, direct, group)
+    x = _start_factors(beta, _step(op, beta, diag, alpha, q, group), depth, group)
     nx = x.shape[0]
     S = np.zeros((memory, nx))
     Y = np.zeros((memory, nx))
@@ -998,15 +1035,15 @@ def solve_lq_ws(op, alpha, q, depth, beta, max_inner, snap_every, tol_abs, memor
     while n_inner < max_inner:
         n_inner += _lbfgs(op, alpha, diag, x, m, depth, group, snap_every, S, Y, rho, state)
         smooth = _factors_to_beta(x, m, depth, group)
-        smooth_val = _value(op, alpha, q, smooth, group)
-        cand = _prox_step(op, smooth, diag, alpha, q, group)
+        smooth_val = _objective(op, alpha, q, smooth, group)
+        cand = _step(op, smooth, diag, alpha, q, group)
         res_c, _ = lq_finish(op, alpha, q, cand, diag, tol_abs, max_finish, group)
-        cand_val = _value(op, alpha, q, cand, group)
+        cand_val = _objective(op, alpha, q, cand, group)
         if res_c <= tol_abs:
             break
         if cand_val < smooth_val:
             # the snap found a better point (usually: the right zeros): go on from there
-            x = _start_factors(cand, _prox_step(op, cand, diag, alpha, q, group), depth, group)
+            x = _start_factors(cand, _step(op, cand, diag, alpha, q, group), depth, group)
             state[:] = 0
     # prefer fixed points, then the lower objective
     take_cand = (res_c <= tol_abs) > (res_d <= tol_abs) or (
