@@ -926,17 +926,14 @@ def _factors_to_beta(x, m, depth, group):
 # of code; the ℓq fit's start-up, issue #11). The objective and the proximal step of
 # solve_lq_ws are therefore composed here from kernels the fit calls from Python anyway
 # (op_grad by the lasso start, lq_prox_step / group_lq_prox_step by the outer loop of
-# ``_lq.py``) and the small penalty sums, not taken from the kernels _value and _prox_step,
-# whose libraries repeat op_grad's and the prox's code: the same kernels on the same
-# arrays, so the same numbers.
+# ``_lq.py``) and the small penalty sum _penalty, not taken from the kernels _value and
+# _prox_step, whose libraries repeat op_grad's and the prox's code: the same kernels on
+# the same arrays, so the same numbers.
 
 
 def _objective(op, alpha, q, beta, group):
     """:func:`_value` from Python: the loss of :func:`op_grad` plus α times the penalty."""
-    if len(group) == 0:
-        return op_grad(op, beta)[0] + alpha * abs_power_sum(beta, q)
-    gptr, lips, weights = group
-    return op_grad(op, beta)[0] + alpha * _group_penalty(beta, gptr, weights, q)
+    return op_grad(op, beta)[0] + alpha * _penalty(beta, q, group)
 
 
 def _step(op, beta, diag, alpha, q, group):
