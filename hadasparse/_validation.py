@@ -152,7 +152,8 @@ def check_magnitudes(X, y, x_bound=None):
 
 # --- the lq penalty: q = 2/k -----------------------------------------------------------
 
-INITS = {"auto", "best", "lasso", "lasso_2alpha", "path", "random", "zero"}  # the starts of the lq solvers
+# the starts of the lq solvers
+INITS = {"auto", "best", "lasso", "lasso_2alpha", "path", "random", "zero"}
 # q is accepted as 2/k when it is within this relative distance of it: floats like 2/3
 # rounded to float64 or float32 (float32(2/3) is 1.5e-8 off), not decimals like 0.67
 _Q_RTOL = 1e-6

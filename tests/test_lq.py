@@ -359,6 +359,7 @@ def test_certify_returns_the_polished_start():
     assert converged and inner == 0 and res <= tol
     assert residual(start) <= 1e-9
     np.testing.assert_array_equal(start != 0, fixed != 0)
+
     def value(b):
         return 0.5 * b @ G @ b - c @ b + alpha * np.sum(np.abs(b) ** q)
 

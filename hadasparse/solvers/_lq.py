@@ -64,9 +64,10 @@ _LQ_LASSO_TOL = 1e-4
 # lower on 10 (mean +0.26 %, worst +2 %), at or below skglm's on 38 of 40 either way; on
 # bench_lq_starts.py's 96 random problems 0.87x, lower on 42, higher on 34 (mean -0.42 %), at
 # or below skglm's on 91 against 88. Scale 1.5 was slower; 3 and 4 faster, but at or below
-# skglm's on fewer (35-38 of 40, 87-89 of 96); 2 in two steps slower. With groups (bench_group_lq.py's problems) it reached higher objectives than the
-# group lasso start (at alpha_max/100 on 17 of 20, mean +1.2 %): there init="auto" keeps
-# the group lasso start.
+# skglm's on fewer (35-38 of 40, 87-89 of 96); 2 in two steps slower. With groups
+# (bench_group_lq.py's problems) it reached higher objectives than the group lasso start
+# (at alpha_max/100 on 17 of 20, mean +1.2 %): there init="auto" keeps the group lasso
+# start.
 _LQ_START_SCALE = 2.0
 # local search (swap moves) after convergence: moves tried per search, coordinate-descent
 # sweeps per move, searches per fit, and the tolerance of a move's descent (relative to
